@@ -1,0 +1,138 @@
+//! Commands sent to accounts, on `account-commands` (keyed by account id).
+//!
+//! A command is a request that the account-command processor may accept (and
+//! turn into events) or reject (with a [`Rejection`](crate::Rejection)); either
+//! way it answers on `command-results`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::holder::Holder;
+use crate::ids::{AccountId, CommandId, CorrelationId, EventId, TransferId};
+use crate::money::{Amount, Currency};
+use crate::transfer::TransferFailureReason;
+use crate::wire::{TypeTag, WireRecord};
+
+/// What a command asks of one account (the envelope's `account_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccountCommand {
+    /// Create the account. Rejected if it already exists.
+    OpenAccount { holder: Holder, currency: Currency },
+    /// Add money.
+    Deposit { amount: Amount },
+    /// Take money out; rejected if the balance would go below zero.
+    Withdraw { amount: Amount },
+    /// Close the account; rejected unless the balance is zero.
+    ///
+    /// A struct variant (not a unit one) so `deny_unknown_fields` applies to it.
+    CloseAccount {},
+    /// Transfer leg 1, on the source account: take `amount` out for a transfer
+    /// to `to`. Issued by the API.
+    DebitForTransfer {
+        transfer_id: TransferId,
+        to: AccountId,
+        amount: Amount,
+    },
+    /// Transfer leg 2, on the target account: add `amount` from `from`.
+    /// Rejected if the target's currency is not `currency`. Issued by the saga.
+    CreditForTransfer {
+        transfer_id: TransferId,
+        from: AccountId,
+        amount: Amount,
+        currency: Currency,
+    },
+    /// Compensation, on the source account: give back a debit whose credit
+    /// failed. Issued by the saga.
+    RefundTransfer {
+        transfer_id: TransferId,
+        amount: Amount,
+        reason: TransferFailureReason,
+    },
+}
+
+impl AccountCommand {
+    /// Every `type` tag, in declaration order. Kept honest by a test that
+    /// compares it with what serde derives from the enum.
+    pub const TYPES: &'static [&'static str] = &[
+        "open_account",
+        "deposit",
+        "withdraw",
+        "close_account",
+        "debit_for_transfer",
+        "credit_for_transfer",
+        "refund_transfer",
+    ];
+
+    /// This command's `type` tag on the wire.
+    pub const fn command_type(&self) -> &'static str {
+        match self {
+            Self::OpenAccount { .. } => "open_account",
+            Self::Deposit { .. } => "deposit",
+            Self::Withdraw { .. } => "withdraw",
+            Self::CloseAccount {} => "close_account",
+            Self::DebitForTransfer { .. } => "debit_for_transfer",
+            Self::CreditForTransfer { .. } => "credit_for_transfer",
+            Self::RefundTransfer { .. } => "refund_transfer",
+        }
+    }
+}
+
+/// A command with its routing and tracing metadata, as written to
+/// `account-commands`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandEnvelope {
+    pub schema_version: u32,
+    /// Idempotency key: a repeated id gets the first outcome and no new events.
+    pub command_id: CommandId,
+    /// The account the command is for; also the Kafka key.
+    pub account_id: AccountId,
+    pub correlation_id: CorrelationId,
+    /// The event that made someone issue this command (the saga sets it), if any.
+    pub causation_id: Option<EventId>,
+    pub issued_at: DateTime<Utc>,
+    pub command: AccountCommand,
+}
+
+impl CommandEnvelope {
+    /// A current-version envelope with no causation.
+    pub fn new(
+        command_id: CommandId,
+        account_id: AccountId,
+        correlation_id: CorrelationId,
+        issued_at: DateTime<Utc>,
+        command: AccountCommand,
+    ) -> Self {
+        Self {
+            schema_version: Self::CURRENT_VERSION,
+            command_id,
+            account_id,
+            correlation_id,
+            causation_id: None,
+            issued_at,
+            command,
+        }
+    }
+
+    /// Records the event that caused this command.
+    #[must_use]
+    pub fn caused_by(mut self, event_id: EventId) -> Self {
+        self.causation_id = Some(event_id);
+        self
+    }
+}
+
+impl WireRecord for CommandEnvelope {
+    const KIND: &'static str = "account-command";
+    const CURRENT_VERSION: u32 = 1;
+    const TYPE_TAG: Option<TypeTag> = Some(TypeTag {
+        path: &["command", "type"],
+        known: AccountCommand::TYPES,
+    });
+
+    fn key(&self) -> Uuid {
+        self.account_id.as_uuid()
+    }
+}

@@ -1,0 +1,257 @@
+//! Layered configuration: built-in defaults → optional TOML file → `EVENTBANK_*`
+//! environment variables (`__` separates nesting levels), validated before any
+//! connection is opened.
+//!
+//! `EVENTBANK_KAFKA__BOOTSTRAP_SERVERS=broker:9092` sets `kafka.bootstrap_servers`.
+//! The TOML file is named by `EVENTBANK_CONFIG_FILE` (absent → no file; named but
+//! missing → error, because a typo in a deployment must not silently fall back to
+//! defaults).
+
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Environment variable naming the optional TOML file.
+pub const CONFIG_FILE_ENV: &str = "EVENTBANK_CONFIG_FILE";
+/// Prefix of every configuration environment variable.
+pub const ENV_PREFIX: &str = "EVENTBANK_";
+
+/// Keys under `EVENTBANK_` that are not configuration: the config-file pointer and
+/// the variables the dev environment and tests use.
+const RESERVED_ENV_KEYS: &[&str] = &["config_file", "test_", "dev_"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path} named by {CONFIG_FILE_ENV} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("configuration could not be read: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl ConfigError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Settings that can say whether they make sense before anything connects.
+pub trait Validate {
+    fn validate(&self) -> Result<(), ConfigError>;
+}
+
+/// The provider stack without the final extraction; exposed so tests can layer
+/// their own values on top.
+pub fn figment<T: Serialize + Default>() -> Result<Figment, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(T::default()));
+    if let Some(path) = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from) {
+        if !path.exists() {
+            return Err(ConfigError::MissingFile { path });
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    let env = Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+        let key = key.as_str().to_ascii_lowercase();
+        !RESERVED_ENV_KEYS.iter().any(|reserved| {
+            key == *reserved || (reserved.ends_with('_') && key.starts_with(reserved))
+        })
+    });
+    Ok(figment.merge(env))
+}
+
+/// Loads and validates `T` from defaults, the optional file and the environment.
+pub fn load<T>() -> Result<T, ConfigError>
+where
+    T: Serialize + DeserializeOwned + Default + Validate,
+{
+    extract(figment::<T>()?)
+}
+
+/// Extracts and validates `T` from an already assembled figment.
+pub fn extract<T>(figment: Figment) -> Result<T, ConfigError>
+where
+    T: DeserializeOwned + Validate,
+{
+    let settings: T = figment.extract().map_err(Box::new)?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key", "private_key"];
+const MASK: &str = "***";
+
+/// The effective configuration as JSON with secrets masked: values under keys that
+/// name a secret, and the password part of any `scheme://user:password@host` URL.
+pub fn redacted<T: Serialize>(settings: &T) -> serde_json::Value {
+    let mut value = serde_json::to_value(settings).unwrap_or(serde_json::Value::Null);
+    redact(&mut value);
+    value
+}
+
+fn redact(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let key = key.to_ascii_lowercase();
+                if SECRET_KEYS.iter().any(|secret| key.contains(secret)) && !child.is_null() {
+                    *child = serde_json::Value::String(MASK.to_owned());
+                } else {
+                    redact(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        serde_json::Value::String(text) => {
+            if let Some(masked) = mask_url_password(text) {
+                *text = masked;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `redis://:pw@host` → `redis://:***@host`; `None` when there is nothing to mask.
+fn mask_url_password(text: &str) -> Option<String> {
+    let scheme_end = text.find("://")? + 3;
+    let rest = &text[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    let userinfo = &rest[..at];
+    let colon = userinfo.find(':')?;
+    Some(format!(
+        "{}{}:{MASK}{}",
+        &text[..scheme_end],
+        &userinfo[..colon],
+        &rest[at..]
+    ))
+}
+
+#[cfg(test)]
+// figment's Jail API returns its large error type by value; not ours to change.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Sample {
+        name: String,
+        port: u16,
+        nested: Nested,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Nested {
+        url: String,
+        sasl_password: Option<String>,
+    }
+
+    impl Default for Sample {
+        fn default() -> Self {
+            Self {
+                name: "default".into(),
+                port: 8080,
+                nested: Nested::default(),
+            }
+        }
+    }
+
+    impl Default for Nested {
+        fn default() -> Self {
+            Self {
+                url: "redis://127.0.0.1:6379".into(),
+                sasl_password: None,
+            }
+        }
+    }
+
+    impl Validate for Sample {
+        fn validate(&self) -> Result<(), ConfigError> {
+            if self.port == 0 {
+                return Err(ConfigError::invalid("port", "must not be 0"));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn layers_defaults_file_and_env_with_double_underscore_nesting() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("svc.toml", "name = \"from-file\"\nport = 9000\n")?;
+            jail.set_env(CONFIG_FILE_ENV, "svc.toml");
+            jail.set_env("EVENTBANK_PORT", "9100");
+            jail.set_env("EVENTBANK_NESTED__URL", "redis://cache:6380");
+            jail.set_env("EVENTBANK_TEST_KAFKA", "ignored:1");
+            let loaded: Sample = load().map_err(|e| e.to_string())?;
+            assert_eq!(loaded.name, "from-file");
+            assert_eq!(loaded.port, 9100, "env overrides file");
+            assert_eq!(loaded.nested.url, "redis://cache:6380");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn named_but_missing_file_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(CONFIG_FILE_ENV, "nope.toml");
+            let err = load::<Sample>().expect_err("missing file must fail");
+            assert!(matches!(err, ConfigError::MissingFile { .. }), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_validation_failures_are_reported() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("EVENTBANK_PROT", "1");
+            let err = load::<Sample>().expect_err("typo must fail");
+            assert!(err.to_string().contains("prot"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("EVENTBANK_PORT", "0");
+            let err = load::<Sample>().expect_err("port 0 must fail validation");
+            assert!(err.to_string().contains("port: must not be 0"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redaction_masks_secret_keys_and_url_passwords() {
+        let sample = Sample {
+            name: "postgres://bank:hunter2@db:5432/bank".into(),
+            port: 1,
+            nested: Nested {
+                url: "redis://:s3cret@cache:6379/0".into(),
+                sasl_password: Some("pw".into()),
+            },
+        };
+        let shown = redacted(&sample).to_string();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(!shown.contains("\"pw\""), "{shown}");
+        assert!(
+            shown.contains("postgres://bank:***@db:5432/bank"),
+            "{shown}"
+        );
+        assert!(shown.contains("redis://:***@cache:6379/0"), "{shown}");
+    }
+
+    #[test]
+    fn urls_without_passwords_are_left_alone() {
+        assert_eq!(mask_url_password("redis://cache:6379"), None);
+        assert_eq!(mask_url_password("http://user@host/path:x"), None);
+        assert_eq!(mask_url_password("plain text"), None);
+    }
+}

@@ -1,0 +1,33 @@
+//! The HTTP side every service shares: the ops endpoints (`/healthz`, `/readyz`,
+//! `/metrics`), the JSON error shape, and serving with graceful shutdown.
+
+mod error;
+mod metrics;
+mod ops;
+mod readiness;
+mod server;
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{ApiError, json_fallback};
+pub use metrics::MetricsRegistry;
+pub use ops::{OpsState, ops_router};
+pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};
+pub use server::HttpServer;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+}
+
+impl HttpSettings {
+    pub fn on_port(port: u16) -> Self {
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], port)),
+        }
+    }
+}

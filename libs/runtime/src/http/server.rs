@@ -1,0 +1,45 @@
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback, ops_router};
+
+/// A service's HTTP listener, bound at build time, with the ops state the
+/// service's components report into.
+#[derive(Debug)]
+pub struct HttpServer {
+    listener: TcpListener,
+    pub ops: OpsState,
+}
+
+impl HttpServer {
+    pub async fn bind(
+        settings: &HttpSettings,
+        service: &str,
+        version: &str,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).await?;
+        Ok(Self {
+            listener,
+            ops: OpsState {
+                readiness: Readiness::new(),
+                metrics: MetricsRegistry::new(service, version),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves the service's own `api` routes plus the ops endpoints until
+    /// `shutdown`; unknown routes answer with the JSON error shape.
+    pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+        let router = api.merge(ops_router(self.ops)).fallback(json_fallback);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    }
+}

@@ -1,0 +1,19 @@
+//! Kafka client construction from configuration and idempotent topic setup.
+//!
+//! Every client this system creates goes through [`KafkaSettings`], so security
+//! settings and raw librdkafka overrides apply uniformly, and the exactly-once
+//! defaults (idempotent producers, `read_committed` consumers, manual offsets)
+//! cannot be forgotten by one service.
+
+mod clients;
+mod partition_reader;
+mod record;
+mod settings;
+mod topic_setup;
+pub mod transactional;
+
+pub use clients::transactional_id;
+pub use partition_reader::{ReadError, read_partition};
+pub use record::{OutputRecord, OwnedRecord};
+pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
+pub use topic_setup::{TopicSetupError, ensure_topics};

@@ -1,0 +1,104 @@
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::KafkaSettings;
+use super::record::OwnedRecord;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error(
+        "{topic}[{partition}] still has an open transaction after {waited:?} \
+         (read up to offset {position}, log ends at {high})"
+    )]
+    OpenTransaction {
+        topic: String,
+        partition: i32,
+        position: i64,
+        high: i64,
+        waited: Duration,
+    },
+}
+
+/// Reads one partition from its beginning to its end, committed records only.
+///
+/// "The end" is the high watermark, not the last stable offset: while another
+/// producer's transaction is still open on the partition, a `read_committed`
+/// reader stops short of it, and state restored from such a read could miss
+/// writes that commit a moment later. So this waits until nothing is open
+/// (the writer commits, aborts, or is aborted by the broker's transaction
+/// timeout) — bounded by `limit`.
+pub fn read_partition(
+    settings: &KafkaSettings,
+    topic: &str,
+    partition: i32,
+    limit: Duration,
+) -> Result<Vec<OwnedRecord>, ReadError> {
+    let mut config = settings.consumer_config("eventbank-partition-reader");
+    config.set("enable.partition.eof", "true");
+    let consumer: BaseConsumer = config.create()?;
+    // ListOffsets answers with the last stable offset to a read_committed
+    // client; the true end of the log needs a read_uncommitted one.
+    let mut probe_config = settings.consumer_config("eventbank-partition-reader");
+    probe_config.set("isolation.level", "read_uncommitted");
+    let probe: BaseConsumer = probe_config.create()?;
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    consumer.assign(&assignment)?;
+
+    let started = Instant::now();
+    let mut records = Vec::new();
+    let mut position = 0_i64;
+    loop {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(message)) => {
+                position = message.offset() + 1;
+                records.push(OwnedRecord::from_message(&message));
+                continue;
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => {
+                let (_, high) = probe.fetch_watermarks(topic, partition, Duration::from_secs(5))?;
+                // Transaction markers occupy offsets but are never delivered, so
+                // the consumer's own position (not the last record) is compared.
+                let fetched = consumer
+                    .position()?
+                    .find_partition(topic, partition)
+                    .and_then(|elem| elem.offset().to_raw())
+                    .unwrap_or(position);
+                position = position.max(fetched);
+                if position >= high {
+                    return Ok(records);
+                }
+                if started.elapsed() > limit {
+                    return Err(ReadError::OpenTransaction {
+                        topic: topic.to_owned(),
+                        partition,
+                        position,
+                        high,
+                        waited: limit,
+                    });
+                }
+            }
+            Some(Err(err)) => return Err(err.into()),
+            None => {}
+        }
+        if started.elapsed() > limit {
+            let (_, high) = probe.fetch_watermarks(topic, partition, Duration::from_secs(5))?;
+            if position >= high {
+                return Ok(records);
+            }
+            return Err(ReadError::OpenTransaction {
+                topic: topic.to_owned(),
+                partition,
+                position,
+                high,
+                waited: limit,
+            });
+        }
+    }
+}

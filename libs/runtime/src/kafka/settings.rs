@@ -1,0 +1,183 @@
+use std::collections::BTreeMap;
+
+use eventbank_events::{TopicLayout, Topics};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityProtocol {
+    #[default]
+    Plaintext,
+    SaslPlaintext,
+}
+
+impl SecurityProtocol {
+    pub(crate) fn as_librdkafka(self) -> &'static str {
+        match self {
+            Self::Plaintext => "plaintext",
+            Self::SaslPlaintext => "sasl_plaintext",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSettings {
+    /// Comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// Prepended to every topic name, so tests and tenants can share a cluster.
+    pub topic_prefix: String,
+    pub security_protocol: SecurityProtocol,
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<String>,
+    /// Must exceed the longest batch a transactional writer holds open; the
+    /// broker aborts a transaction that outlives it.
+    pub transaction_timeout_ms: u32,
+    pub topics: TopicSettings,
+    /// Raw librdkafka properties applied last, for tuning without a release
+    /// (e.g. `client.linger.ms = "20"`).
+    pub client: BTreeMap<String, String>,
+}
+
+/// How this service creates the topics it needs if they are missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicSettings {
+    /// Create missing topics at start. Off when a platform team owns topics
+    /// (then a missing topic fails readiness instead).
+    pub create: bool,
+    pub partitions: i32,
+    pub replication_factor: i16,
+    pub min_insync_replicas: Option<u16>,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: "127.0.0.1:9092".to_owned(),
+            topic_prefix: String::new(),
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            transaction_timeout_ms: 60_000,
+            topics: TopicSettings::default(),
+            client: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for TopicSettings {
+    fn default() -> Self {
+        Self {
+            create: true,
+            partitions: 6,
+            replication_factor: 1,
+            min_insync_replicas: None,
+        }
+    }
+}
+
+impl KafkaSettings {
+    pub fn topics(&self) -> Topics {
+        Topics::new(self.topic_prefix.clone())
+    }
+
+    pub fn layout(&self) -> TopicLayout {
+        TopicLayout {
+            partitions: self.topics.partitions,
+            replication_factor: self.topics.replication_factor,
+            min_insync_replicas: self.topics.min_insync_replicas,
+            ..TopicLayout::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.bootstrap_servers.trim().is_empty() {
+            return Err(ConfigError::invalid("kafka.bootstrap_servers", "is empty"));
+        }
+        if self.topics.partitions < 1 {
+            return Err(ConfigError::invalid(
+                "kafka.topics.partitions",
+                "must be at least 1",
+            ));
+        }
+        if self.topics.replication_factor < 1 {
+            return Err(ConfigError::invalid(
+                "kafka.topics.replication_factor",
+                "must be at least 1",
+            ));
+        }
+        if let Some(min_isr) = self.topics.min_insync_replicas
+            && i32::from(min_isr) > i32::from(self.topics.replication_factor)
+        {
+            return Err(ConfigError::invalid(
+                "kafka.topics.min_insync_replicas",
+                "cannot exceed replication_factor",
+            ));
+        }
+        if self.transaction_timeout_ms < 1_000 {
+            return Err(ConfigError::invalid(
+                "kafka.transaction_timeout_ms",
+                "must be at least 1000",
+            ));
+        }
+        if self
+            .topic_prefix
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+        {
+            return Err(ConfigError::invalid(
+                "kafka.topic_prefix",
+                "may contain only ASCII letters, digits, '.', '_' and '-'",
+            ));
+        }
+        match self.security_protocol {
+            SecurityProtocol::Plaintext => {}
+            SecurityProtocol::SaslPlaintext => {
+                if self.sasl_mechanism.is_none() || self.sasl_username.is_none() {
+                    return Err(ConfigError::invalid(
+                        "kafka.sasl_mechanism",
+                        "sasl_plaintext needs sasl_mechanism and sasl_username",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        KafkaSettings::default()
+            .validate()
+            .expect("defaults validate");
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        let mut settings = KafkaSettings::default();
+        settings.topics.min_insync_replicas = Some(2);
+        let err = settings.validate().expect_err("min isr above rf");
+        assert!(err.to_string().contains("min_insync_replicas"), "{err}");
+
+        let settings = KafkaSettings {
+            topic_prefix: "bad prefix/".into(),
+            ..KafkaSettings::default()
+        };
+        assert!(settings.validate().is_err());
+
+        let settings = KafkaSettings {
+            security_protocol: SecurityProtocol::SaslPlaintext,
+            ..KafkaSettings::default()
+        };
+        assert!(settings.validate().is_err());
+    }
+}

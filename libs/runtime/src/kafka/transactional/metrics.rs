@@ -1,0 +1,90 @@
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+
+use crate::http::MetricsRegistry;
+
+type Labels = Vec<(String, String)>;
+
+/// What an operator needs to see of a transactional loop.
+#[derive(Debug, Clone)]
+pub struct LoopMetrics {
+    labels: Labels,
+    records: Family<Labels, Counter>,
+    dead_letters: Family<Labels, Counter>,
+    commits: Family<Labels, Counter>,
+    aborts: Family<Labels, Counter>,
+    assigned: Family<Labels, Gauge>,
+    commit_seconds: Family<Labels, Histogram>,
+}
+
+impl LoopMetrics {
+    pub fn register(registry: &MetricsRegistry, name: &str) -> Self {
+        let metrics = Self {
+            labels: vec![("loop".to_owned(), name.to_owned())],
+            records: Family::default(),
+            dead_letters: Family::default(),
+            commits: Family::default(),
+            aborts: Family::default(),
+            assigned: Family::default(),
+            commit_seconds: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.002, 2.0, 12))
+            }),
+        };
+        registry.register(
+            "txn_records",
+            "Input records committed by the loop",
+            metrics.records.clone(),
+        );
+        registry.register(
+            "txn_dead_letters",
+            "Records sent to a dead-letter topic",
+            metrics.dead_letters.clone(),
+        );
+        registry.register(
+            "txn_commits",
+            "Transactions committed",
+            metrics.commits.clone(),
+        );
+        registry.register(
+            "txn_aborts",
+            "Transactions aborted (the batch is re-read)",
+            metrics.aborts.clone(),
+        );
+        registry.register(
+            "txn_assigned_partitions",
+            "Input partitions owned by this instance",
+            metrics.assigned.clone(),
+        );
+        registry.register(
+            "txn_commit_seconds",
+            "Time to commit one batch's transaction",
+            metrics.commit_seconds.clone(),
+        );
+        metrics
+    }
+
+    pub(super) fn committed(&self, records: usize, dead_letters: usize, seconds: f64) {
+        self.records
+            .get_or_create(&self.labels)
+            .inc_by(records as u64);
+        self.dead_letters
+            .get_or_create(&self.labels)
+            .inc_by(dead_letters as u64);
+        self.commits.get_or_create(&self.labels).inc();
+        self.commit_seconds
+            .get_or_create(&self.labels)
+            .observe(seconds);
+    }
+
+    pub(super) fn aborted(&self) {
+        self.aborts.get_or_create(&self.labels).inc();
+    }
+
+    pub(super) fn set_assigned(&self, count: usize) {
+        self.assigned
+            .get_or_create(&self.labels)
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+}

@@ -1,0 +1,66 @@
+use super::super::{KafkaSettings, OutputRecord, OwnedRecord};
+
+/// One partition of one input topic.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// What a transactional processor does with its input. All methods run on the
+/// loop's thread, one at a time.
+pub trait Processor: Send + 'static {
+    /// Partitions of the input just assigned to this instance: load whatever
+    /// state they need (typically with [`crate::kafka::read_partition`] on a
+    /// co-partitioned compacted topic) before any of their records is handled.
+    fn assigned(
+        &mut self,
+        settings: &KafkaSettings,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ProcessorError>;
+
+    /// Partitions taken away: forget their state; another instance owns it now.
+    fn revoked(&mut self, partitions: &[TopicPartition]);
+
+    /// Decide one record, pushing what it produces onto `out`. State changes
+    /// are staged, not applied, until [`Processor::commit`].
+    ///
+    /// Return [`HandleError::DeadLetter`] for a record that can never be
+    /// processed (the loop sends it to the dead-letter topic and moves on);
+    /// anything staged for that record must be left out.
+    fn handle(
+        &mut self,
+        record: &OwnedRecord,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), HandleError>;
+
+    /// The transaction holding everything handled since the last commit or
+    /// abort is committed: make the staged changes the current state.
+    fn commit(&mut self);
+
+    /// The transaction was aborted: throw the staged changes away. The loop
+    /// re-delivers the same records next.
+    fn abort(&mut self);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// The record is poison: it can never be processed. Dead-letter it.
+    #[error("{0}")]
+    DeadLetter(String),
+    /// Something outside the record is wrong; stop the loop without committing.
+    #[error(transparent)]
+    Fatal(#[from] ProcessorError),
+}
+
+/// An error that stops the loop: the open transaction is aborted and the
+/// service fails (a restart resumes from the last committed offsets).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProcessorError(pub String);
+
+impl ProcessorError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}

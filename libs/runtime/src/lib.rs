@@ -1,0 +1,15 @@
+//! Shared runtime for the eventbank services: layered configuration (figment),
+//! logging, Kafka client construction and topic setup, the ops HTTP endpoints
+//! (`/healthz`, `/readyz`, `/metrics`), JSON errors, and graceful shutdown.
+//!
+//! Everything two services would otherwise each write lives here, once.
+
+pub mod config;
+pub mod http;
+pub mod kafka;
+pub mod service;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::{ConfigError, Validate};
+pub use service::Service;

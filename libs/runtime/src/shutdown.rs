@@ -1,0 +1,59 @@
+//! Graceful shutdown: one `CancellationToken` tells every task to stop, one
+//! `TaskTracker` lets the service wait until they have (so an open Kafka
+//! transaction is finished or aborted before the process exits).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Resolves on SIGTERM (Kubernetes, compose) or Ctrl-C.
+pub async fn signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!(signal = "SIGINT", "shutdown requested"),
+        () = terminate => tracing::info!(signal = "SIGTERM", "shutdown requested"),
+    }
+}
+
+/// A token cancelled when the process receives a termination signal.
+pub fn on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        signal().await;
+        cancel.cancel();
+    });
+    token
+}
+
+/// Closes the tracker and waits for its tasks, at most `grace`. Returns `false`
+/// when tasks were still running at the deadline.
+pub async fn drain(tracker: &TaskTracker, grace: Duration) -> bool {
+    tracker.close();
+    if tokio::time::timeout(grace, tracker.wait()).await.is_ok() {
+        true
+    } else {
+        tracing::warn!(
+            remaining = tracker.len(),
+            grace_secs = grace.as_secs(),
+            "tasks still running at the end of the shutdown grace period"
+        );
+        false
+    }
+}

@@ -1,0 +1,17 @@
+//! Test support for integration tests against the real infrastructure.
+//!
+//! Tests never start Kafka, Redis or PostgreSQL themselves: `scripts/dev up` does,
+//! and writes where they listen to `.dev/env`; the test command runs it first.
+//! [`TestEnv`] reads those addresses (environment variables win over the file),
+//! and [`Isolation`] gives each test its own topic prefix, consumer group,
+//! transactional id, Redis key prefix and database schema so tests run in
+//! parallel without seeing each other's data.
+
+mod env;
+mod eventually;
+mod isolation;
+pub mod ops;
+
+pub use env::TestEnv;
+pub use eventually::eventually;
+pub use isolation::Isolation;

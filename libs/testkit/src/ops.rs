@@ -1,0 +1,68 @@
+//! The ops contract every service keeps: `/healthz`, `/readyz`, `/metrics`, JSON
+//! errors for unknown routes, and a clean stop on shutdown.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use eventbank_runtime::Service;
+use tokio_util::sync::CancellationToken;
+
+/// Runs `app`, checks its ops endpoints over real HTTP, then cancels it and
+/// asserts it stops by itself.
+pub async fn check_ops_endpoints<S: Service + 'static>(name: &str, addr: SocketAddr, app: S) {
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run(shutdown.clone()));
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    let client = reqwest::Client::new();
+
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("GET /healthz");
+    assert_eq!(health.status(), 200);
+    let body: serde_json::Value = health.json().await.expect("healthz body is JSON");
+    assert_eq!(body["status"], "ok");
+
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("GET /readyz");
+    let status = ready.status().as_u16();
+    let report: serde_json::Value = ready.json().await.expect("readyz body is JSON");
+    assert!(status == 200 || status == 503, "readyz answered {status}");
+    assert_eq!(
+        report["ready"],
+        status == 200,
+        "status code agrees with body: {report}"
+    );
+
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("metrics text");
+    assert!(
+        text.contains(&format!("eventbank_build_info{{service=\"{name}\"")),
+        "metrics lack build info for {name}: {text}"
+    );
+
+    let missing = client
+        .get(format!("{base}/no-such-route"))
+        .send()
+        .await
+        .expect("GET unknown");
+    assert_eq!(missing.status(), 404);
+    let error: serde_json::Value = missing.json().await.expect("error body is JSON");
+    assert_eq!(error["error"]["code"], "route_not_found");
+
+    shutdown.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("service stops after shutdown is cancelled")
+        .expect("service task did not panic");
+    stopped.expect("service run returned Ok");
+}
