@@ -128,6 +128,7 @@ impl Harness {
             input_topics: vec![input.clone()],
             group_id: isolation.consumer_group("numbering"),
             transactional_id: format!("{}-numbering", isolation.run_id),
+            group_instance_id: None,
             dead_letter_topics: HashMap::from([(input.clone(), dlq.clone())]),
             max_batch: 50,
             max_batch_wait: Duration::from_millis(10),

@@ -1,29 +1,86 @@
-//! account-command: Accepts commands over HTTP and turns them into events, exactly once: the single writer of `account-events`.
+//! account-command: accepts commands over HTTP and turns them into events,
+//! exactly once. Its processor is the single writer of `account-events`.
+//!
+//! Two parts in one binary, each switchable by configuration so they scale
+//! separately: the HTTP command API ([`api`]) puts commands on
+//! `account-commands` and waits for their results; the processor
+//! ([`processor`]) decides them in Kafka transactions.
 //!
 //! A library with a thin `main`: [`App::build`] connects and binds, [`App::run`]
 //! serves until the shutdown token is cancelled.
 
+pub mod api;
+pub mod domain;
+pub mod processor;
 mod settings;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
+use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
+use eventbank_runtime::kafka::{ensure_topics, transactional_id};
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use settings::*;
 
+use crate::api::Api;
+use crate::processor::{CommandProcessor, ProcessorTopics};
+
+/// How long topic creation may take at start.
+const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the service waits for its tasks after shutdown is requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 #[derive(Debug)]
 pub struct App {
+    settings: Settings,
     http: HttpServer,
+    api: Option<Api>,
+    tracker: TaskTracker,
+    /// Stops the API's background tasks; cancelled when `run` is told to stop.
+    stop: CancellationToken,
 }
 
 impl App {
     /// Where the HTTP server actually listens (port 0 in tests resolves here).
     pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()
+    }
+
+    fn loop_config(&self) -> LoopConfig {
+        let topics = self.settings.kafka.topics();
+        let commands = topics.name(TopicKind::AccountCommands);
+        LoopConfig {
+            name: "account-processor".to_owned(),
+            input_topics: vec![commands.clone()],
+            group_id: format!(
+                "{}{}",
+                self.settings.kafka.topic_prefix, self.settings.processor.consumer_group
+            ),
+            transactional_id: transactional_id(
+                &self.settings.kafka,
+                "account-processor",
+                &self.settings.instance,
+            ),
+            group_instance_id: self.settings.processor.static_membership.then(|| {
+                transactional_id(
+                    &self.settings.kafka,
+                    "account-processor",
+                    &self.settings.instance,
+                )
+            }),
+            dead_letter_topics: HashMap::from([(commands, topics.dlq(TopicKind::AccountCommands))]),
+            max_batch: self.settings.processor.max_batch,
+            max_batch_wait: Duration::from_millis(self.settings.processor.max_batch_wait_ms),
+            call_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -41,11 +98,100 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        Ok(Self { http })
+        if settings.kafka.topics.create {
+            let admin = settings.kafka.admin_client()?;
+            let topics = settings.kafka.topics();
+            ensure_topics(
+                &admin,
+                &topics.specs(&settings.kafka.layout()),
+                &topics.co_partitioned_groups(),
+                TOPIC_SETUP_TIMEOUT,
+            )
+            .await?;
+        }
+        let tracker = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let api = if settings.api.enabled {
+            Some(
+                Api::start(
+                    &settings,
+                    &http.ops.metrics,
+                    &http.ops.readiness,
+                    &tracker,
+                    stop.clone(),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            settings,
+            http,
+            api,
+            tracker,
+            stop,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        self.http.serve(Router::new(), shutdown).await?;
+        // If this future is dropped instead of finishing (a runtime shutting
+        // down), the processor thread and API tasks must still hear about it.
+        let _stop_on_drop = self.stop.clone().drop_guard();
+        let processor = self.settings.processor.enabled.then(|| {
+            let topics = ProcessorTopics::new(&self.settings.kafka.topics());
+            let restore_limit = Duration::from_millis(
+                u64::from(self.settings.kafka.transaction_timeout_ms) + 30_000,
+            );
+            let processor = CommandProcessor::new(
+                topics,
+                self.settings.limits.clone(),
+                self.settings.processor.remembered_commands,
+                restore_limit,
+            );
+            spawn_loop(
+                self.settings.kafka.clone(),
+                self.loop_config(),
+                processor,
+                LoopMetrics::register(&self.http.ops.metrics, "account-processor"),
+                self.http.ops.readiness.register("account-processor"),
+                self.stop.clone(),
+            )
+        });
+        let router = self.api.as_ref().map_or_else(Router::new, Api::router);
+        let server = tokio::spawn(self.http.serve(router, self.stop.clone()));
+
+        // Stop on request, or when the processor fails: a processor that died
+        // must take the instance down so the orchestrator restarts it.
+        let mut processor = processor;
+        let died = match processor.as_mut() {
+            Some(handle) => tokio::select! {
+                () = shutdown.cancelled() => None,
+                joined = handle => Some(joined),
+            },
+            None => {
+                shutdown.cancelled().await;
+                None
+            }
+        };
+        let died_early = died.is_some();
+        self.stop.cancel();
+        // On a requested stop the loop finishes the batch in hand (commit or
+        // abort) before this returns.
+        let joined = match (died, processor) {
+            (Some(joined), _) => Some(joined),
+            (None, Some(handle)) => Some(handle.await),
+            (None, None) => None,
+        };
+        let served = server.await;
+        eventbank_runtime::shutdown::drain(&self.tracker, SHUTDOWN_GRACE).await;
+        served??;
+        if let Some(joined) = joined {
+            joined.map_err(|err| anyhow::anyhow!("processor task: {err}"))??;
+            if died_early {
+                anyhow::bail!("the processor stopped without being asked to");
+            }
+        }
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
-//! Configuration of account-command: defaults here, then the optional TOML file, then
-//! `EVENTBANK_*` environment variables.
+//! Configuration of account-command: defaults here, then the optional TOML file,
+//! then `EVENTBANK_*` environment variables.
 
 use eventbank_runtime::http::HttpSettings;
 use eventbank_runtime::kafka::KafkaSettings;
@@ -8,17 +8,59 @@ use eventbank_runtime::telemetry::TelemetrySettings;
 use eventbank_runtime::{ConfigError, Validate};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Limits;
+
 /// Default HTTP port of account-command (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8080;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
+    /// Stable name of this instance (the pod name on Kubernetes); the
+    /// processor's transactional id is derived from it.
     pub instance: String,
     pub http: HttpSettings,
     pub kafka: KafkaSettings,
     pub telemetry: TelemetrySettings,
+    pub api: ApiSettings,
+    pub processor: ProcessorSettings,
+    pub limits: Limits,
+}
+
+/// The HTTP command API. API and processor run in one binary by default; each
+/// can be switched off so they scale separately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    pub enabled: bool,
+    /// How long a request waits for its command's result before answering 202
+    /// with the URL where the result will appear.
+    pub result_timeout_ms: u64,
+    /// Request bodies above this are refused before parsing.
+    pub max_body_bytes: usize,
+    /// Command results kept in memory for `GET /commands/{id}` and for
+    /// answering a repeated `Idempotency-Key` without a round trip.
+    pub result_cache_capacity: usize,
+}
+
+/// The exactly-once command processor (the single writer of `account-events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProcessorSettings {
+    pub enabled: bool,
+    pub consumer_group: String,
+    /// Commands per Kafka transaction at most.
+    pub max_batch: usize,
+    /// How long the first command of a batch waits for others to join it.
+    pub max_batch_wait_ms: u64,
+    /// Join the consumer group as a static member named after the instance:
+    /// a restarted instance (a rescheduled pod) resumes its partitions at once
+    /// instead of triggering two rebalances. The price: partitions of an
+    /// instance that is gone for good move only after its session times out.
+    pub static_membership: bool,
+    /// Command ids remembered per account, so a repeated command returns its
+    /// first outcome and appends nothing.
+    pub remembered_commands: usize,
 }
 
 impl Default for Settings {
@@ -28,6 +70,33 @@ impl Default for Settings {
             http: HttpSettings::on_port(DEFAULT_PORT),
             kafka: KafkaSettings::default(),
             telemetry: TelemetrySettings::default(),
+            api: ApiSettings::default(),
+            processor: ProcessorSettings::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            result_timeout_ms: 5_000,
+            max_body_bytes: 16 * 1024,
+            result_cache_capacity: 100_000,
+        }
+    }
+}
+
+impl Default for ProcessorSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            consumer_group: "eventbank-account-processor".to_owned(),
+            max_batch: 500,
+            max_batch_wait_ms: 5,
+            static_membership: true,
+            remembered_commands: 1_000,
         }
     }
 }
@@ -39,6 +108,39 @@ impl Validate for Settings {
         }
         self.kafka.validate()?;
         self.telemetry.validate()?;
-        Ok(())
+        if !self.api.enabled && !self.processor.enabled {
+            return Err(ConfigError::invalid(
+                "api.enabled",
+                "api and processor are both disabled; nothing would run",
+            ));
+        }
+        if self.api.result_timeout_ms == 0 || self.api.result_timeout_ms > 60_000 {
+            return Err(ConfigError::invalid(
+                "api.result_timeout_ms",
+                "must be between 1 and 60000",
+            ));
+        }
+        if self.api.max_body_bytes < 256 {
+            return Err(ConfigError::invalid(
+                "api.max_body_bytes",
+                "must be at least 256",
+            ));
+        }
+        if self.processor.max_batch == 0 {
+            return Err(ConfigError::invalid(
+                "processor.max_batch",
+                "must be at least 1",
+            ));
+        }
+        if self.processor.remembered_commands == 0 {
+            return Err(ConfigError::invalid(
+                "processor.remembered_commands",
+                "must be at least 1",
+            ));
+        }
+        if self.processor.consumer_group.trim().is_empty() {
+            return Err(ConfigError::invalid("processor.consumer_group", "is empty"));
+        }
+        self.limits.validate()
     }
 }

@@ -24,6 +24,11 @@ pub struct LoopConfig {
     pub group_id: String,
     /// Stable across restarts of the same instance; see `transactional_id`.
     pub transactional_id: String,
+    /// Static group membership (`group.instance.id`), stable across restarts
+    /// like the transactional id: a restarted instance takes its old
+    /// member's place at once, with no rebalance and no wait for the dead
+    /// member's session to time out.
+    pub group_instance_id: Option<String>,
     /// Input topic → its dead-letter topic.
     pub dead_letter_topics: HashMap<String, String>,
     /// Records per transaction at most.
@@ -114,9 +119,12 @@ impl<P: Processor> TransactionalLoop<P> {
         readiness: ReadinessCheck,
     ) -> Result<Self, LoopError> {
         let producer = new_producer(&settings, &config)?;
-        let consumer: BaseConsumer<LoopContext> = settings
-            .consumer_config(&config.group_id)
-            .create_with_context(LoopContext::new(config.name.clone()))?;
+        let mut consumer_config = settings.consumer_config(&config.group_id);
+        if let Some(instance) = &config.group_instance_id {
+            consumer_config.set("group.instance.id", instance);
+        }
+        let consumer: BaseConsumer<LoopContext> =
+            consumer_config.create_with_context(LoopContext::new(config.name.clone()))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
         readiness.set_ready();

@@ -1,0 +1,139 @@
+//! `POST /accounts`, `POST /accounts/{id}/deposits`, `/withdrawals`, `/close`.
+
+use axum::extract::State;
+use axum::response::Response;
+use eventbank_events::{AccountCommand, Amount, Currency, Holder};
+use eventbank_runtime::http::ApiError;
+
+use super::AppState;
+use super::command::execute;
+use super::idempotency::{Idempotency, RequestIds};
+use super::json::{EmptyBody, Fields, JsonBody, StrictJson};
+use super::middleware::Correlation;
+use super::path::AccountIdParam;
+use super::responses::CommandContext;
+
+/// `{"holder":"Ann","currency":"EUR"}`
+#[derive(Debug)]
+pub struct OpenAccountBody {
+    pub holder: Holder,
+    pub currency: Currency,
+}
+
+impl JsonBody for OpenAccountBody {
+    const FIELDS: &'static [&'static str] = &["holder", "currency"];
+
+    fn from_fields(fields: &mut Fields) -> Result<Self, ApiError> {
+        Ok(Self {
+            holder: fields.required("holder", "invalid_holder")?,
+            currency: fields.required("currency", "invalid_currency")?,
+        })
+    }
+}
+
+/// `{"amount":500}`, for deposits and withdrawals. An amount above
+/// `limits.max_amount` is left to the processor (`422 amount_too_large`), the
+/// one place the limit is enforced.
+#[derive(Debug)]
+pub struct AmountBody {
+    pub amount: Amount,
+}
+
+impl JsonBody for AmountBody {
+    const FIELDS: &'static [&'static str] = &["amount"];
+
+    fn from_fields(fields: &mut Fields) -> Result<Self, ApiError> {
+        Ok(Self {
+            amount: fields.required("amount", "invalid_amount")?,
+        })
+    }
+}
+
+/// 201 with the new account; its id is derived from the `Idempotency-Key` if
+/// there is one, so a retry opens the same account (once).
+pub async fn open(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    Idempotency(key): Idempotency,
+    StrictJson(body): StrictJson<OpenAccountBody>,
+) -> Response {
+    let ids = RequestIds::new(key.as_ref(), "POST /accounts");
+    let account_id = ids.account_id();
+    let command = AccountCommand::OpenAccount {
+        holder: body.holder.clone(),
+        currency: body.currency,
+    };
+    let context = CommandContext::OpenAccount {
+        holder: body.holder,
+        currency: body.currency,
+    };
+    execute(&state, correlation, ids, account_id, command, context).await
+}
+
+pub async fn deposit(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    AccountIdParam(account_id): AccountIdParam,
+    Idempotency(key): Idempotency,
+    StrictJson(body): StrictJson<AmountBody>,
+) -> Response {
+    let route = format!("POST /accounts/{account_id}/deposits");
+    let ids = RequestIds::new(key.as_ref(), &route);
+    let command = AccountCommand::Deposit {
+        amount: body.amount,
+    };
+    execute(
+        &state,
+        correlation,
+        ids,
+        account_id,
+        command,
+        CommandContext::AccountChange,
+    )
+    .await
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    AccountIdParam(account_id): AccountIdParam,
+    Idempotency(key): Idempotency,
+    StrictJson(body): StrictJson<AmountBody>,
+) -> Response {
+    let route = format!("POST /accounts/{account_id}/withdrawals");
+    let ids = RequestIds::new(key.as_ref(), &route);
+    let command = AccountCommand::Withdraw {
+        amount: body.amount,
+    };
+    execute(
+        &state,
+        correlation,
+        ids,
+        account_id,
+        command,
+        CommandContext::AccountChange,
+    )
+    .await
+}
+
+/// No body, an empty one, or `{}`.
+pub async fn close(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    AccountIdParam(account_id): AccountIdParam,
+    Idempotency(key): Idempotency,
+    _body: EmptyBody,
+) -> Response {
+    let route = format!("POST /accounts/{account_id}/close");
+    let ids = RequestIds::new(key.as_ref(), &route);
+    let command = AccountCommand::CloseAccount {};
+    execute(
+        &state,
+        correlation,
+        ids,
+        account_id,
+        command,
+        CommandContext::AccountChange,
+    )
+    .await
+}

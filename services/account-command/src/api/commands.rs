@@ -1,0 +1,49 @@
+//! `GET /commands/{command_id}`: the outcome of an earlier command, for the
+//! client that got `202 pending` (or lost its connection).
+//!
+//! * known and accepted → 200 with the body the original request would have
+//!   had, plus `"status":"accepted"` (for a transfer this `status` is the
+//!   debit command's; the transfer's own is at balance-projector's
+//!   `GET /transfers/{id}`). Fields only the request knew (`holder`,
+//!   `currency`, `transfer_id`) are there when this instance sent the
+//!   command; a result read back from the topic after a restart, or sent via
+//!   another instance, has `account_id`, `version`, `balance`, `command_id`;
+//! * known and rejected → the rejection's error JSON and status;
+//! * unknown → 404 `command_not_found`. That includes a command still being
+//!   processed: pending and unknown look the same, so a client polls until it
+//!   gets an answer or gives up. Results are kept for the topic's retention
+//!   and at most `api.result_cache_capacity` of them.
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use eventbank_runtime::http::ApiError;
+
+use super::AppState;
+use super::command::COMMAND_ID;
+use super::path::CommandIdParam;
+use super::responses::{self, Audience, CommandContext};
+
+pub async fn get(
+    State(state): State<AppState>,
+    CommandIdParam(command_id): CommandIdParam,
+) -> Result<Response, ApiError> {
+    let results = state.sender.results();
+    let Some(result) = results.get(command_id) else {
+        return Err(ApiError::not_found(
+            "command_not_found",
+            format!(
+                "no outcome is known for command {command_id}: it may still be pending \
+                 (retry shortly), or it is unknown or expired"
+            ),
+        ));
+    };
+    let context = results
+        .context(command_id)
+        .unwrap_or(CommandContext::AccountChange);
+    let mut response = responses::outcome(&context, &result, Audience::Lookup);
+    if let Ok(value) = HeaderValue::from_str(&command_id.to_string()) {
+        response.headers_mut().insert(COMMAND_ID, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,162 @@
+//! Sending one command and waiting (bounded) for its result.
+//!
+//! 1. A request with an `Idempotency-Key` whose command's result is already
+//!    cached is answered from the cache; nothing is produced.
+//! 2. Otherwise the request registers its waiter, *then* produces the command
+//!    to `account-commands` (key: the account id), so a result that arrives
+//!    before the producer's acknowledgement is not missed.
+//! 3. Producing and waiting share one deadline, `api.result_timeout_ms`:
+//!    * the producer refuses the record (local queue full) or Kafka reports a
+//!      delivery error → 503 `kafka_unavailable`. With a delivery error the
+//!      command *may* still have been written (a lost acknowledgement), so the
+//!      message recommends retrying with an `Idempotency-Key`;
+//!    * the deadline passes before delivery or before the result → 202
+//!      pending: the command is on its way and may still take effect, and its
+//!      outcome will appear at `GET /commands/{id}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventbank_events::{CommandEnvelope, CommandResult, wire};
+use eventbank_runtime::http::ApiError;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio::time::{Instant, timeout_at};
+
+use super::metrics::ApiMetrics;
+use super::responses::CommandContext;
+use super::results::ResultStore;
+
+/// A command ready to send, with what its answer needs.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub envelope: CommandEnvelope,
+    pub context: CommandContext,
+    /// The ids came from an `Idempotency-Key`: a retry may already have an outcome.
+    pub idempotent: bool,
+}
+
+/// How sending went, when Kafka did not fail.
+#[derive(Debug, Clone)]
+pub enum Sent {
+    /// The result arrived in time.
+    Completed(Arc<CommandResult>),
+    /// The result was already known; nothing was produced.
+    Replayed(Arc<CommandResult>),
+    /// No result before the deadline.
+    Pending,
+}
+
+pub struct CommandSender {
+    producer: FutureProducer,
+    topic: String,
+    results: ResultStore,
+    metrics: ApiMetrics,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for CommandSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandSender")
+            .field("topic", &self.topic)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(err: &KafkaError) -> ApiError {
+    ApiError::unavailable(
+        "kafka_unavailable",
+        format!(
+            "the command could not be handed to Kafka ({err}); it may or may not take effect — \
+             retry with the same Idempotency-Key to be safe"
+        ),
+    )
+}
+
+impl CommandSender {
+    pub fn new(
+        producer: FutureProducer,
+        topic: String,
+        results: ResultStore,
+        metrics: ApiMetrics,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            producer,
+            topic,
+            results,
+            metrics,
+            timeout,
+        }
+    }
+
+    pub fn results(&self) -> &ResultStore {
+        &self.results
+    }
+
+    pub async fn send(&self, outgoing: Outgoing) -> Result<Sent, ApiError> {
+        let Outgoing {
+            envelope,
+            context,
+            idempotent,
+        } = outgoing;
+        let command_id = envelope.command_id;
+        let command_type = envelope.command.command_type();
+        if idempotent && let Some(result) = self.results.get(command_id) {
+            tracing::info!(%command_id, "repeated Idempotency-Key; answering from the result cache");
+            self.metrics.idempotent_replay();
+            return Ok(Sent::Replayed(result));
+        }
+        let deadline = Instant::now() + self.timeout;
+        self.results.remember_context(command_id, context);
+        let mut waiter = self.results.wait_for(command_id);
+
+        let key = wire::encode_key(envelope.account_id);
+        let payload = wire::encode(&envelope);
+        // OpenTelemetry seam: `.headers(OwnedHeaders::new().insert(traceparent))`
+        // goes here once the request span carries a trace context.
+        let record = FutureRecord::to(&self.topic).key(&key).payload(&payload);
+        let delivery = match self.producer.send_result(record) {
+            Ok(delivery) => delivery,
+            Err((err, _record)) => {
+                tracing::warn!(%command_id, error = %err, "could not enqueue the command");
+                self.metrics.produce_failed(command_type);
+                return Err(unavailable(&err));
+            }
+        };
+        match timeout_at(deadline, delivery).await {
+            Ok(Ok(Ok(_delivery))) => {
+                self.metrics.command_sent(command_type);
+                tracing::debug!(%command_id, command = command_type, "command sent");
+            }
+            Ok(Ok(Err((err, _message)))) => {
+                tracing::warn!(%command_id, error = %err, "command delivery failed");
+                self.metrics.produce_failed(command_type);
+                return Err(unavailable(&err));
+            }
+            Ok(Err(_canceled)) => {
+                // The producer was dropped with the record queued: shutting down.
+                self.metrics.produce_failed(command_type);
+                return Err(ApiError::unavailable(
+                    "kafka_unavailable",
+                    "the service is shutting down; retry with the same Idempotency-Key",
+                ));
+            }
+            Err(_elapsed) => {
+                tracing::warn!(%command_id, "Kafka did not acknowledge the command in time");
+                self.metrics.result_timed_out(command_type);
+                return Ok(Sent::Pending);
+            }
+        }
+        match timeout_at(deadline, waiter.result()).await {
+            Ok(Some(result)) => Ok(Sent::Completed(result)),
+            // The store outlives every waiter, so this is only a theoretical race.
+            Ok(None) | Err(_) => {
+                tracing::info!(%command_id, "no result in time; answering 202");
+                self.metrics.result_timed_out(command_type);
+                Ok(Sent::Pending)
+            }
+        }
+    }
+}

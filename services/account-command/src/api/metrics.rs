@@ -1,0 +1,190 @@
+//! The command API's Prometheus metrics (all prefixed `eventbank_api_`).
+
+use std::time::Duration;
+
+use eventbank_runtime::http::MetricsRegistry;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CommandLabels {
+    command: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route template (`/accounts/{id}/deposits`), never the raw path:
+    /// ids in labels would make one series per account.
+    route: String,
+    status: u16,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~16 s: covers a cached answer up to the longest result timeout.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+/// Cheap to clone; clones share the series.
+#[derive(Debug, Clone)]
+pub struct ApiMetrics {
+    commands_sent: Family<CommandLabels, Counter>,
+    produce_failures: Family<CommandLabels, Counter>,
+    result_timeouts: Family<CommandLabels, Counter>,
+    idempotent_replays: Counter,
+    results: Family<StatusLabels, Counter>,
+    undecodable_results: Family<ReasonLabels, Counter>,
+    result_cache_entries: Gauge,
+    request_duration: HistogramFamily<RequestLabels>,
+}
+
+impl ApiMetrics {
+    /// Creates the metrics and registers them with `registry`.
+    pub fn register(registry: &MetricsRegistry) -> Self {
+        let metrics = Self::unregistered();
+        registry.register(
+            "api_commands_sent",
+            "Commands the API put on account-commands (acknowledged by Kafka), by type",
+            metrics.commands_sent.clone(),
+        );
+        registry.register(
+            "api_produce_failures",
+            "Commands the API could not put on account-commands (answered 503), by type",
+            metrics.produce_failures.clone(),
+        );
+        registry.register(
+            "api_result_timeouts",
+            "Requests answered 202 pending because no result arrived in time, by command type",
+            metrics.result_timeouts.clone(),
+        );
+        registry.register(
+            "api_idempotent_replays",
+            "Requests answered from the result cache without producing (repeated Idempotency-Key)",
+            metrics.idempotent_replays.clone(),
+        );
+        registry.register(
+            "api_command_results",
+            "Command results read from command-results, by status",
+            metrics.results.clone(),
+        );
+        registry.register(
+            "api_command_results_undecodable",
+            "Records on command-results that could not be decoded (skipped), by reason",
+            metrics.undecodable_results.clone(),
+        );
+        registry.register(
+            "api_result_cache_entries",
+            "Command results held in memory for GET /commands/{id} and idempotent retries",
+            metrics.result_cache_entries.clone(),
+        );
+        registry.register(
+            "api_request_duration_seconds",
+            "Command API request latency, by method, route and status",
+            metrics.request_duration.clone(),
+        );
+        metrics
+    }
+
+    /// Metrics nobody scrapes (tests).
+    pub fn unregistered() -> Self {
+        Self {
+            commands_sent: Family::default(),
+            produce_failures: Family::default(),
+            result_timeouts: Family::default(),
+            idempotent_replays: Counter::default(),
+            results: Family::default(),
+            undecodable_results: Family::default(),
+            result_cache_entries: Gauge::default(),
+            request_duration: Family::new_with_constructor(latency_histogram),
+        }
+    }
+
+    pub fn command_sent(&self, command: &'static str) {
+        self.commands_sent
+            .get_or_create(&CommandLabels { command })
+            .inc();
+    }
+
+    pub fn produce_failed(&self, command: &'static str) {
+        self.produce_failures
+            .get_or_create(&CommandLabels { command })
+            .inc();
+    }
+
+    pub fn result_timed_out(&self, command: &'static str) {
+        self.result_timeouts
+            .get_or_create(&CommandLabels { command })
+            .inc();
+    }
+
+    pub fn idempotent_replay(&self) {
+        self.idempotent_replays.inc();
+    }
+
+    pub fn result_received(&self, status: &'static str, cached: usize) {
+        self.results.get_or_create(&StatusLabels { status }).inc();
+        self.result_cache_entries
+            .set(i64::try_from(cached).unwrap_or(i64::MAX));
+    }
+
+    pub fn result_undecodable(&self, reason: &'static str) {
+        self.undecodable_results
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    pub fn request_finished(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.request_duration
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_metrics_are_exposed() {
+        let registry = MetricsRegistry::new("account-command", "test");
+        let metrics = ApiMetrics::register(&registry);
+        metrics.command_sent("deposit");
+        metrics.result_received("accepted", 1);
+        metrics.result_timed_out("deposit");
+        metrics.request_finished(
+            "POST",
+            "/accounts/{id}/deposits",
+            200,
+            Duration::from_millis(3),
+        );
+        let text = registry.encode();
+        for needle in [
+            "eventbank_api_commands_sent_total{command=\"deposit\"} 1",
+            "eventbank_api_command_results_total{status=\"accepted\"} 1",
+            "eventbank_api_result_timeouts_total{command=\"deposit\"} 1",
+            "eventbank_api_result_cache_entries 1",
+            "eventbank_api_request_duration_seconds_count{method=\"POST\",route=\"/accounts/{id}/deposits\",status=\"200\"} 1",
+        ] {
+            assert!(text.contains(needle), "{needle} not in\n{text}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The HTTP command API: puts commands on `account-commands` and answers with
+//! their outcome from `command-results` (DESIGN.md, "Commands over HTTP").
+//!
+//! | method, path                      | body                        | success |
+//! |-----------------------------------|-----------------------------|---------|
+//! | `POST /accounts`                  | `{"holder","currency"}`     | 201 `{"account_id","version","holder","currency","balance","command_id"}` |
+//! | `POST /accounts/{id}/deposits`    | `{"amount"}`                | 200 `{"account_id","version","balance","command_id"}` |
+//! | `POST /accounts/{id}/withdrawals` | `{"amount"}`                | 200 as above |
+//! | `POST /accounts/{id}/close`       | none, empty or `{}`         | 200 as above |
+//! | `POST /transfers`                 | `{"from","to","amount"}`    | 202 `{"transfer_id","status":"pending","command_id","version","balance"}` |
+//! | `GET /commands/{command_id}`      | –                           | 200 the original body + `"status":"accepted"` (see `commands.rs`) |
+//!
+//! Errors are `{"error":{"code","message"}}`: rejections with their code's
+//! status hint, input errors per `json`, `path` and `idempotency`, and
+//! `503 kafka_unavailable` when the command cannot be produced. No result
+//! within `api.result_timeout_ms` → 202 `{"command_id","status":"pending",
+//! "result_url","account_id"[,"transfer_id"]}` with `Location` (see
+//! `dispatch.rs`).
+//!
+//! Module map: `routes` (the router), `accounts`, `transfers`,
+//! `commands` (handlers), `command` (the path
+//! every command handler ends in), `json` (strict bodies), `path` (path ids),
+//! `idempotency` (the header and derived ids), `middleware` (correlation
+//! id, span, latency), `dispatch` (produce and wait), `results` (cache
+//! and waiters), `cache`, `listener` (the `command-results` consumer),
+//! `responses` (bodies), `metrics`.
+
+mod accounts;
+mod cache;
+mod command;
+mod commands;
+mod dispatch;
+mod idempotency;
+mod json;
+mod listener;
+mod metrics;
+mod middleware;
+mod path;
+mod responses;
+mod results;
+mod routes;
+mod transfers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use eventbank_events::TopicKind;
+use eventbank_runtime::http::{MetricsRegistry, Readiness};
+use rdkafka::error::KafkaError;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use self::dispatch::CommandSender;
+use self::json::BodyLimit;
+use self::listener::ResultListener;
+use self::metrics::ApiMetrics;
+use self::results::ResultStore;
+
+/// Name of the readiness check the results listener reports into.
+pub const READINESS_CHECK: &str = "command-results";
+
+/// Why the API could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiStartError {
+    #[error("cannot create the command producer: {0}")]
+    Producer(#[source] KafkaError),
+    #[error("cannot set up the listener on {topic}: {source}")]
+    Listener {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("topic {topic} does not exist (or has no partitions)")]
+    MissingTopic { topic: String },
+    #[error("the listener setup task failed: {0}")]
+    Join(#[source] tokio::task::JoinError),
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+struct AppState {
+    sender: Arc<CommandSender>,
+    metrics: ApiMetrics,
+    body_limit: BodyLimit,
+}
+
+impl FromRef<AppState> for BodyLimit {
+    fn from_ref(state: &AppState) -> Self {
+        state.body_limit
+    }
+}
+
+/// The running command API. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Api {
+    state: AppState,
+}
+
+impl Api {
+    /// Creates the idempotent command producer, starts the command-results
+    /// listener as a task on `tracker` (it stops when `shutdown` is
+    /// cancelled), registers the metrics and the readiness check
+    /// `command-results`, which turns ready once the listener has read to the
+    /// end of the topic. The topics must exist.
+    pub async fn start(
+        settings: &crate::Settings,
+        metrics: &MetricsRegistry,
+        readiness: &Readiness,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Result<Self, ApiStartError> {
+        let topics = settings.kafka.topics();
+        let api_metrics = ApiMetrics::register(metrics);
+        let results = ResultStore::new(settings.api.result_cache_capacity);
+        let check = readiness.register(READINESS_CHECK);
+        let listener = ResultListener::connect(
+            &settings.kafka,
+            topics.name(TopicKind::CommandResults),
+            results.clone(),
+            api_metrics.clone(),
+            check,
+        )
+        .await?;
+        let producer = settings.kafka.producer().map_err(ApiStartError::Producer)?;
+        let sender = CommandSender::new(
+            producer,
+            topics.name(TopicKind::AccountCommands),
+            results,
+            api_metrics.clone(),
+            Duration::from_millis(settings.api.result_timeout_ms),
+        );
+        tracker.spawn(listener.run(shutdown));
+        Ok(Self {
+            state: AppState {
+                sender: Arc::new(sender),
+                metrics: api_metrics,
+                body_limit: BodyLimit(settings.api.max_body_bytes),
+            },
+        })
+    }
+
+    /// The API's routes only; `HttpServer` adds the ops endpoints and the JSON
+    /// 404 fallback.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.state.clone())
+    }
+}

@@ -1,0 +1,65 @@
+//! `POST /transfers`: leg 1 of the saga, the debit of the source account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use eventbank_events::{AccountCommand, AccountId, Amount, RejectionCode};
+use eventbank_runtime::http::ApiError;
+
+use super::AppState;
+use super::command::execute;
+use super::idempotency::{Idempotency, RequestIds};
+use super::json::{Fields, JsonBody, StrictJson};
+use super::middleware::Correlation;
+use super::responses::CommandContext;
+
+/// `{"from":"<account id>","to":"<account id>","amount":500}`
+#[derive(Debug)]
+pub struct TransferBody {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Amount,
+}
+
+impl JsonBody for TransferBody {
+    const FIELDS: &'static [&'static str] = &["from", "to", "amount"];
+
+    fn from_fields(fields: &mut Fields) -> Result<Self, ApiError> {
+        let body = Self {
+            from: fields.required("from", "invalid_account_id")?,
+            to: fields.required("to", "invalid_account_id")?,
+            amount: fields.required("amount", "invalid_amount")?,
+        };
+        if body.from == body.to {
+            let code = RejectionCode::SameAccount;
+            let status =
+                StatusCode::from_u16(code.http_status_hint()).unwrap_or(StatusCode::BAD_REQUEST);
+            return Err(ApiError::new(
+                status,
+                code.as_str(),
+                "`from` and `to` are the same account",
+            ));
+        }
+        Ok(body)
+    }
+}
+
+/// Puts `DebitForTransfer` on the source account. Accepted → 202 `pending`
+/// (the saga credits the target, or refunds the source if the target cannot
+/// take it; its existence is not checked here). Rejected → the rejection.
+pub async fn create(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    Idempotency(key): Idempotency,
+    StrictJson(body): StrictJson<TransferBody>,
+) -> Response {
+    let ids = RequestIds::new(key.as_ref(), "POST /transfers");
+    let transfer_id = ids.transfer_id();
+    let command = AccountCommand::DebitForTransfer {
+        transfer_id,
+        to: body.to,
+        amount: body.amount,
+    };
+    let context = CommandContext::Transfer { transfer_id };
+    execute(&state, correlation, ids, body.from, command, context).await
+}

@@ -1,0 +1,15 @@
+//! The exactly-once command processor: the single writer of `account-events`.
+//!
+//! It owns the accounts of the `account-commands` partitions assigned to it.
+//! For each command it decides against the account's current state and, in the
+//! batch's one Kafka transaction (see the runtime's transactional loop), writes
+//! the events to `account-events`, the account's new snapshot to the compacted
+//! `account-state` (both on the command's partition number: co-partitioned),
+//! and the result to `command-results`. Restoring on assignment reads the
+//! snapshots back.
+
+mod accounts;
+mod command_processor;
+mod restore;
+
+pub use command_processor::{CommandProcessor, ProcessorTopics};
