@@ -3,27 +3,52 @@
 //! A library with a thin `main`: [`App::build`] connects and binds, [`App::run`]
 //! serves until the shutdown token is cancelled.
 
+pub mod api;
+mod metrics;
+pub mod projector;
+pub mod rebuild;
 mod settings;
+pub mod store;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::Router;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::kafka::ensure_topics;
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use settings::*;
+
+use crate::api::ApiState;
+use crate::metrics::ProjectorMetrics;
+use crate::projector::ServingReadiness;
+use crate::rebuild::Projectors;
+use crate::store::Store;
+
+/// How long topic creation may take at start.
+const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct App {
     http: HttpServer,
+    store: Store,
+    projectors: Projectors,
+    readiness: ServingReadiness,
+    read_wait: Duration,
 }
 
 impl App {
     /// Where the HTTP server actually listens (port 0 in tests resolves here).
     pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()
+    }
+
+    /// The read model this app writes (for tests and tools).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }
 
@@ -41,11 +66,65 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        Ok(Self { http })
+        if settings.kafka.topics.create {
+            let admin = settings.kafka.admin_client()?;
+            let topics = settings.kafka.topics();
+            ensure_topics(
+                &admin,
+                &topics.specs(&settings.kafka.layout()),
+                &topics.co_partitioned_groups(),
+                TOPIC_SETUP_TIMEOUT,
+            )
+            .await?;
+        }
+        let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
+        let metrics = ProjectorMetrics::register(&http.ops.metrics);
+        let readiness = ServingReadiness::new(http.ops.readiness.register("projector"));
+        let projectors = Projectors {
+            kafka: settings.kafka.clone(),
+            settings: settings.projector.clone(),
+            store: store.clone(),
+            metrics,
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        };
+        Ok(Self {
+            http,
+            store,
+            projectors,
+            readiness,
+            read_wait: Duration::from_millis(settings.projector.read_wait_ms),
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        self.http.serve(Router::new(), shutdown).await?;
+        let projectors = self.projectors;
+        // Stop the projectors when asked, or if this future is dropped.
+        let _stop_on_drop = projectors.shutdown.clone().drop_guard();
+        let api = api::router(ApiState {
+            store: self.store.clone(),
+            read_wait: self.read_wait,
+            projectors: projectors.clone(),
+        });
+        let http_stop = shutdown.child_token();
+        let mut serving = tokio::spawn(projectors.clone().serve(self.readiness));
+        let http = tokio::spawn(self.http.serve(api, http_stop.clone()));
+        // The projector stops by itself only on an error; then the whole
+        // service stops (and is restarted), rather than serving a frozen view.
+        let early = tokio::select! {
+            finished = &mut serving => Some(finished),
+            () = shutdown.cancelled() => None,
+        };
+        http_stop.cancel();
+        projectors.shutdown.cancel();
+        let projected = match early {
+            Some(finished) => finished,
+            None => serving.await,
+        };
+        projectors.tracker.close();
+        projectors.tracker.wait().await;
+        http.await??;
+        projected??;
         Ok(())
     }
 }

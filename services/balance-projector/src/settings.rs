@@ -20,6 +20,7 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     pub telemetry: TelemetrySettings,
     pub redis: RedisSettings,
+    pub projector: ProjectorSettings,
 }
 
 impl Default for Settings {
@@ -30,6 +31,7 @@ impl Default for Settings {
             kafka: KafkaSettings::default(),
             telemetry: TelemetrySettings::default(),
             redis: RedisSettings::default(),
+            projector: ProjectorSettings::default(),
         }
     }
 }
@@ -47,7 +49,44 @@ impl Validate for Settings {
                 "must start with redis:// or rediss://",
             ));
         }
+        if self.projector.consumer_group.trim().is_empty() {
+            return Err(ConfigError::invalid("projector.consumer_group", "is empty"));
+        }
+        if self.projector.max_batch == 0 {
+            return Err(ConfigError::invalid(
+                "projector.max_batch",
+                "must be at least 1",
+            ));
+        }
         Ok(())
+    }
+}
+
+/// How the projector consumes and how long reads wait for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectorSettings {
+    /// Consumer group; the Kafka topic prefix is prepended.
+    pub consumer_group: String,
+    /// Most records applied to Redis in one pipelined round trip.
+    pub max_batch: usize,
+    /// How long a batch waits for more records after its first one.
+    pub max_batch_wait_ms: u64,
+    /// How long `GET /accounts/{id}?min_version=N` waits for the view to reach N.
+    pub read_wait_ms: u64,
+    /// How often partition lag is measured.
+    pub lag_interval_ms: u64,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            consumer_group: "eventbank-balance-projector".to_owned(),
+            max_batch: 500,
+            max_batch_wait_ms: 20,
+            read_wait_ms: 3_000,
+            lag_interval_ms: 1_000,
+        }
     }
 }
 
@@ -66,5 +105,24 @@ impl Default for RedisSettings {
             url: "redis://127.0.0.1:6379".to_owned(),
             key_prefix: "eventbank:".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_nonsense_does_not() {
+        let settings = Settings::default();
+        settings.validate().expect("defaults validate");
+        assert_eq!(settings.http.bind.port(), DEFAULT_PORT);
+        assert_eq!(settings.projector.read_wait_ms, 3_000);
+        let mut bad = Settings::default();
+        bad.redis.url = "http://nope".into();
+        assert!(bad.validate().is_err());
+        let mut bad = Settings::default();
+        bad.projector.max_batch = 0;
+        assert!(bad.validate().is_err());
     }
 }

@@ -1,0 +1,238 @@
+//! The query API (DESIGN.md, balance-projector).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use eventbank_events::{AccountId, TransferId};
+use eventbank_runtime::http::ApiError;
+use serde_json::json;
+
+use crate::rebuild::Projectors;
+use crate::store::{Store, StoreError};
+
+/// Header set when a `min_version` read timed out before the view caught up.
+pub const BEHIND_HEADER: &str = "x-read-model-behind";
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 1000;
+const POLL: Duration = Duration::from_millis(25);
+
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub read_wait: Duration,
+    pub projectors: Projectors,
+}
+
+impl ApiState {
+    /// The store at the generation currently served.
+    async fn serving(&self) -> Result<Store, ApiError> {
+        self.store.serving().await.map_err(internal)
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/accounts", get(query_accounts))
+        .route("/accounts/{id}", get(get_account))
+        .route("/accounts/{id}/transactions", get(get_transactions))
+        .route("/transfers/{id}", get(get_transfer))
+        .route("/admin/generation", get(get_generation))
+        .route("/admin/rebuild", post(post_rebuild))
+        .with_state(state)
+}
+
+fn internal(err: StoreError) -> ApiError {
+    ApiError::unavailable("read_model_unavailable", err.to_string())
+}
+
+fn parse_account(id: &str) -> Result<String, ApiError> {
+    AccountId::parse(id)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::bad_request("invalid_account_id", "account id must be a UUID"))
+}
+
+fn parse_number<T: std::str::FromStr>(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    params
+        .get(name)
+        .map(|raw| {
+            raw.parse().map_err(|_| {
+                ApiError::bad_request(
+                    format!("invalid_{name}"),
+                    format!("{name} must be a number"),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn parse_limit(params: &HashMap<String, String>) -> Result<usize, ApiError> {
+    let limit = parse_number::<usize>(params, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(limit)
+}
+
+async fn get_account(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let id = parse_account(&id)?;
+    let min_version = params
+        .get("min_version")
+        .map(|raw| {
+            raw.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_min_version",
+                    "min_version must be a non-negative integer",
+                )
+            })
+        })
+        .transpose()?;
+    let deadline = Instant::now() + state.read_wait;
+    loop {
+        let account = state
+            .serving()
+            .await?
+            .account(&id)
+            .await
+            .map_err(internal)?;
+        let reached = match (&account, min_version) {
+            (_, None) => true,
+            (Some(account), Some(min)) => account.version >= min,
+            (None, Some(_)) => false,
+        };
+        if reached || Instant::now() >= deadline {
+            let Some(account) = account else {
+                return Err(ApiError::not_found(
+                    "account_not_found",
+                    format!("no account {id} in the read model"),
+                ));
+            };
+            let behind = !reached;
+            let mut body =
+                serde_json::to_value(&account).map_err(|e| ApiError::internal(e.to_string()))?;
+            body["behind"] = json!(behind);
+            let mut response = Json(body).into_response();
+            if behind {
+                response
+                    .headers_mut()
+                    .insert(BEHIND_HEADER, HeaderValue::from_static("true"));
+            }
+            return Ok(response);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn get_transactions(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_account(&id)?;
+    let limit = parse_limit(&params)?;
+    let before = parse_number::<u64>(&params, "before")?;
+    let store = state.serving().await?;
+    if store.account(&id).await.map_err(internal)?.is_none() {
+        return Err(ApiError::not_found(
+            "account_not_found",
+            format!("no account {id} in the read model"),
+        ));
+    }
+    let entries = store.history(&id, limit, before).await.map_err(internal)?;
+    let next_before = (entries.len() == limit)
+        .then(|| entries.last().and_then(|e| e["sequence"].as_u64()))
+        .flatten();
+    Ok(Json(json!({
+        "account_id": id,
+        "transactions": entries,
+        "next_before": next_before,
+    })))
+}
+
+async fn get_transfer(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = TransferId::parse(&id)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::bad_request("invalid_transfer_id", "transfer id must be a UUID"))?;
+    match state
+        .serving()
+        .await?
+        .transfer(&id)
+        .await
+        .map_err(internal)?
+    {
+        Some(transfer) => Ok(Json(
+            serde_json::to_value(transfer).map_err(|e| ApiError::internal(e.to_string()))?,
+        )),
+        None => Err(ApiError::not_found(
+            "transfer_not_found",
+            format!("no transfer {id} in the read model"),
+        )),
+    }
+}
+
+async fn query_accounts(
+    State(state): State<ApiState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let min_balance = parse_number::<i64>(&params, "min_balance")?.unwrap_or(i64::MIN);
+    let limit = parse_limit(&params)?;
+    let statuses: &[&str] = match params.get("status").map(String::as_str) {
+        None => &["open", "closed"],
+        Some("open") => &["open"],
+        Some("closed") => &["closed"],
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_status",
+                "status must be open or closed",
+            ));
+        }
+    };
+    let accounts = state
+        .serving()
+        .await?
+        .query(min_balance, statuses, limit)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({ "accounts": accounts })))
+}
+
+async fn get_generation(
+    State(state): State<ApiState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = state.store.current_generation().await.map_err(internal)?;
+    Ok(Json(json!({ "current": current })))
+}
+
+/// Rebuilds the view from offset zero into a fresh generation while the
+/// current one keeps serving; switches over once the rebuild has caught up.
+async fn post_rebuild(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let (from, to) = state
+        .projectors
+        .start_rebuild()
+        .await
+        .map_err(|err| ApiError::unavailable("rebuild_failed", err.to_string()))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "status": "rebuilding", "from": from, "generation": to })),
+    )
+        .into_response())
+}

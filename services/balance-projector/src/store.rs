@@ -1,0 +1,616 @@
+//! The Redis read model.
+//!
+//! Every key lives under `{key_prefix}g{generation}:` (the generation is read
+//! from `{key_prefix}generation`, set to 1 if absent):
+//!
+//! | key | type | content |
+//! |---|---|---|
+//! | `acct:{id}` | hash | holder, currency, status, balance, version, opened_at, updated_at |
+//! | `hist:{id}` | sorted set | score = sequence, member = JSON history entry |
+//! | `xfer:{id}` | hash | status (pending/completed/failed), reason, version (transfer stream), from, to, amount, currency |
+//! | `idx:open`, `idx:closed` | sorted set | score = balance, member = account id |
+//! | `stalled:acct`, `stalled:xfer` | hash | stream id → why it stalled (a sequence gap) |
+//!
+//! Each event is applied by one Lua script call, atomically, including the
+//! version check; a batch is one pipelined round trip of such calls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use eventbank_events::{AccountEvent, AccountEventEnvelope, TransferEvent, TransferEventEnvelope};
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script, Value};
+use serde::Serialize;
+use serde_json::json;
+
+/// What applying one event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The event was the next one of its stream and is now in the view.
+    Applied,
+    /// Already applied (sequence not newer than the stored version).
+    Skipped,
+    /// A gap: the sequence is beyond the next expected one. Not applied; the
+    /// stream is now stalled.
+    Gap,
+    /// The stream stalled earlier; this event was not applied.
+    Stalled,
+    /// The first event of an account was not `AccountOpened`. Not applied;
+    /// the stream is now stalled.
+    Malformed,
+}
+
+impl Outcome {
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Skipped => "skipped",
+            Self::Gap => "gap",
+            Self::Stalled => "stalled",
+            Self::Malformed => "malformed",
+        }
+    }
+
+    fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Applied),
+            0 => Some(Self::Skipped),
+            -1 => Some(Self::Gap),
+            -2 => Some(Self::Stalled),
+            -3 => Some(Self::Malformed),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded event of either topic.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Account(AccountEventEnvelope),
+    Transfer(TransferEventEnvelope),
+}
+
+const ACCOUNT_SCRIPT: &str = r"
+local id = ARGV[1]
+local seq = tonumber(ARGV[2])
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if seq <= version then return 0 end
+if redis.call('HEXISTS', KEYS[6], id) == 1 then return -2 end
+if seq ~= version + 1 then
+  redis.call('HSET', KEYS[6], id, 'expected sequence ' .. (version + 1) .. ', got ' .. ARGV[2])
+  return -1
+end
+local kind = ARGV[3]
+local status
+if kind == 'account_opened' then
+  redis.call('HSET', KEYS[1], 'holder', ARGV[5], 'currency', ARGV[6], 'balance', '0', 'opened_at', ARGV[4])
+  status = 'open'
+else
+  status = redis.call('HGET', KEYS[1], 'status')
+  if not status then
+    redis.call('HSET', KEYS[6], id, 'first event is ' .. kind .. ', not account_opened')
+    return -3
+  end
+end
+if kind == 'account_closed' then status = 'closed' end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'balance', ARGV[7]) end
+redis.call('HSET', KEYS[1], 'status', status, 'version', ARGV[2], 'updated_at', ARGV[4])
+local balance = redis.call('HGET', KEYS[1], 'balance')
+if status == 'open' then
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZADD', KEYS[3], balance, id)
+else
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZADD', KEYS[4], balance, id)
+end
+redis.call('ZADD', KEYS[2], seq, ARGV[8])
+if kind == 'transfer_debited' and redis.call('HEXISTS', KEYS[5], 'status') == 0 then
+  redis.call('HSET', KEYS[5], 'status', 'pending', 'from', id, 'to', ARGV[10], 'amount', ARGV[11], 'currency', ARGV[12])
+end
+return 1
+";
+
+const TRANSFER_SCRIPT: &str = r"
+local id = ARGV[1]
+local seq = tonumber(ARGV[2])
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if seq <= version then return 0 end
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return -2 end
+if seq ~= version + 1 then
+  redis.call('HSET', KEYS[2], id, 'expected sequence ' .. (version + 1) .. ', got ' .. ARGV[2])
+  return -1
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'status', ARGV[3], 'from', ARGV[5], 'to', ARGV[6], 'amount', ARGV[7], 'currency', ARGV[8])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'reason', ARGV[4])
+else
+  redis.call('HDEL', KEYS[1], 'reason')
+end
+return 1
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("unexpected answer from the apply script: {0:?}")]
+    Unexpected(Value),
+}
+
+/// The read model in Redis: applying events and reading views.
+#[derive(Clone)]
+pub struct Store {
+    conn: ConnectionManager,
+    key_prefix: String,
+    generation: u64,
+    base: String,
+    account_script: Arc<Script>,
+    transfer_script: Arc<Script>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An account as the view holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountView {
+    pub account_id: String,
+    pub holder: String,
+    pub currency: String,
+    pub status: String,
+    pub balance: i64,
+    pub version: u64,
+    pub opened_at: String,
+    pub updated_at: String,
+}
+
+/// A transfer as the view holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferView {
+    pub transfer_id: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+impl Store {
+    /// Connects, and resolves (creating if needed) the current generation.
+    pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let mut conn = ConnectionManager::new(client).await?;
+        let generation_key = format!("{key_prefix}generation");
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&generation_key)
+            .arg(1)
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        let generation: u64 = conn.get(&generation_key).await?;
+        // The highest generation ever handed out, so two rebuilds never share one.
+        let _: Option<String> = redis::cmd("SET")
+            .arg(format!("{key_prefix}generations_allocated"))
+            .arg(generation)
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        let store = Self {
+            conn,
+            key_prefix: key_prefix.to_owned(),
+            generation,
+            base: String::new(),
+            account_script: Arc::new(Script::new(ACCOUNT_SCRIPT)),
+            transfer_script: Arc::new(Script::new(TRANSFER_SCRIPT)),
+        }
+        .at_generation(generation);
+        store.load_scripts().await?;
+        Ok(store)
+    }
+
+    /// The same store, reading and writing generation `generation`.
+    pub fn at_generation(&self, generation: u64) -> Self {
+        Self {
+            generation,
+            base: format!("{}g{generation}:", self.key_prefix),
+            ..self.clone()
+        }
+    }
+
+    /// The generation this store reads and writes.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The key prefix of the generation this store reads and writes.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The generation queries are served from.
+    pub async fn current_generation(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.get(format!("{}generation", self.key_prefix)).await?)
+    }
+
+    /// This store at the generation queries are currently served from.
+    pub async fn serving(&self) -> Result<Self, StoreError> {
+        let generation = self.current_generation().await?;
+        Ok(if generation == self.generation {
+            self.clone()
+        } else {
+            self.at_generation(generation)
+        })
+    }
+
+    /// A generation number nobody has used yet.
+    pub async fn allocate_generation(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn
+            .incr(format!("{}generations_allocated", self.key_prefix), 1)
+            .await?)
+    }
+
+    /// Atomically makes `to` the served generation if `from` still is.
+    pub async fn switch_generation(&self, from: u64, to: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let switched: i64 = Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+               redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0",
+        )
+        .key(format!("{}generation", self.key_prefix))
+        .arg(from)
+        .arg(to)
+        .invoke_async(&mut conn)
+        .await?;
+        Ok(switched == 1)
+    }
+
+    async fn load_scripts(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        for script in [ACCOUNT_SCRIPT, TRANSFER_SCRIPT] {
+            let _: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(script)
+                .query_async(&mut conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn key(&self, kind: &str, id: impl std::fmt::Display) -> String {
+        format!("{}{kind}:{id}", self.base)
+    }
+
+    /// Applies `events` in order, one script call each, in one pipelined round
+    /// trip. Safe to repeat: already-applied events are skipped.
+    pub async fn apply(&self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for event in events {
+            pipe.add_command(self.apply_command(event));
+        }
+        let mut conn = self.conn.clone();
+        let answers: Vec<Value> = match pipe.query_async(&mut conn).await {
+            Ok(answers) => answers,
+            Err(err)
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                // Redis restarted or flushed its script cache: load and redo
+                // the whole batch (applying is idempotent).
+                self.load_scripts().await?;
+                pipe.query_async(&mut conn).await?
+            }
+            Err(err) => return Err(err.into()),
+        };
+        answers
+            .into_iter()
+            .map(|answer| match answer {
+                Value::Int(code) => {
+                    Outcome::from_code(code).ok_or(StoreError::Unexpected(Value::Int(code)))
+                }
+                other => Err(StoreError::Unexpected(other)),
+            })
+            .collect()
+    }
+
+    fn apply_command(&self, event: &Event) -> redis::Cmd {
+        match event {
+            Event::Account(envelope) => self.account_command(envelope),
+            Event::Transfer(envelope) => self.transfer_command(envelope),
+        }
+    }
+
+    fn account_command(&self, envelope: &AccountEventEnvelope) -> redis::Cmd {
+        let id = envelope.account_id().to_string();
+        let occurred_at = envelope.occurred_at.to_rfc3339();
+        let (mut holder, mut currency) = (String::new(), String::new());
+        let (mut transfer_id, mut to, mut amount, mut transfer_currency) =
+            (String::new(), String::new(), String::new(), String::new());
+        let mut entry = json!({
+            "sequence": envelope.sequence,
+            "event_id": envelope.event_id.to_string(),
+            "type": envelope.event.event_type(),
+            "occurred_at": occurred_at,
+        });
+        match &envelope.event {
+            AccountEvent::AccountOpened {
+                holder: h,
+                currency: c,
+            } => {
+                holder = h.as_str().to_owned();
+                currency = c.as_str().to_owned();
+                entry["holder"] = json!(holder);
+                entry["currency"] = json!(currency);
+            }
+            AccountEvent::MoneyDeposited { amount: a, .. }
+            | AccountEvent::MoneyWithdrawn { amount: a, .. } => {
+                entry["amount"] = json!(a.minor_units());
+            }
+            AccountEvent::AccountClosed {} => {}
+            AccountEvent::TransferDebited {
+                transfer_id: t,
+                to: target,
+                amount: a,
+                currency: c,
+                ..
+            } => {
+                transfer_id = t.to_string();
+                to = target.to_string();
+                amount = a.minor_units().to_string();
+                transfer_currency = c.as_str().to_owned();
+                entry["amount"] = json!(a.minor_units());
+                entry["transfer_id"] = json!(transfer_id);
+                entry["to"] = json!(to);
+            }
+            AccountEvent::TransferCredited {
+                transfer_id: t,
+                from,
+                amount: a,
+                ..
+            } => {
+                entry["amount"] = json!(a.minor_units());
+                entry["transfer_id"] = json!(t.to_string());
+                entry["from"] = json!(from.to_string());
+            }
+            AccountEvent::TransferRefunded {
+                transfer_id: t,
+                amount: a,
+                reason,
+                ..
+            } => {
+                entry["amount"] = json!(a.minor_units());
+                entry["transfer_id"] = json!(t.to_string());
+                entry["reason"] = json!(reason.code());
+            }
+        }
+        let balance_after = envelope
+            .event
+            .balance_after()
+            .map(|money| money.minor_units().to_string())
+            .unwrap_or_default();
+        if !balance_after.is_empty() {
+            entry["balance_after"] = json!(balance_after.parse::<i64>().unwrap_or_default());
+        }
+        let transfer_key = if transfer_id.is_empty() {
+            // Unused by the script, but every declared key must be a string.
+            self.key("xfer", "none")
+        } else {
+            self.key("xfer", &transfer_id)
+        };
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.account_script.get_hash())
+            .arg(6)
+            .arg(self.key("acct", &id))
+            .arg(self.key("hist", &id))
+            .arg(format!("{}idx:open", self.base))
+            .arg(format!("{}idx:closed", self.base))
+            .arg(transfer_key)
+            .arg(format!("{}stalled:acct", self.base))
+            .arg(&id)
+            .arg(envelope.sequence)
+            .arg(envelope.event.event_type())
+            .arg(&occurred_at)
+            .arg(holder)
+            .arg(currency)
+            .arg(balance_after)
+            .arg(entry.to_string())
+            .arg(&transfer_id)
+            .arg(to)
+            .arg(amount)
+            .arg(transfer_currency);
+        cmd
+    }
+
+    fn transfer_command(&self, envelope: &TransferEventEnvelope) -> redis::Cmd {
+        let id = envelope.transfer_id().to_string();
+        let (status, reason, from, to, amount, currency) = match &envelope.event {
+            TransferEvent::TransferCompleted {
+                from,
+                to,
+                amount,
+                currency,
+            } => ("completed", "", from, to, amount, currency),
+            TransferEvent::TransferFailed {
+                from,
+                to,
+                amount,
+                currency,
+                reason,
+            } => ("failed", reason.code(), from, to, amount, currency),
+        };
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.transfer_script.get_hash())
+            .arg(2)
+            .arg(self.key("xfer", &id))
+            .arg(format!("{}stalled:xfer", self.base))
+            .arg(&id)
+            .arg(envelope.sequence)
+            .arg(status)
+            .arg(reason)
+            .arg(from.to_string())
+            .arg(to.to_string())
+            .arg(amount.minor_units())
+            .arg(currency.as_str());
+        cmd
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Option<AccountView>, StoreError> {
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = conn.hgetall(self.key("acct", id)).await?;
+        Ok(account_from_fields(id, &fields))
+    }
+
+    /// History entries, newest first, with sequence `< before` when given.
+    pub async fn history(
+        &self,
+        id: &str,
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut conn = self.conn.clone();
+        let max = before.map_or_else(|| "+inf".to_owned(), |before| format!("({before}"));
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.key("hist", id))
+            .arg(max)
+            .arg("-inf")
+            .arg("BYSCORE")
+            .arg("REV")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .query_async(&mut conn)
+            .await?;
+        Ok(members
+            .iter()
+            .filter_map(|member| serde_json::from_str(member).ok())
+            .collect())
+    }
+
+    pub async fn transfer(&self, id: &str) -> Result<Option<TransferView>, StoreError> {
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = conn.hgetall(self.key("xfer", id)).await?;
+        let Some(status) = fields.get("status") else {
+            return Ok(None);
+        };
+        Ok(Some(TransferView {
+            transfer_id: id.to_owned(),
+            status: status.clone(),
+            reason: fields.get("reason").cloned(),
+            from: fields.get("from").cloned(),
+            to: fields.get("to").cloned(),
+            amount: fields.get("amount").and_then(|a| a.parse().ok()),
+            currency: fields.get("currency").cloned(),
+        }))
+    }
+
+    /// Accounts with `balance >= min_balance`, in `statuses`, lowest balance
+    /// first (ties by account id), at most `limit`. Uses the balance indexes.
+    pub async fn query(
+        &self,
+        min_balance: i64,
+        statuses: &[&str],
+        limit: usize,
+    ) -> Result<Vec<AccountView>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut found: Vec<String> = Vec::new();
+        for status in statuses {
+            // The lowest `limit` of each index; their union holds the answer.
+            let members: Vec<String> = redis::cmd("ZRANGE")
+                .arg(format!("{}idx:{status}", self.base))
+                .arg(min_balance)
+                .arg("+inf")
+                .arg("BYSCORE")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(limit)
+                .query_async(&mut conn)
+                .await?;
+            found.extend(members);
+        }
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &found {
+            pipe.hgetall(self.key("acct", id));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        let mut accounts: Vec<AccountView> = found
+            .iter()
+            .zip(hashes.iter())
+            .filter_map(|(id, fields)| account_from_fields(id, fields))
+            .filter(|account| account.balance >= min_balance)
+            .collect();
+        accounts.sort_by(|a, b| {
+            a.balance
+                .cmp(&b.balance)
+                .then_with(|| a.account_id.cmp(&b.account_id))
+        });
+        accounts.truncate(limit);
+        Ok(accounts)
+    }
+
+    /// Every account in the view, by scanning its keys (for tests and checks,
+    /// not for serving).
+    pub async fn scan_accounts(&self) -> Result<Vec<AccountView>, StoreError> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}acct:*", self.base);
+        let mut keys: Vec<String> = Vec::new();
+        {
+            let mut iter = conn.scan_match::<_, String>(&pattern).await?;
+            while let Some(key) = futures::StreamExt::next(&mut iter).await {
+                keys.push(key?);
+            }
+        }
+        let mut accounts = Vec::new();
+        for key in keys {
+            let id = key.rsplit(':').next().unwrap_or_default().to_owned();
+            let fields: HashMap<String, String> = conn.hgetall(&key).await?;
+            if let Some(account) = account_from_fields(&id, &fields) {
+                accounts.push(account);
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// Streams the projector refused to advance, with why.
+    pub async fn stalled_accounts(&self) -> Result<HashMap<String, String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.hgetall(format!("{}stalled:acct", self.base)).await?)
+    }
+
+    /// Is Redis reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}
+
+fn account_from_fields(id: &str, fields: &HashMap<String, String>) -> Option<AccountView> {
+    let version = fields.get("version")?.parse().ok()?;
+    Some(AccountView {
+        account_id: id.to_owned(),
+        holder: fields.get("holder").cloned().unwrap_or_default(),
+        currency: fields.get("currency").cloned().unwrap_or_default(),
+        status: fields.get("status").cloned().unwrap_or_default(),
+        balance: fields.get("balance")?.parse().ok()?,
+        version,
+        opened_at: fields.get("opened_at").cloned().unwrap_or_default(),
+        updated_at: fields.get("updated_at").cloned().unwrap_or_default(),
+    })
+}
