@@ -52,7 +52,11 @@ impl KafkaSettings {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("partition.assignment.strategy", "cooperative-sticky")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // A client waits on its command's result: a fetch that idles up
+            // to librdkafka's default 500 ms on a quiet partition would be
+            // most of that wait.
+            .set("fetch.wait.max.ms", "20");
         self.with_overrides(config)
     }
 
