@@ -23,7 +23,7 @@ use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
-use eventbank_runtime::kafka::{ensure_topics, transactional_id};
+use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -98,17 +98,7 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        if settings.kafka.topics.create {
-            let admin = settings.kafka.admin_client()?;
-            let topics = settings.kafka.topics();
-            ensure_topics(
-                &admin,
-                &topics.specs(&settings.kafka.layout()),
-                &topics.co_partitioned_groups(),
-                TOPIC_SETUP_TIMEOUT,
-            )
-            .await?;
-        }
+        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
         let api = if settings.api.enabled {

@@ -1,16 +1,20 @@
-//! The service starts on port 0, answers its ops endpoints and stops on cancel.
+//! The service starts on port 0 against the real broker, answers its ops
+//! endpoints (`/readyz` ready once the processor and the results listener
+//! run) and stops cleanly on cancel.
 
-use account_command::{App, Settings};
+mod common;
+
+use account_command::App;
 use eventbank_runtime::Service;
-use eventbank_runtime::http::HttpSettings;
+use eventbank_testkit::Isolation;
+use eventbank_testkit::ops::check_ops_endpoints;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn serves_ops_endpoints_and_stops_on_shutdown() {
-    let settings = Settings {
-        http: HttpSettings::on_port(0),
-        ..Settings::default()
-    };
-    let app = App::build(settings).await.expect("build");
+    let isolation = Isolation::new("ops");
+    let app = App::build(common::settings(&isolation, true, true, "ops"))
+        .await
+        .expect("build");
     let addr = app.http_addr().expect("bound address");
-    eventbank_testkit::ops::check_ops_endpoints(App::NAME, addr, app).await;
+    check_ops_endpoints(App::NAME, addr, app).await;
 }

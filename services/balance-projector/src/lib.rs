@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::ensure_topics;
+use eventbank_runtime::kafka::ensure_system_topics;
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -66,17 +66,7 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        if settings.kafka.topics.create {
-            let admin = settings.kafka.admin_client()?;
-            let topics = settings.kafka.topics();
-            ensure_topics(
-                &admin,
-                &topics.specs(&settings.kafka.layout()),
-                &topics.co_partitioned_groups(),
-                TOPIC_SETUP_TIMEOUT,
-            )
-            .await?;
-        }
+        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
         let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
         let metrics = ProjectorMetrics::register(&http.ops.metrics);
         let readiness = ServingReadiness::new(http.ops.readiness.register("projector"));

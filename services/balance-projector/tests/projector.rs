@@ -346,7 +346,14 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
     let stalled = running.app_store.stalled_accounts().await.unwrap();
     assert!(stalled.contains_key(&d.to_string()), "{stalled:?}");
 
-    // Transfers.
+    // Transfers: transfer-events is another topic, applied on its own
+    // schedule; wait until it has been read, then check exactly.
+    eventually("transfer outcomes applied", LONG, || async {
+        let (_, _, a) = running.get(&format!("/transfers/{t1}")).await;
+        let (_, _, b) = running.get(&format!("/transfers/{t2}")).await;
+        (a["status"] != "pending" && b["status"] != "pending").then_some(())
+    })
+    .await;
     let (status, _, t) = running.get(&format!("/transfers/{t1}")).await;
     assert_eq!(status, 200);
     assert_eq!(t["status"], "completed");

@@ -16,4 +16,4 @@ pub use clients::transactional_id;
 pub use partition_reader::{ReadError, read_partition};
 pub use record::{OutputRecord, OwnedRecord};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
-pub use topic_setup::{TopicSetupError, ensure_topics};
+pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};

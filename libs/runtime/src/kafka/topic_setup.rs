@@ -87,6 +87,28 @@ pub async fn ensure_topics(
     Ok(partitions)
 }
 
+/// What every service does at start: unless topic creation is switched off
+/// (a platform team owns the topics), create whatever this system's topics
+/// are missing and check co-partitioning.
+pub async fn ensure_system_topics(
+    settings: &super::KafkaSettings,
+    timeout: Duration,
+) -> Result<(), TopicSetupError> {
+    if !settings.topics.create {
+        return Ok(());
+    }
+    let admin = settings.admin_client()?;
+    let topics = settings.topics();
+    ensure_topics(
+        &admin,
+        &topics.specs(&settings.layout()),
+        &topics.co_partitioned_groups(),
+        timeout,
+    )
+    .await
+    .map(drop)
+}
+
 /// Metadata is eventually consistent across brokers: a topic just created may
 /// not be listed yet.
 async fn wait_for_partitions(
