@@ -334,6 +334,8 @@ pub struct Progress {
     pub caught_up: bool,
     /// This projector is assigned every partition of both topics.
     pub all_partitions: bool,
+    /// Offsets not yet applied, summed over the assigned partitions.
+    pub behind: i64,
 }
 
 /// The consumer group of the projector writing `generation`: the configured
@@ -400,6 +402,7 @@ async fn lag_loop(
         progress.send_replace(Progress {
             caught_up,
             all_partitions: lags.len() == total,
+            behind: lags.values().sum(),
         });
         if !is_ready && let Some(ready) = &ready {
             if caught_up {

@@ -84,13 +84,19 @@ impl Projectors {
             None,
         )?;
         let mut progress = projector.progress();
+        // Under steady writes a consuming projector is rarely at lag exactly
+        // zero, so the switch happens once the rebuild trails by at most one
+        // batch. Nothing is lost: the serving projector continues from the
+        // rebuild's committed offsets, and readers asking for a version it
+        // has not applied yet wait for it (`min_version`).
+        let switch_lag = i64::try_from(self.settings.max_batch).unwrap_or(i64::MAX);
         let stop = self.shutdown.child_token();
         let store = self.store.clone();
         self.tracker.spawn(async move {
             tracing::info!(from, to, "rebuilding the read model from offset zero");
             let task = tokio::spawn(projector.run(stop.clone()));
             let caught_up = tokio::select! {
-                reached = progress.wait_for(|p| p.caught_up && p.all_partitions) => reached.is_ok(),
+                reached = progress.wait_for(|p| p.all_partitions && (p.caught_up || p.behind <= switch_lag)) => reached.is_ok(),
                 () = stop.cancelled() => false,
             };
             if caught_up && !stop.is_cancelled() {
