@@ -42,6 +42,13 @@ pub enum AccountCommand {
         from: AccountId,
         amount: Amount,
         currency: Currency,
+        /// The credit is refused (`transfer_expired`) if the target's processor
+        /// decides it later than this. Lets the saga time a transfer out
+        /// safely: the single writer of the target decides, in order, whether
+        /// the credit happened, so a refund can never follow a late credit.
+        /// Absent in records written before deadlines existed: no limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
     },
     /// Compensation, on the source account: give back a debit whose credit
     /// failed. Issued by the saga.
@@ -64,6 +71,19 @@ impl AccountCommand {
         "credit_for_transfer",
         "refund_transfer",
     ];
+
+    /// The transfer this command is a leg of, if it is one.
+    pub const fn transfer_id(&self) -> Option<TransferId> {
+        match self {
+            Self::DebitForTransfer { transfer_id, .. }
+            | Self::CreditForTransfer { transfer_id, .. }
+            | Self::RefundTransfer { transfer_id, .. } => Some(*transfer_id),
+            Self::OpenAccount { .. }
+            | Self::Deposit { .. }
+            | Self::Withdraw { .. }
+            | Self::CloseAccount {} => None,
+        }
+    }
 
     /// This command's `type` tag on the wire.
     pub const fn command_type(&self) -> &'static str {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ids::{AccountId, CommandId, CorrelationId, EventId};
+use crate::ids::{AccountId, CommandId, CorrelationId, EventId, TransferId};
 use crate::money::Money;
 use crate::wire::{TypeTag, WireRecord};
 
@@ -21,6 +21,11 @@ pub struct CommandResult {
     pub correlation_id: CorrelationId,
     pub processed_at: DateTime<Utc>,
     pub outcome: CommandOutcome,
+    /// The transfer the command was a leg of. Lets the saga route a rejected
+    /// credit or refund (which appends no event) to the transfer's owner.
+    /// Absent for other commands and in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<TransferId>,
 }
 
 impl CommandResult {
@@ -39,7 +44,15 @@ impl CommandResult {
             correlation_id,
             processed_at,
             outcome,
+            transfer_id: None,
         }
+    }
+
+    /// The same result, marked as a leg of `transfer_id`.
+    #[must_use]
+    pub fn for_transfer(mut self, transfer_id: Option<TransferId>) -> Self {
+        self.transfer_id = transfer_id;
+        self
     }
 }
 
@@ -138,11 +151,13 @@ pub enum RejectionCode {
     SameAccount,
     TransferNotFound,
     DuplicateTransfer,
+    /// A transfer credit decided after its deadline; the saga refunds it.
+    TransferExpired,
 }
 
 impl RejectionCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectionCode; 12] = [
+    pub const ALL: [RejectionCode; 13] = [
         Self::AccountNotFound,
         Self::AccountAlreadyExists,
         Self::AccountClosed,
@@ -155,6 +170,7 @@ impl RejectionCode {
         Self::SameAccount,
         Self::TransferNotFound,
         Self::DuplicateTransfer,
+        Self::TransferExpired,
     ];
 
     /// The code's wire name, e.g. `"insufficient_funds"`.
@@ -172,6 +188,7 @@ impl RejectionCode {
             Self::SameAccount => "same_account",
             Self::TransferNotFound => "transfer_not_found",
             Self::DuplicateTransfer => "duplicate_transfer",
+            Self::TransferExpired => "transfer_expired",
         }
     }
 
@@ -188,7 +205,8 @@ impl RejectionCode {
             | Self::BalanceNotZero
             | Self::CurrencyMismatch
             | Self::AmountTooLarge
-            | Self::BalanceOverflow => 422,
+            | Self::BalanceOverflow
+            | Self::TransferExpired => 422,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | `command-results`  | command id  | [`CommandResult`]          | delete, 6 hours        |
 //! | `transfer-events`  | transfer id | [`TransferEventEnvelope`]  | delete, never expires  |
 //! | `transfer-state`   | transfer id | [`TransferSagaSnapshot`]   | compact                |
+//! | `transfer-saga-inbox` | transfer id | a copy of a transfer leg's event or rejected result | delete, 7 days |
 //! | `<topic>.dlq`      | as source   | the original bytes         | delete, 14 days        |
 //!
 //! Keys are the id as canonical hyphenated UUID text
@@ -18,6 +19,14 @@
 //! co-partitioned ([`CO_PARTITIONED_GROUPS`]): same key, same partition count,
 //! so whoever owns partition *p* of the commands owns the events and state of
 //! every account in *p*.
+//!
+//! `transfer-saga-inbox` is the saga's internal repartition topic (like a
+//! Kafka Streams `-repartition` topic): a transfer's legs happen on two
+//! accounts, i.e. on two partitions of `account-events`, and a rejected
+//! credit appears only on `command-results` (keyed by command id). The saga
+//! copies each of them, re-keyed by transfer id, into the inbox, which is
+//! co-partitioned with `transfer-state`: whoever owns inbox partition *p* owns
+//! the state of every transfer in *p*.
 //!
 //! [`CommandEnvelope`]: crate::CommandEnvelope
 //! [`AccountEventEnvelope`]: crate::AccountEventEnvelope
@@ -39,11 +48,14 @@ const MAX_TOPIC_NAME_LEN: usize = 249;
 
 /// Groups of topics that must have the same partition count because their
 /// records are routed by the same key and processed together.
-pub const CO_PARTITIONED_GROUPS: &[&[TopicKind]] = &[&[
-    TopicKind::AccountCommands,
-    TopicKind::AccountEvents,
-    TopicKind::AccountState,
-]];
+pub const CO_PARTITIONED_GROUPS: &[&[TopicKind]] = &[
+    &[
+        TopicKind::AccountCommands,
+        TopicKind::AccountEvents,
+        TopicKind::AccountState,
+    ],
+    &[TopicKind::TransferSagaInbox, TopicKind::TransferState],
+];
 
 /// One of the system's topics (each also has a dead-letter topic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +66,7 @@ pub enum TopicKind {
     CommandResults,
     TransferEvents,
     TransferState,
+    TransferSagaInbox,
 }
 
 /// What a topic's records are keyed by.
@@ -75,13 +88,14 @@ enum Cleanup {
 
 impl TopicKind {
     /// Every topic, in the order they are created.
-    pub const ALL: [TopicKind; 6] = [
+    pub const ALL: [TopicKind; 7] = [
         Self::AccountCommands,
         Self::AccountEvents,
         Self::AccountState,
         Self::CommandResults,
         Self::TransferEvents,
         Self::TransferState,
+        Self::TransferSagaInbox,
     ];
 
     /// The name without prefix, e.g. `"account-events"`.
@@ -93,6 +107,7 @@ impl TopicKind {
             Self::CommandResults => "command-results",
             Self::TransferEvents => "transfer-events",
             Self::TransferState => "transfer-state",
+            Self::TransferSagaInbox => "transfer-saga-inbox",
         }
     }
 
@@ -101,11 +116,15 @@ impl TopicKind {
         match self {
             Self::AccountCommands | Self::AccountEvents | Self::AccountState => TopicKey::AccountId,
             Self::CommandResults => TopicKey::CommandId,
-            Self::TransferEvents | Self::TransferState => TopicKey::TransferId,
+            Self::TransferEvents | Self::TransferState | Self::TransferSagaInbox => {
+                TopicKey::TransferId
+            }
         }
     }
 
-    /// The [`WireRecord::KIND`](crate::WireRecord::KIND) of the records on this topic.
+    /// The [`WireRecord::KIND`](crate::WireRecord::KIND) of the records on this
+    /// topic. The saga inbox holds copies of two kinds; its records name theirs
+    /// in a header, and this answers the one transfers start with.
     pub const fn record_kind(self) -> &'static str {
         match self {
             Self::AccountCommands => "account-command",
@@ -114,12 +133,16 @@ impl TopicKind {
             Self::CommandResults => "command-result",
             Self::TransferEvents => "transfer-event",
             Self::TransferState => "transfer-saga-snapshot",
+            Self::TransferSagaInbox => "account-event",
         }
     }
 
     fn cleanup(self, layout: &TopicLayout) -> Cleanup {
         match self {
-            Self::AccountCommands => Cleanup::Delete(Some(layout.command_retention_ms)),
+            // The inbox, like the commands, is only needed until processed.
+            Self::AccountCommands | Self::TransferSagaInbox => {
+                Cleanup::Delete(Some(layout.command_retention_ms))
+            }
             // The event topics are the system of record: never expire.
             Self::AccountEvents | Self::TransferEvents => Cleanup::Delete(None),
             Self::AccountState | Self::TransferState => Cleanup::Compact,

@@ -21,7 +21,8 @@ pub enum TransferFailureReason {
     CurrencyMismatch,
     /// Crediting would overflow the target's balance.
     BalanceOverflow,
-    /// The saga gave up waiting for the credit.
+    /// The credit was not decided before its deadline (the target's
+    /// processor refused it as `transfer_expired`).
     Timeout,
 }
 
@@ -46,6 +47,7 @@ impl TransferFailureReason {
             RejectionCode::AccountClosed => Some(Self::AccountClosed),
             RejectionCode::CurrencyMismatch => Some(Self::CurrencyMismatch),
             RejectionCode::BalanceOverflow => Some(Self::BalanceOverflow),
+            RejectionCode::TransferExpired => Some(Self::Timeout),
             RejectionCode::AccountAlreadyExists
             | RejectionCode::InsufficientFunds
             | RejectionCode::BalanceNotZero
@@ -136,8 +138,12 @@ mod tests {
     #[test]
     fn credit_rejections_map_to_reasons_with_the_same_code() {
         for code in RejectionCode::ALL {
-            if let Some(reason) = TransferFailureReason::for_rejected_credit(code) {
-                assert_eq!(reason.code(), code.as_str());
+            match TransferFailureReason::for_rejected_credit(code) {
+                Some(TransferFailureReason::Timeout) => {
+                    assert_eq!(code, RejectionCode::TransferExpired);
+                }
+                Some(reason) => assert_eq!(reason.code(), code.as_str()),
+                None => {}
             }
         }
     }

@@ -133,6 +133,7 @@ impl Harness {
             max_batch: 50,
             max_batch_wait: Duration::from_millis(10),
             call_timeout: TIMEOUT,
+            tick_interval: None,
         };
         Self {
             output: topics.name(TopicKind::AccountEvents),

@@ -7,10 +7,13 @@
 //! transactional id, Redis key prefix and database schema so tests run in
 //! parallel without seeing each other's data.
 
+pub mod bank;
 mod env;
 mod eventually;
 mod isolation;
+pub mod log;
 pub mod ops;
+pub mod process;
 
 pub use env::TestEnv;
 pub use eventually::eventually;

@@ -80,6 +80,7 @@ impl App {
             max_batch: self.settings.processor.max_batch,
             max_batch_wait: Duration::from_millis(self.settings.processor.max_batch_wait_ms),
             call_timeout: Duration::from_secs(30),
+            tick_interval: None,
         }
     }
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::client::{BankClient, Reply};
-use common::log::{account_events, assert_streams_consistent, read_topic};
 use common::{ProcessorProcess, Running, settings};
 use eventbank_events::dead_letter::{HEADER_REASON, HEADER_SOURCE_TOPIC};
 use eventbank_events::{AccountId, CommandId, TopicKind};
+use eventbank_testkit::bank::{BankClient, Reply};
+use eventbank_testkit::log::{account_events, assert_streams_consistent, read_topic};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use futures::StreamExt;
 use rdkafka::producer::FutureRecord;

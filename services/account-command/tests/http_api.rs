@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::client::BankClient;
-use common::log::{account_events, assert_streams_consistent};
 use common::{ProcessorProcess, Running, settings};
+use eventbank_testkit::bank::BankClient;
+use eventbank_testkit::log::{account_events, assert_streams_consistent};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -1,22 +1,58 @@
-//! transfer-saga: Orchestrates transfers between accounts as an exactly-once saga with compensation.
+//! transfer-saga: runs every transfer to its end — completed, or failed and
+//! refunded — exactly once, with retries and a deadline.
 //!
-//! A library with a thin `main`: [`App::build`] connects and binds, [`App::run`]
-//! serves until the shutdown token is cancelled.
+//! Two transactional loops in one binary:
+//! - the [`router`] copies each transfer leg (`TransferDebited`,
+//!   `TransferCredited`, `TransferRefunded` from `account-events`, and a
+//!   refused credit or refund from `command-results`) into the
+//!   `transfer-saga-inbox`, keyed by transfer id;
+//! - the [`saga`] reads the inbox, keeps each transfer's state in the
+//!   compacted `transfer-state` (co-partitioned with the inbox, restored on
+//!   assignment), and emits `CreditForTransfer` / `RefundTransfer` commands
+//!   and `TransferCompleted` / `TransferFailed` events, all in one Kafka
+//!   transaction with its state and offsets.
+//!
+//! The rules are pure functions in [`domain`]. A library with a thin `main`:
+//! [`App::build`] connects and binds, [`App::run`] serves until the shutdown
+//! token is cancelled.
 
+pub mod domain;
+mod inbox;
+mod metrics;
+pub mod router;
+pub mod saga;
 mod settings;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
+use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::kafka::transactional::{
+    LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
+};
+use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
 use eventbank_runtime::telemetry::TelemetrySettings;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use settings::*;
 
+use crate::domain::Timing;
+use crate::metrics::SagaMetrics;
+use crate::saga::{SagaProcessor, SagaTopics};
+
+/// How long topic creation may take at start.
+const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+const ROUTER: &str = "saga-router";
+const SAGA: &str = "saga";
+
 #[derive(Debug)]
 pub struct App {
+    settings: Settings,
     http: HttpServer,
 }
 
@@ -24,6 +60,45 @@ impl App {
     /// Where the HTTP server actually listens (port 0 in tests resolves here).
     pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()
+    }
+
+    fn loop_config(&self, role: &str, group: &str, inputs: &[TopicKind]) -> LoopConfig {
+        let kafka = &self.settings.kafka;
+        let saga = &self.settings.saga;
+        let topics = kafka.topics();
+        let transactional_id = transactional_id(kafka, role, &self.settings.instance);
+        LoopConfig {
+            name: role.to_owned(),
+            input_topics: inputs.iter().map(|kind| topics.name(*kind)).collect(),
+            group_id: format!("{}{group}", kafka.topic_prefix),
+            group_instance_id: saga.static_membership.then(|| transactional_id.clone()),
+            transactional_id,
+            dead_letter_topics: inputs
+                .iter()
+                .map(|kind| (topics.name(*kind), topics.dlq(*kind)))
+                .collect::<HashMap<_, _>>(),
+            max_batch: saga.max_batch,
+            max_batch_wait: Duration::from_millis(saga.max_batch_wait_ms),
+            call_timeout: Duration::from_secs(30),
+            tick_interval: None,
+        }
+    }
+
+    fn spawn<P: Processor>(
+        &self,
+        config: LoopConfig,
+        processor: P,
+        stop: &CancellationToken,
+    ) -> JoinHandle<Result<(), LoopError>> {
+        let name = config.name.clone();
+        spawn_loop(
+            self.settings.kafka.clone(),
+            config,
+            processor,
+            LoopMetrics::register(&self.http.ops.metrics, &name),
+            self.http.ops.readiness.register(name),
+            stop.clone(),
+        )
     }
 }
 
@@ -41,11 +116,86 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        Ok(Self { http })
+        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        Ok(Self { settings, http })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        self.http.serve(Router::new(), shutdown).await?;
-        Ok(())
+        let stop = CancellationToken::new();
+        // If this future is dropped instead of finishing, the loops' threads
+        // must still hear about it.
+        let _stop_on_drop = stop.clone().drop_guard();
+        let saga_settings = &self.settings.saga;
+        let router = self.spawn(
+            self.loop_config(
+                ROUTER,
+                &saga_settings.router_consumer_group,
+                &[TopicKind::AccountEvents, TopicKind::CommandResults],
+            ),
+            router::Router::new(self.settings.kafka.topics()),
+            &stop,
+        );
+        let restore_limit =
+            Duration::from_millis(u64::from(self.settings.kafka.transaction_timeout_ms) + 30_000);
+        let processor = SagaProcessor::new(
+            SagaTopics::new(&self.settings.kafka.topics()),
+            Timing::from_millis(
+                saga_settings.retry_after_ms,
+                saga_settings.credit_deadline_ms,
+            ),
+            restore_limit,
+            SagaMetrics::register(&self.http.ops.metrics),
+        );
+        let saga = self.spawn(
+            LoopConfig {
+                tick_interval: Some(Duration::from_millis(saga_settings.tick_interval_ms)),
+                ..self.loop_config(
+                    SAGA,
+                    &saga_settings.consumer_group,
+                    &[TopicKind::TransferSagaInbox],
+                )
+            },
+            processor,
+            &stop,
+        );
+        let server = tokio::spawn(self.http.serve(Router::new(), stop.clone()));
+
+        // Stop on request, or as soon as either loop ends: a dead loop must
+        // take the instance down so the orchestrator restarts it.
+        let mut router = router;
+        let mut saga = saga;
+        let early = tokio::select! {
+            () = shutdown.cancelled() => None,
+            joined = &mut router => Some((ROUTER, joined)),
+            joined = &mut saga => Some((SAGA, joined)),
+        };
+        stop.cancel();
+        // On a requested stop each loop finishes the batch in hand first.
+        let mut failures = Vec::new();
+        let (first, second) = match early {
+            Some((name, joined)) => {
+                failures.push(format!("{name} stopped without being asked to"));
+                let (other_name, other) = if name == ROUTER {
+                    (SAGA, saga.await)
+                } else {
+                    (ROUTER, router.await)
+                };
+                ((name, joined), (other_name, other))
+            }
+            None => ((ROUTER, router.await), (SAGA, saga.await)),
+        };
+        for (name, joined) in [first, second] {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => failures.push(format!("{name}: {err}")),
+                Err(err) => failures.push(format!("{name}: {err}")),
+            }
+        }
+        server.await??;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("{}", failures.join("; "))
+        }
     }
 }

@@ -19,6 +19,87 @@ pub struct Settings {
     pub http: HttpSettings,
     pub kafka: KafkaSettings,
     pub telemetry: TelemetrySettings,
+    pub saga: SagaSettings,
+}
+
+/// How the saga consumes, batches, retries and times transfers out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SagaSettings {
+    /// Group of the saga proper (reads the inbox, owns `transfer-state`).
+    pub consumer_group: String,
+    /// Group of the router (reads `account-events` and `command-results`,
+    /// copies each transfer leg into the inbox keyed by transfer id).
+    pub router_consumer_group: String,
+    /// Records per Kafka transaction at most.
+    pub max_batch: usize,
+    /// How long the first record of a batch waits for others to join it.
+    pub max_batch_wait_ms: u64,
+    /// Join the groups as static members named after the instance (see
+    /// account-command's setting of the same name).
+    pub static_membership: bool,
+    /// A transfer with no progress for this long has its pending command
+    /// issued again (same command id: absorbed if it was already decided).
+    /// Further retries back off linearly, up to ten times this.
+    pub retry_after_ms: u64,
+    /// The second limit: a credit not decided by the target within this time
+    /// of the debit is refused there (`transfer_expired`), and the saga refunds
+    /// the source and fails the transfer with reason `timeout`.
+    pub credit_deadline_ms: u64,
+    /// How often pending transfers are checked for due retries.
+    pub tick_interval_ms: u64,
+}
+
+impl Default for SagaSettings {
+    fn default() -> Self {
+        Self {
+            consumer_group: "transfer-saga".to_owned(),
+            router_consumer_group: "transfer-saga-router".to_owned(),
+            max_batch: 500,
+            max_batch_wait_ms: 5,
+            static_membership: true,
+            retry_after_ms: 10_000,
+            credit_deadline_ms: 5 * 60 * 1_000,
+            tick_interval_ms: 1_000,
+        }
+    }
+}
+
+impl Validate for SagaSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("saga.consumer_group", &self.consumer_group),
+            ("saga.router_consumer_group", &self.router_consumer_group),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::invalid(field, "is empty"));
+            }
+        }
+        if self.consumer_group == self.router_consumer_group {
+            return Err(ConfigError::invalid(
+                "saga.router_consumer_group",
+                "must differ from saga.consumer_group",
+            ));
+        }
+        if self.max_batch == 0 {
+            return Err(ConfigError::invalid("saga.max_batch", "must be at least 1"));
+        }
+        for (field, value) in [
+            ("saga.retry_after_ms", self.retry_after_ms),
+            ("saga.tick_interval_ms", self.tick_interval_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(field, "must be at least 1"));
+            }
+        }
+        if self.credit_deadline_ms <= self.retry_after_ms {
+            return Err(ConfigError::invalid(
+                "saga.credit_deadline_ms",
+                "must exceed saga.retry_after_ms, or a credit expires before its first retry",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {
@@ -28,6 +109,7 @@ impl Default for Settings {
             http: HttpSettings::on_port(DEFAULT_PORT),
             kafka: KafkaSettings::default(),
             telemetry: TelemetrySettings::default(),
+            saga: SagaSettings::default(),
         }
     }
 }
@@ -39,6 +121,33 @@ impl Validate for Settings {
         }
         self.kafka.validate()?;
         self.telemetry.validate()?;
+        self.saga.validate()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().expect("defaults validate");
+    }
+
+    #[test]
+    fn a_deadline_shorter_than_the_first_retry_is_refused() {
+        let mut settings = Settings::default();
+        settings.saga.credit_deadline_ms = settings.saga.retry_after_ms;
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("saga.credit_deadline_ms"), "{err}");
+    }
+
+    #[test]
+    fn the_two_groups_must_differ() {
+        let mut settings = Settings::default();
+        settings.saga.router_consumer_group = settings.saga.consumer_group.clone();
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("router_consumer_group"), "{err}");
     }
 }

@@ -93,6 +93,7 @@ pub fn commands() -> Vec<(&'static str, CommandEnvelope)> {
                 from: ANN,
                 amount: amount(12_345),
                 currency: Currency::EUR,
+                deadline: None,
             },
         ),
         saga_command(
@@ -105,9 +106,21 @@ pub fn commands() -> Vec<(&'static str, CommandEnvelope)> {
             },
         ),
     ];
+    let with_deadline = saga_command(
+        TransferStep::Credit,
+        BOB,
+        AccountCommand::CreditForTransfer {
+            transfer_id: TRANSFER,
+            from: ANN,
+            amount: amount(12_345),
+            currency: Currency::EUR,
+            deadline: Some(at(20, 0)),
+        },
+    );
     envelopes
         .into_iter()
         .map(|envelope| (envelope.command.command_type(), envelope))
+        .chain([("credit_for_transfer_with_deadline", with_deadline)])
         .collect()
 }
 
@@ -256,8 +269,20 @@ pub fn rejected() -> CommandOutcome {
     )
 }
 
-/// One result per [`CommandOutcome`] variant, named by its `status` tag.
+/// One result per [`CommandOutcome`] variant, named by its `status` tag, and
+/// a rejected transfer leg (which carries its transfer id).
 pub fn command_results() -> Vec<(&'static str, CommandResult)> {
+    let expired_credit = CommandResult::new(
+        CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
+        BOB,
+        CORRELATION,
+        at(20, 5),
+        CommandOutcome::rejected(
+            RejectionCode::TransferExpired,
+            "the credit's deadline passed before it was decided",
+        ),
+    )
+    .for_transfer(Some(TRANSFER));
     [accepted(), rejected()]
         .into_iter()
         .map(|outcome| {
@@ -266,6 +291,7 @@ pub fn command_results() -> Vec<(&'static str, CommandResult)> {
                 CommandResult::new(COMMAND, ANN, CORRELATION, at(15, 250), outcome),
             )
         })
+        .chain([("rejected_with_transfer_id", expired_credit)])
         .collect()
 }
 

@@ -63,7 +63,7 @@ fn co_partitioned_topics_share_key_and_partition_count() {
     };
     let topics = Topics::new("");
     let specs = topics.specs(&layout);
-    assert_eq!(CO_PARTITIONED_GROUPS.len(), 1);
+    assert_eq!(CO_PARTITIONED_GROUPS.len(), 2);
     for group in CO_PARTITIONED_GROUPS {
         let keys: BTreeSet<_> = group
             .iter()
@@ -76,7 +76,10 @@ fn co_partitioned_topics_share_key_and_partition_count() {
     }
     assert_eq!(
         topics.co_partitioned_groups(),
-        vec![vec!["account-commands", "account-events", "account-state"]]
+        vec![
+            vec!["account-commands", "account-events", "account-state"],
+            vec!["transfer-saga-inbox", "transfer-state"],
+        ]
     );
     assert_eq!(TopicKind::AccountCommands.key(), TopicKey::AccountId);
 }

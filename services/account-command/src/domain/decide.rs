@@ -12,6 +12,7 @@
 //! refund refused for a limit (say, one lowered by a config change in between)
 //! has no failure reason the saga can act on, so the transfer would never end.
 
+use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountId, Amount, Currency, Holder, Rejection, RejectionCode,
     TransferFailureReason, TransferId,
@@ -22,19 +23,30 @@ use super::checks::{balance_minus, balance_plus, ensure_open, ensure_within_limi
 use super::limits::Limits;
 
 /// The events `command` produces against `state` (`None`: the account does not
-/// exist yet), in the order the caller must append them.
+/// exist yet), in the order the caller must append them, deciding at `now`
+/// (only a transfer credit's deadline depends on it).
 ///
 /// # Errors
 ///
 /// A [`Rejection`] when a business rule refuses the command; nothing is to be
 /// appended then. Its code is one of `AccountNotFound`, `AccountAlreadyExists`,
 /// `AccountClosed`, `AmountTooLarge`, `SameAccount`, `CurrencyMismatch`,
-/// `InsufficientFunds`, `BalanceNotZero` or `BalanceOverflow`.
+/// `InsufficientFunds`, `BalanceNotZero`, `BalanceOverflow` or
+/// `TransferExpired`.
 pub fn decide(
     state: Option<&Account>,
     command: &AccountCommand,
     limits: &Limits,
+    now: DateTime<Utc>,
 ) -> Result<Vec<AccountEvent>, Rejection> {
+    if let AccountCommand::CreditForTransfer {
+        transfer_id,
+        deadline,
+        ..
+    } = command
+    {
+        ensure_not_expired(*transfer_id, *deadline, now)?;
+    }
     let Some(account) = state else {
         return match command {
             AccountCommand::OpenAccount { holder, currency } => Ok(vec![open(holder, *currency)]),
@@ -62,6 +74,7 @@ pub fn decide(
             from,
             amount,
             currency,
+            deadline: _,
         } => credit(account, *transfer_id, *from, *amount, *currency),
         AccountCommand::RefundTransfer {
             transfer_id,
@@ -137,6 +150,24 @@ fn debit(
         currency: account.currency,
         balance_after: balance_minus(account, amount)?,
     })
+}
+
+/// A credit decided after its deadline is refused whatever the account: the
+/// saga has (or will have) given up on it and refunds the source, so applying
+/// it now would pay the transfer twice. The check comes before everything
+/// else so that the answer depends only on when it is decided.
+fn ensure_not_expired(
+    transfer_id: TransferId,
+    deadline: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), Rejection> {
+    match deadline {
+        Some(deadline) if now > deadline => Err(Rejection::new(
+            RejectionCode::TransferExpired,
+            format!("the credit of transfer {transfer_id} was due by {deadline}, decided at {now}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn credit(

@@ -92,7 +92,8 @@ impl CommandProcessor {
             command.correlation_id,
             Utc::now(),
             outcome,
-        );
+        )
+        .for_transfer(command.command.transfer_id());
         OutputRecord {
             topic: self.topics.results.clone(),
             partition: None,
@@ -124,6 +125,7 @@ impl CommandProcessor {
             current.as_ref().map(|entry| &entry.account),
             &command.command,
             &self.limits,
+            Utc::now(),
         );
         let (mut entry, outcome) = match decided {
             Ok(events) => {

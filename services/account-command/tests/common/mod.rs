@@ -2,16 +2,13 @@
 //! (port 0) or as a child process that can be killed with SIGKILL.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-pub mod client;
-pub mod log;
-
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use account_command::{App, Settings};
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpSettings;
+use eventbank_testkit::process::ServiceProcess;
 use eventbank_testkit::{Isolation, TestEnv};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -80,77 +77,27 @@ impl Drop for Running {
 
 /// The processor as a separate OS process, so a test can kill it the way a
 /// node failure would: no shutdown hook, no final commit.
-pub struct ProcessorProcess {
-    child: Child,
-    pub instance: String,
-}
+pub struct ProcessorProcess;
 
 impl ProcessorProcess {
-    pub fn spawn(isolation: &Isolation, instance: &str) -> Self {
+    pub fn spawn(isolation: &Isolation, instance: &str) -> ServiceProcess {
         Self::spawn_with(isolation, instance, &[])
     }
 
     /// With extra `EVENTBANK_*` settings.
-    pub fn spawn_with(isolation: &Isolation, instance: &str, extra: &[(&str, &str)]) -> Self {
+    pub fn spawn_with(
+        isolation: &Isolation,
+        instance: &str,
+        extra: &[(&str, &str)],
+    ) -> ServiceProcess {
         let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-        let child = Command::new(env!("CARGO_BIN_EXE_account-command"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("EVENTBANK_INSTANCE", instance)
-            .env("EVENTBANK_HTTP__BIND", "127.0.0.1:0")
-            .env("EVENTBANK_API__ENABLED", "false")
-            .env(
-                "EVENTBANK_KAFKA__BOOTSTRAP_SERVERS",
-                &kafka.bootstrap_servers,
-            )
-            .env("EVENTBANK_KAFKA__TOPIC_PREFIX", &kafka.topic_prefix)
-            .env(
-                "EVENTBANK_KAFKA__TOPICS__PARTITIONS",
-                kafka.topics.partitions.to_string(),
-            )
-            .env(
-                "EVENTBANK_KAFKA__TOPICS__REPLICATION_FACTOR",
-                kafka.topics.replication_factor.to_string(),
-            )
-            .env("EVENTBANK_TELEMETRY__LOG_FILTER", "warn")
-            .env("EVENTBANK_TELEMETRY__LOG_FORMAT", "json")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn the account-command binary");
-        Self {
-            child,
-            instance: instance.to_owned(),
-        }
-    }
-
-    /// SIGKILL: the process gets no chance to commit or abort anything.
-    pub fn kill(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reap");
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    pub fn terminate(mut self) {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("send SIGTERM");
-        assert!(status.success(), "kill -TERM failed");
-        let exit = self.child.wait().expect("wait");
-        assert!(
-            exit.success(),
-            "processor {} exited with {exit}",
-            self.instance
-        );
-    }
-}
-
-impl Drop for ProcessorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut env = vec![("EVENTBANK_API__ENABLED", "false")];
+        env.extend_from_slice(extra);
+        ServiceProcess::spawn(
+            env!("CARGO_BIN_EXE_account-command"),
+            instance,
+            &kafka,
+            &env,
+        )
     }
 }

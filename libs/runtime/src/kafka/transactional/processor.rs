@@ -34,6 +34,16 @@ pub trait Processor: Send + 'static {
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), HandleError>;
 
+    /// Work due by the clock rather than by a record (a deadline, a retry),
+    /// called every [`LoopConfig::tick_interval`](super::LoopConfig) between
+    /// batches, never inside one. Outputs and staged changes follow the same
+    /// rules as [`Processor::handle`]'s: they go out in a transaction of their
+    /// own, followed by [`Processor::commit`] or [`Processor::abort`].
+    fn tick(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        let _ = out;
+        Ok(())
+    }
+
     /// The transaction holding everything handled since the last commit or
     /// abort is committed: make the staged changes the current state.
     fn commit(&mut self);

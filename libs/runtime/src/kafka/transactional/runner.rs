@@ -38,6 +38,8 @@ pub struct LoopConfig {
     pub max_batch_wait: Duration,
     /// Timeout of each blocking transactional call.
     pub call_timeout: Duration,
+    /// How often [`Processor::tick`] runs; `None`: never.
+    pub tick_interval: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,7 @@ struct TransactionalLoop<P> {
     consumer: BaseConsumer<LoopContext>,
     producer: Txn,
     owned: BTreeSet<TopicPartition>,
+    last_tick: Instant,
 }
 
 /// How a batch failed decides what happens next.
@@ -142,12 +145,16 @@ impl<P: Processor> TransactionalLoop<P> {
             consumer,
             producer,
             owned: BTreeSet::new(),
+            last_tick: Instant::now(),
         })
     }
 
     fn run(&mut self, shutdown: &CancellationToken) -> Result<(), LoopError> {
         while !shutdown.is_cancelled() {
             let batch = self.collect_batch(shutdown)?;
+            if self.tick_due() {
+                self.tick()?;
+            }
             if batch.is_empty() {
                 continue;
             }
@@ -161,35 +168,79 @@ impl<P: Processor> TransactionalLoop<P> {
                         started.elapsed().as_secs_f64(),
                     );
                 }
-                Err(BatchError::Abortable(err)) => {
-                    tracing::warn!(name = %self.config.name, error = %err, "aborting transaction; the batch will be re-read");
-                    if let Err(abort_err) =
-                        self.producer.abort_transaction(self.config.call_timeout)
-                    {
-                        tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
-                        self.producer = new_producer(&self.settings, &self.config)?;
-                    }
-                    self.roll_back(&batch)?;
-                }
-                Err(BatchError::FatalProducer(err)) => {
-                    tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
-                    self.producer = new_producer(&self.settings, &self.config)?;
-                    self.roll_back(&batch)?;
-                }
-                Err(BatchError::Stop(err)) => {
-                    // Best effort: the broker aborts it anyway when this
-                    // transactional id is next initialised or times out.
-                    let _ = self.producer.abort_transaction(self.config.call_timeout);
-                    self.processor.abort();
-                    return Err(err);
-                }
+                Err(err) => self.recover(err, &batch)?,
             }
         }
         Ok(())
     }
 
+    fn tick_due(&self) -> bool {
+        self.config
+            .tick_interval
+            .is_some_and(|every| self.last_tick.elapsed() >= every)
+    }
+
+    /// Runs the processor's timed work in a transaction of its own (none if
+    /// it produced nothing).
+    fn tick(&mut self) -> Result<(), LoopError> {
+        self.last_tick = Instant::now();
+        let mut out = Vec::new();
+        if let Err(err) = self.processor.tick(&mut out) {
+            self.processor.abort();
+            return Err(err.into());
+        }
+        if out.is_empty() {
+            self.processor.commit();
+            return Ok(());
+        }
+        let produced = (|| {
+            self.producer.begin_transaction()?;
+            for output in &out {
+                self.send(output)?;
+            }
+            self.commit()
+        })();
+        match produced {
+            Ok(()) => {
+                self.processor.commit();
+                Ok(())
+            }
+            // Nothing was consumed, so there is nothing to re-read: the
+            // processor's state is as before, and the next tick tries again.
+            Err(err) => self.recover(err, &[]),
+        }
+    }
+
+    /// After a failed transaction covering `batch`: abort it (or replace the
+    /// producer) and roll back, or stop.
+    fn recover(&mut self, err: BatchError, batch: &[OwnedRecord]) -> Result<(), LoopError> {
+        match err {
+            BatchError::Abortable(err) => {
+                tracing::warn!(name = %self.config.name, error = %err, "aborting transaction; the batch will be re-read");
+                if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
+                    tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
+                    self.producer = new_producer(&self.settings, &self.config)?;
+                }
+                self.roll_back(batch)
+            }
+            BatchError::FatalProducer(err) => {
+                tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
+                self.producer = new_producer(&self.settings, &self.config)?;
+                self.roll_back(batch)
+            }
+            BatchError::Stop(err) => {
+                // Best effort: the broker aborts it anyway when this
+                // transactional id is next initialised or times out.
+                let _ = self.producer.abort_transaction(self.config.call_timeout);
+                self.processor.abort();
+                Err(err)
+            }
+        }
+    }
+
     /// Polls until the batch is full, or its first record has waited
-    /// `max_batch_wait`, or shutdown is requested with nothing in hand.
+    /// `max_batch_wait`, or shutdown is requested or a tick is due with
+    /// nothing in hand.
     /// Assignment changes are applied right after the `poll` that reported them.
     fn collect_batch(
         &mut self,
@@ -232,7 +283,8 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             let full = batch.len() >= self.config.max_batch;
             let waited = deadline.is_some_and(|at| Instant::now() >= at);
-            if full || waited || (batch.is_empty() && shutdown.is_cancelled()) {
+            let idle = batch.is_empty() && (shutdown.is_cancelled() || self.tick_due());
+            if full || waited || idle {
                 return Ok(batch);
             }
         }

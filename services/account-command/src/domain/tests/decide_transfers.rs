@@ -125,3 +125,34 @@ fn refund_that_would_overflow_the_balance_is_rejected() {
         .when(refund(1))
         .then_rejected(RejectionCode::BalanceOverflow);
 }
+
+#[test]
+fn credit_before_its_deadline_is_accepted() {
+    given(&[opened()])
+        .when(credit_due(250, Currency::EUR, Some(later())))
+        .then(&[credited(250, 250)]);
+}
+
+#[test]
+fn credit_after_its_deadline_is_rejected_as_expired() {
+    given(&[opened(), deposited(100, 100)])
+        .when(credit_due(250, Currency::EUR, Some(earlier())))
+        .then_rejected(RejectionCode::TransferExpired);
+}
+
+#[test]
+fn expired_credit_is_rejected_as_expired_even_for_an_unknown_account() {
+    // Expiry is checked first, so the answer depends only on when the credit
+    // was decided, and the transfer fails with reason `timeout`.
+    given(&[])
+        .when(credit_due(250, Currency::EUR, Some(earlier())))
+        .then_rejected(RejectionCode::TransferExpired);
+}
+
+#[test]
+fn expired_credit_maps_to_the_timeout_failure_reason() {
+    assert_eq!(
+        TransferFailureReason::for_rejected_credit(RejectionCode::TransferExpired),
+        Some(TransferFailureReason::Timeout)
+    );
+}

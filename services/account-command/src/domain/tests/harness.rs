@@ -35,6 +35,22 @@ pub fn at(sequence: u64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000 + offset, 0).expect("in range")
 }
 
+/// When every scenario's command is decided: after any history, before
+/// [`later`].
+pub fn now() -> DateTime<Utc> {
+    at(1_000)
+}
+
+/// A deadline still ahead of [`now`].
+pub fn later() -> DateTime<Utc> {
+    at(2_000)
+}
+
+/// A deadline already behind [`now`].
+pub fn earlier() -> DateTime<Utc> {
+    at(999)
+}
+
 /// `event` as the `sequence`-th event of [`ACCOUNT`].
 pub fn envelope(sequence: u64, event: AccountEvent) -> AccountEventEnvelope {
     envelope_for(ACCOUNT, sequence, event)
@@ -77,7 +93,7 @@ pub fn step(
     command: &AccountCommand,
     limits: &Limits,
 ) -> (Option<Account>, Result<Vec<AccountEvent>, Rejection>) {
-    let decided = decide(state.as_ref(), command, limits);
+    let decided = decide(state.as_ref(), command, limits, now());
     let Ok(events) = &decided else {
         return (state, decided);
     };
@@ -198,11 +214,17 @@ pub fn debit(to: AccountId, n: i64) -> AccountCommand {
 }
 
 pub fn credit(n: i64, currency: Currency) -> AccountCommand {
+    credit_due(n, currency, None)
+}
+
+/// A credit the target must decide by `deadline`.
+pub fn credit_due(n: i64, currency: Currency, deadline: Option<DateTime<Utc>>) -> AccountCommand {
     AccountCommand::CreditForTransfer {
         transfer_id: TRANSFER,
         from: OTHER,
         amount: amount(n),
         currency,
+        deadline,
     }
 }
 

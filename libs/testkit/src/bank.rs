@@ -1,6 +1,6 @@
-//! A client of the command API the way a careful caller uses it: every write
-//! carries an `Idempotency-Key`, a 202 is followed to its result, and a failed
-//! request is retried with the same key.
+//! A client of account-command's HTTP API the way a careful caller uses it:
+//! every write carries an `Idempotency-Key`, a 202 is followed to its result,
+//! and a failed request is retried with the same key.
 
 use std::time::{Duration, Instant};
 

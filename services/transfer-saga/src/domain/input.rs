@@ -1,0 +1,122 @@
+//! What the saga reacts to: a transfer leg's event, or a leg's rejection.
+
+use chrono::{DateTime, Utc};
+use eventbank_events::{
+    AccountEvent, AccountEventEnvelope, AccountId, Amount, CommandId, CommandOutcome,
+    CommandResult, CorrelationId, Currency, EventId, Rejection, TransferId, TransferStep,
+};
+
+/// A step of a transfer that an account decided, as the saga sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The source was debited: the transfer starts.
+    Debited(Debit),
+    /// The target was credited.
+    Credited {
+        transfer_id: TransferId,
+        event_id: EventId,
+    },
+    /// The source got its money back.
+    Refunded {
+        transfer_id: TransferId,
+        event_id: EventId,
+    },
+    /// An account refused a leg the saga issued.
+    Rejected {
+        transfer_id: TransferId,
+        leg: Leg,
+        rejection: Rejection,
+    },
+}
+
+/// A `TransferDebited`: everything the saga needs to run the transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Debit {
+    pub transfer_id: TransferId,
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Amount,
+    pub currency: Currency,
+    pub event_id: EventId,
+    pub occurred_at: DateTime<Utc>,
+    pub correlation_id: CorrelationId,
+}
+
+/// A command the saga issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leg {
+    Credit,
+    Refund,
+}
+
+impl Leg {
+    pub const fn step(self) -> TransferStep {
+        match self {
+            Self::Credit => TransferStep::Credit,
+            Self::Refund => TransferStep::Refund,
+        }
+    }
+}
+
+impl Input {
+    pub const fn transfer_id(&self) -> TransferId {
+        match self {
+            Self::Debited(Debit { transfer_id, .. })
+            | Self::Credited { transfer_id, .. }
+            | Self::Refunded { transfer_id, .. }
+            | Self::Rejected { transfer_id, .. } => *transfer_id,
+        }
+    }
+
+    /// The input an account event is, if it is a transfer leg.
+    pub fn from_event(envelope: &AccountEventEnvelope) -> Option<Self> {
+        match &envelope.event {
+            AccountEvent::TransferDebited {
+                transfer_id,
+                to,
+                amount,
+                currency,
+                ..
+            } => Some(Self::Debited(Debit {
+                transfer_id: *transfer_id,
+                from: envelope.account_id(),
+                to: *to,
+                amount: *amount,
+                currency: *currency,
+                event_id: envelope.event_id,
+                occurred_at: envelope.occurred_at,
+                correlation_id: envelope.correlation_id,
+            })),
+            AccountEvent::TransferCredited { transfer_id, .. } => Some(Self::Credited {
+                transfer_id: *transfer_id,
+                event_id: envelope.event_id,
+            }),
+            AccountEvent::TransferRefunded { transfer_id, .. } => Some(Self::Refunded {
+                transfer_id: *transfer_id,
+                event_id: envelope.event_id,
+            }),
+            AccountEvent::AccountOpened { .. }
+            | AccountEvent::MoneyDeposited { .. }
+            | AccountEvent::MoneyWithdrawn { .. }
+            | AccountEvent::AccountClosed {} => None,
+        }
+    }
+
+    /// The input a command result is, if it is the rejection of a leg the
+    /// saga issued. Accepted legs reach the saga as events; a rejected debit
+    /// never started a transfer (the API answered it).
+    pub fn from_result(result: &CommandResult) -> Option<Self> {
+        let CommandOutcome::Rejected { rejection } = &result.outcome else {
+            return None;
+        };
+        let transfer_id = result.transfer_id?;
+        let leg = [Leg::Credit, Leg::Refund].into_iter().find(|leg| {
+            result.command_id == CommandId::for_transfer_step(transfer_id, leg.step())
+        })?;
+        Some(Self::Rejected {
+            transfer_id,
+            leg,
+            rejection: rejection.clone(),
+        })
+    }
+}

@@ -1,0 +1,14 @@
+//! The saga's rules, pure: what a transfer's state becomes on each of its
+//! legs' outcomes and on the clock, and what the saga must do about it. No
+//! Kafka here; the processor turns [`Action`]s into records.
+
+mod input;
+mod timing;
+mod transition;
+
+#[cfg(test)]
+mod tests;
+
+pub use input::{Debit, Input, Leg};
+pub use timing::Timing;
+pub use transition::{Action, Anomaly, Transition, decide, due_retry};

@@ -1,0 +1,100 @@
+//! What an operator needs to see of the saga: how many transfers are in
+//! flight and for how long, and how they end.
+
+use eventbank_runtime::http::MetricsRegistry;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+
+type Labels = Vec<(String, String)>;
+
+#[derive(Debug, Clone, Default)]
+pub struct SagaMetrics {
+    pending: Gauge,
+    oldest_pending_seconds: Gauge,
+    started: Counter,
+    ended: Family<Labels, Counter>,
+    retries: Counter,
+    anomalies: Counter,
+}
+
+/// How a committed transition changed the count of transfers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Started,
+    Completed,
+    Failed(&'static str),
+    Retried,
+}
+
+impl SagaMetrics {
+    pub fn register(registry: &MetricsRegistry) -> Self {
+        let metrics = Self::default();
+        registry.register(
+            "saga_pending_transfers",
+            "Transfers this instance owns that are neither completed nor failed",
+            metrics.pending.clone(),
+        );
+        registry.register(
+            "saga_oldest_pending_seconds",
+            "Age of the oldest pending transfer this instance owns (since its debit)",
+            metrics.oldest_pending_seconds.clone(),
+        );
+        registry.register(
+            "saga_transfers_started",
+            "Transfers whose debit the saga has acted on",
+            metrics.started.clone(),
+        );
+        registry.register(
+            "saga_transfers_ended",
+            "Transfers completed or failed, by outcome and failure reason",
+            metrics.ended.clone(),
+        );
+        registry.register(
+            "saga_retries",
+            "Pending commands issued again after no progress",
+            metrics.retries.clone(),
+        );
+        registry.register(
+            "saga_anomalies",
+            "Inbox records contradicting their saga's state (dead-lettered)",
+            metrics.anomalies.clone(),
+        );
+        metrics
+    }
+
+    pub fn committed(&self, outcome: Outcome) {
+        match outcome {
+            Outcome::Started => {
+                self.started.inc();
+            }
+            Outcome::Completed => {
+                self.ended_with("completed", "");
+            }
+            Outcome::Failed(reason) => {
+                self.ended_with("failed", reason);
+            }
+            Outcome::Retried => {
+                self.retries.inc();
+            }
+        }
+    }
+
+    fn ended_with(&self, status: &str, reason: &str) {
+        self.ended
+            .get_or_create(&vec![
+                ("status".to_owned(), status.to_owned()),
+                ("reason".to_owned(), reason.to_owned()),
+            ])
+            .inc();
+    }
+
+    pub fn anomaly(&self) {
+        self.anomalies.inc();
+    }
+
+    pub fn set_pending(&self, count: usize, oldest_seconds: i64) {
+        self.pending.set(i64::try_from(count).unwrap_or(i64::MAX));
+        self.oldest_pending_seconds.set(oldest_seconds);
+    }
+}

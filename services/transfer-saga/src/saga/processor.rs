@@ -1,0 +1,173 @@
+//! The saga's [`Processor`]: one inbox record (or a clock tick) in, commands,
+//! transfer events and state out.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use eventbank_events::TransferSagaSnapshot;
+use eventbank_runtime::kafka::transactional::{
+    HandleError, Processor, ProcessorError, TopicPartition,
+};
+use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
+
+use super::outputs::SagaTopics;
+use super::restore::restore_partition;
+use super::sagas::Sagas;
+use crate::domain::{Action, Timing, Transition, decide, due_retry};
+use crate::inbox;
+use crate::metrics::{Outcome, SagaMetrics};
+
+#[derive(Debug)]
+pub struct SagaProcessor {
+    topics: SagaTopics,
+    timing: Timing,
+    restore_limit: Duration,
+    sagas: Sagas,
+    metrics: SagaMetrics,
+    /// Metric updates of the open transaction, counted once it commits.
+    staged_outcomes: Vec<Outcome>,
+}
+
+impl SagaProcessor {
+    pub fn new(
+        topics: SagaTopics,
+        timing: Timing,
+        restore_limit: Duration,
+        metrics: SagaMetrics,
+    ) -> Self {
+        Self {
+            topics,
+            timing,
+            restore_limit,
+            sagas: Sagas::default(),
+            metrics,
+            staged_outcomes: Vec::new(),
+        }
+    }
+
+    /// Emits the transition's actions and new state, and stages the state.
+    fn emit(&mut self, partition: i32, transition: Transition, out: &mut Vec<OutputRecord>) {
+        let now = Utc::now();
+        for action in &transition.actions {
+            out.push(self.topics.action(&transition.state, action, now));
+        }
+        out.push(self.topics.snapshot(partition, &transition.state));
+        self.sagas.stage(partition, transition.state);
+    }
+
+    fn outcome(
+        previous: Option<&TransferSagaSnapshot>,
+        transition: &Transition,
+    ) -> Option<Outcome> {
+        transition.actions.iter().find_map(|action| match action {
+            Action::Credit { .. } if previous.is_none() => Some(Outcome::Started),
+            Action::Complete { .. } => Some(Outcome::Completed),
+            Action::Fail { reason, .. } => Some(Outcome::Failed(reason.code())),
+            Action::Credit { .. } | Action::Refund { .. } => None,
+        })
+    }
+
+    fn update_backlog(&self) {
+        let (count, oldest) = self.sagas.backlog();
+        let age = oldest.map_or(0, |started| (Utc::now() - started).num_seconds().max(0));
+        self.metrics.set_pending(count, age);
+    }
+}
+
+impl Processor for SagaProcessor {
+    fn assigned(
+        &mut self,
+        settings: &KafkaSettings,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ProcessorError> {
+        for tp in partitions {
+            let snapshots = restore_partition(
+                settings,
+                &self.topics.state,
+                tp.partition,
+                self.restore_limit,
+            )?;
+            tracing::info!(
+                partition = tp.partition,
+                snapshots = snapshots.len(),
+                "transfers restored"
+            );
+            self.sagas.restore(tp.partition, snapshots);
+        }
+        self.update_backlog();
+        Ok(())
+    }
+
+    fn revoked(&mut self, partitions: &[TopicPartition]) {
+        for tp in partitions {
+            self.sagas.drop_partition(tp.partition);
+        }
+        self.update_backlog();
+    }
+
+    fn handle(
+        &mut self,
+        record: &OwnedRecord,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), HandleError> {
+        let input = inbox::read(record).map_err(HandleError::DeadLetter)?;
+        let (partition, id) = (record.partition, input.transfer_id());
+        if self.sagas.is_finished(partition, id) {
+            tracing::debug!(transfer_id = %id, ?input, "leg of a finished transfer; nothing to do");
+            return Ok(());
+        }
+        let current = self.sagas.get(partition, id);
+        match decide(current, &input, Utc::now(), &self.timing) {
+            Ok(None) => Ok(()),
+            Ok(Some(transition)) => {
+                if let Some(outcome) = Self::outcome(current, &transition) {
+                    self.staged_outcomes.push(outcome);
+                }
+                tracing::debug!(transfer_id = %id, step = ?transition.state.step, "saga progressed");
+                self.emit(partition, transition, out);
+                Ok(())
+            }
+            Err(anomaly) => {
+                self.metrics.anomaly();
+                tracing::error!(transfer_id = %id, %anomaly, ?input, "inbox record contradicts the saga");
+                Err(HandleError::DeadLetter(format!("transfer {id}: {anomaly}")))
+            }
+        }
+    }
+
+    fn tick(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        let now = Utc::now();
+        let due: Vec<(i32, Transition)> = self
+            .sagas
+            .pending()
+            .filter_map(|(partition, saga)| {
+                due_retry(saga, now, &self.timing).map(|retry| (partition, retry))
+            })
+            .collect();
+        for (partition, retry) in due {
+            tracing::info!(
+                transfer_id = %retry.state.transfer_id,
+                step = ?retry.state.step,
+                attempts = retry.state.attempts,
+                "no progress; issuing the pending command again"
+            );
+            self.staged_outcomes.push(Outcome::Retried);
+            self.emit(partition, retry, out);
+        }
+        self.update_backlog();
+        Ok(())
+    }
+
+    fn commit(&mut self) {
+        self.sagas.commit();
+        for outcome in self.staged_outcomes.drain(..) {
+            self.metrics.committed(outcome);
+        }
+        self.update_backlog();
+    }
+
+    fn abort(&mut self) {
+        self.sagas.abort();
+        self.staged_outcomes.clear();
+    }
+}
