@@ -1,0 +1,325 @@
+//! A whole bank for saga tests: account-command (API in-process, its
+//! processor in-process or as a killable child process) and the saga
+//! (in-process or as a killable child process), on one test's own topics.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use eventbank_events::{
+    AccountEvent, AccountEventEnvelope, AccountId, TopicKind, TransferEvent, TransferEventEnvelope,
+    TransferId, wire,
+};
+use eventbank_runtime::Service;
+use eventbank_runtime::http::HttpSettings;
+use eventbank_runtime::kafka::KafkaSettings;
+use eventbank_testkit::bank::BankClient;
+use eventbank_testkit::log::{account_events, read_topic};
+use eventbank_testkit::process::ServiceProcess;
+use eventbank_testkit::{Isolation, TestEnv};
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const LONG: Duration = Duration::from_secs(150);
+
+fn local() -> HttpSettings {
+    HttpSettings {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+    }
+}
+
+/// A service running inside the test process; stopped when dropped.
+pub struct InProcess {
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl InProcess {
+    fn spawn<F>(run: impl FnOnce(CancellationToken) -> F) -> Self
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(run(shutdown.clone()));
+        Self {
+            shutdown,
+            handle: Some(handle),
+        }
+    }
+
+    /// Graceful stop; asserts the service stopped cleanly.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let handle = self.handle.take().expect("running");
+        tokio::time::timeout(LONG, handle)
+            .await
+            .expect("service stops after shutdown")
+            .expect("service task did not panic")
+            .expect("service stopped cleanly");
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Saga timing for tests: quick retries, a deadline the test chooses.
+pub const RETRY_AFTER_MS: u64 = 1_000;
+
+/// One test's bank.
+pub struct Bank {
+    pub isolation: Isolation,
+    pub kafka: KafkaSettings,
+    pub client: BankClient,
+    pub api: InProcess,
+}
+
+impl Bank {
+    /// The account-command API, with its processor in-process too if
+    /// `with_processor` (otherwise start one with [`Bank::spawn_processor`]).
+    pub async fn start(name: &str, with_processor: bool) -> Self {
+        let isolation = Isolation::new(name);
+        let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+        let mut settings = account_command::Settings {
+            instance: "api".to_owned(),
+            http: local(),
+            kafka: kafka.clone(),
+            ..account_command::Settings::default()
+        };
+        settings.processor.enabled = with_processor;
+        settings.api.result_timeout_ms = 10_000;
+        let app = account_command::App::build(settings)
+            .await
+            .expect("build account-command");
+        let client = BankClient::new(format!(
+            "http://127.0.0.1:{}",
+            app.http_addr().expect("bound").port()
+        ));
+        Self {
+            isolation,
+            kafka,
+            client,
+            api: InProcess::spawn(|token| app.run(token)),
+        }
+    }
+
+    pub fn saga_settings(&self, credit_deadline_ms: u64) -> transfer_saga::Settings {
+        let mut settings = transfer_saga::Settings {
+            instance: "saga-0".to_owned(),
+            http: local(),
+            kafka: self.kafka.clone(),
+            ..transfer_saga::Settings::default()
+        };
+        settings.saga.retry_after_ms = RETRY_AFTER_MS;
+        settings.saga.credit_deadline_ms = credit_deadline_ms;
+        settings.saga.tick_interval_ms = 200;
+        settings
+    }
+
+    pub async fn start_saga(&self, credit_deadline_ms: u64) -> InProcess {
+        let app = transfer_saga::App::build(self.saga_settings(credit_deadline_ms))
+            .await
+            .expect("build transfer-saga");
+        InProcess::spawn(|token| app.run(token))
+    }
+
+    /// The saga as a child process, to be killed.
+    pub fn spawn_saga(&self, instance: &str) -> ServiceProcess {
+        self.spawn_saga_with(instance, &[])
+    }
+
+    /// With extra `EVENTBANK_*` settings.
+    pub fn spawn_saga_with(&self, instance: &str, extra: &[(&str, &str)]) -> ServiceProcess {
+        let retry = RETRY_AFTER_MS.to_string();
+        let mut env = vec![
+            ("EVENTBANK_SAGA__RETRY_AFTER_MS", retry.as_str()),
+            ("EVENTBANK_SAGA__TICK_INTERVAL_MS", "200"),
+        ];
+        env.extend_from_slice(extra);
+        ServiceProcess::spawn(
+            env!("CARGO_BIN_EXE_transfer-saga"),
+            instance,
+            &self.kafka,
+            &env,
+        )
+    }
+
+    /// account-command's processor as a child process, to be killed.
+    pub fn spawn_processor(&self, instance: &str) -> ServiceProcess {
+        ServiceProcess::spawn(
+            &account_command_binary(),
+            instance,
+            &self.kafka,
+            &[("EVENTBANK_API__ENABLED", "false")],
+        )
+    }
+
+    /// Opens an account and deposits `funds` into it (if any).
+    pub async fn account(&self, holder: &str, currency: &str, funds: i64) -> AccountId {
+        let id = self.client.open(holder, currency).await;
+        if funds > 0 {
+            let reply = self
+                .client
+                .settle(
+                    &format!("/accounts/{id}/deposits"),
+                    Some(json!({ "amount": funds })),
+                    &uuid::Uuid::new_v4().to_string(),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "deposit: {reply:?}");
+        }
+        AccountId::parse(&id).expect("account id")
+    }
+
+    /// Asks for a transfer; `Some(id)` if its debit was accepted.
+    pub async fn transfer(&self, from: &str, to: &str, amount: i64) -> Option<TransferId> {
+        let reply = self
+            .client
+            .settle(
+                "/transfers",
+                Some(json!({ "from": from, "to": to, "amount": amount })),
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await;
+        match reply.status {
+            StatusCode::ACCEPTED => Some(
+                TransferId::parse(reply.body["transfer_id"].as_str().expect("transfer_id"))
+                    .expect("a transfer id"),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => None,
+            other => panic!("transfer answered {other}: {reply:?}"),
+        }
+    }
+
+    /// Waits until every transfer in `expected` has ended, and returns every
+    /// transfer event on the log by transfer.
+    pub async fn await_ended(
+        &self,
+        expected: &BTreeSet<TransferId>,
+    ) -> BTreeMap<TransferId, Vec<TransferEvent>> {
+        let started = Instant::now();
+        loop {
+            let ended = transfer_events(&self.kafka).await;
+            let missing: Vec<_> = expected
+                .iter()
+                .filter(|id| !ended.contains_key(id))
+                .collect();
+            if missing.is_empty() {
+                return ended;
+            }
+            assert!(
+                started.elapsed() < LONG,
+                "{} of {} transfers never ended, e.g. {}",
+                missing.len(),
+                expected.len(),
+                missing[0]
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    pub async fn accounts(&self) -> BTreeMap<AccountId, Vec<AccountEventEnvelope>> {
+        account_events(&self.kafka).await
+    }
+}
+
+/// The account-command binary, built by cargo for this workspace (a
+/// dev-dependency's binary has no `CARGO_BIN_EXE_*` variable).
+fn account_command_binary() -> String {
+    let this = std::path::PathBuf::from(env!("CARGO_BIN_EXE_transfer-saga"));
+    let binary = this.with_file_name("account-command");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (cargo build -p account-command; the test command builds the workspace)",
+        binary.display()
+    );
+    binary.display().to_string()
+}
+
+/// Every transfer event on the log, by transfer.
+pub async fn transfer_events(kafka: &KafkaSettings) -> BTreeMap<TransferId, Vec<TransferEvent>> {
+    let mut ended: BTreeMap<TransferId, Vec<TransferEvent>> = BTreeMap::new();
+    for record in read_topic(kafka, TopicKind::TransferEvents, false).await {
+        let envelope: TransferEventEnvelope =
+            wire::decode(record.payload.as_deref().unwrap_or_default()).expect("transfer event");
+        ended
+            .entry(envelope.transfer_id())
+            .or_default()
+            .push(envelope.event);
+    }
+    ended
+}
+
+/// The balance after an account's last event.
+pub fn balance(events: &[AccountEventEnvelope]) -> i64 {
+    events
+        .iter()
+        .rev()
+        .find_map(|envelope| envelope.event.balance_after())
+        .map_or(0, |money| money.minor_units())
+}
+
+/// How often each leg of each transfer appears in the account streams:
+/// (debits, credits, refunds).
+pub fn legs(
+    streams: &BTreeMap<AccountId, Vec<AccountEventEnvelope>>,
+) -> BTreeMap<TransferId, (u32, u32, u32)> {
+    let mut legs: BTreeMap<TransferId, (u32, u32, u32)> = BTreeMap::new();
+    for envelope in streams.values().flatten() {
+        match &envelope.event {
+            AccountEvent::TransferDebited { transfer_id, .. } => {
+                legs.entry(*transfer_id).or_default().0 += 1
+            }
+            AccountEvent::TransferCredited { transfer_id, .. } => {
+                legs.entry(*transfer_id).or_default().1 += 1
+            }
+            AccountEvent::TransferRefunded { transfer_id, .. } => {
+                legs.entry(*transfer_id).or_default().2 += 1
+            }
+            AccountEvent::AccountOpened { .. }
+            | AccountEvent::MoneyDeposited { .. }
+            | AccountEvent::MoneyWithdrawn { .. }
+            | AccountEvent::AccountClosed {} => {}
+        }
+    }
+    legs
+}
+
+/// Every transfer ended exactly once, and its legs agree with how: a
+/// completed one was debited and credited once and never refunded, a failed
+/// one debited and refunded once and never credited.
+pub fn assert_transfers_settled_once(
+    ended: &BTreeMap<TransferId, Vec<TransferEvent>>,
+    streams: &BTreeMap<AccountId, Vec<AccountEventEnvelope>>,
+) {
+    let legs = legs(streams);
+    for (id, events) in ended {
+        assert_eq!(
+            events.len(),
+            1,
+            "transfer {id} ended {} times",
+            events.len()
+        );
+        let expected = match events[0] {
+            TransferEvent::TransferCompleted { .. } => (1, 1, 0),
+            TransferEvent::TransferFailed { .. } => (1, 0, 1),
+        };
+        assert_eq!(
+            legs.get(id).copied().unwrap_or_default(),
+            expected,
+            "legs (debits, credits, refunds) of transfer {id} ending {:?}",
+            events[0]
+        );
+    }
+    for (id, counts) in &legs {
+        assert!(
+            ended.contains_key(id),
+            "transfer {id} {counts:?} never ended"
+        );
+    }
+}

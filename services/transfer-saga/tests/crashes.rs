@@ -1,0 +1,124 @@
+//! Processes killed the way a node failure kills them (SIGKILL, no final
+//! commit) in the middle of transfers: every transfer still ends exactly once.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{Bank, LONG, assert_transfers_settled_once, balance, transfer_events};
+use eventbank_events::TransferEvent;
+use eventbank_testkit::eventually;
+use eventbank_testkit::log::assert_streams_consistent;
+use futures::StreamExt;
+use futures::future::join_all;
+
+const DEADLINE_MS: u64 = 120_000;
+const TRANSFERS: i64 = 100;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saga_killed_between_debit_and_credit_completes_each_transfer_once() {
+    let bank = Bank::start("saga-kill", true).await;
+    let ann = bank.account("Ann", "EUR", 10_000).await;
+    let bob = bank.account("Bob", "EUR", 0).await;
+    // Debited while no saga runs: every transfer is between debit and credit.
+    let debits = (0..TRANSFERS).map(|_| {
+        let (bank, from, to) = (&bank, ann.to_string(), bob.to_string());
+        async move { bank.transfer(&from, &to, 10).await }
+    });
+    let ids: BTreeSet<_> = futures::stream::iter(debits)
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(|id| id.expect("debited"))
+        .collect();
+    // Small batches, so the work spans many transactions; killed as soon as
+    // the first transfer has ended (mid-stream), then again a moment after
+    // its restart, then left running.
+    let small_batches = [("EVENTBANK_SAGA__MAX_BATCH", "10")];
+    let saga = bank.spawn_saga_with("saga-0", &small_batches);
+    let ended_at_kill = eventually("a first transfer ended", LONG, || async {
+        let ended = transfer_events(&bank.kafka).await.len();
+        (ended > 0).then_some(ended)
+    })
+    .await;
+    saga.kill();
+    eprintln!("saga killed with {ended_at_kill} of {TRANSFERS} transfers ended");
+    let saga = bank.spawn_saga_with("saga-0", &small_batches);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    saga.kill();
+    let _saga = bank.spawn_saga_with("saga-0", &small_batches);
+
+    let ended = bank.await_ended(&ids).await;
+    assert!(
+        ended
+            .values()
+            .all(|events| matches!(events.as_slice(), [TransferEvent::TransferCompleted { .. }])),
+        "every transfer completed: {ended:?}"
+    );
+    let streams = bank.accounts().await;
+    assert_streams_consistent(&streams);
+    assert_transfers_settled_once(&ended, &streams);
+    assert_eq!(balance(&streams[&ann]), 10_000 - 10 * TRANSFERS);
+    assert_eq!(
+        balance(&streams[&bob]),
+        10 * TRANSFERS,
+        "each credit applied once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_command_killed_during_a_burst_of_transfers() {
+    let bank = Bank::start("saga-burst", false).await;
+    let processor = bank.spawn_processor("p0");
+    let _saga = bank.start_saga(DEADLINE_MS).await;
+    let ann = bank.account("Ann", "EUR", 100_000).await;
+    let bob = bank.account("Bob", "EUR", 0).await;
+    let closed = bank.account("Cid", "EUR", 0).await;
+    let reply = bank
+        .client
+        .post(&format!("/accounts/{closed}/close"), serde_json::json!({}))
+        .await;
+    assert!(reply.status.is_success(), "close: {reply:?}");
+
+    let (ann_s, bob_s, closed_s) = (ann.to_string(), bob.to_string(), closed.to_string());
+    let burst = (0..60).map(|n| {
+        let to = if n % 4 == 0 {
+            closed_s.clone()
+        } else {
+            bob_s.clone()
+        };
+        let (bank, from) = (&bank, ann_s.clone());
+        async move { bank.transfer(&from, &to, 100).await }
+    });
+    let killer = async {
+        let mut processor = processor;
+        for _ in 0..2 {
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            processor.kill();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            processor = bank.spawn_processor("p0");
+        }
+        processor
+    };
+    let (results, _processor) = tokio::join!(join_all(burst), killer);
+    let ids: BTreeSet<_> = results.into_iter().map(|id| id.expect("debited")).collect();
+    assert_eq!(ids.len(), 60);
+
+    let ended = bank.await_ended(&ids).await;
+    let streams = bank.accounts().await;
+    assert_streams_consistent(&streams);
+    assert_transfers_settled_once(&ended, &streams);
+    assert_eq!(
+        balance(&streams[&bob]),
+        45 * 100,
+        "45 transfers reached Bob, once each"
+    );
+    assert_eq!(balance(&streams[&closed]), 0);
+    assert_eq!(
+        balance(&streams[&ann]),
+        100_000 - 45 * 100,
+        "15 refunds, once each"
+    );
+}
