@@ -4,8 +4,9 @@
 mod common;
 
 use common::{ProcessorProcess, Running, settings};
+use eventbank_events::{CommandEnvelope, TopicKind, wire};
 use eventbank_testkit::bank::BankClient;
-use eventbank_testkit::log::{account_events, assert_streams_consistent};
+use eventbank_testkit::log::{account_events, assert_streams_consistent, read_topic};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -154,7 +155,7 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_a_json_error_naming_the_field() {
-    let (_isolation, running, client) = bank("validation").await;
+    let (isolation, running, client) = bank("validation").await;
     let id = client.open("Bo", "EUR").await;
     let deposits = format!("/accounts/{id}/deposits");
 
@@ -197,6 +198,16 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
             json!({"from": id, "to": id, "amount": 5}),
             "same_account",
         ),
+        (
+            "/transfers",
+            json!({"from": id, "to": uuid::Uuid::new_v4(), "amount": 0}),
+            "invalid_amount",
+        ),
+        (
+            "/transfers",
+            json!({"from": id, "to": uuid::Uuid::new_v4(), "amount": -7}),
+            "invalid_amount",
+        ),
     ];
     for (path, body, code) in cases {
         let reply = client.post(path, body.clone()).await;
@@ -211,6 +222,16 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
                 .as_str()
                 .is_some_and(|m| !m.is_empty())
         );
+    }
+
+    // Refused before anything was logged: no transfer leg reached Kafka.
+    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+    let logged = read_topic(&settings, TopicKind::AccountCommands, false).await;
+    assert!(!logged.is_empty(), "the account's opening is on the log");
+    for record in logged {
+        let command: CommandEnvelope =
+            wire::decode(record.payload.as_deref().unwrap_or_default()).expect("command");
+        assert_eq!(command.command.transfer_id(), None, "{command:?}");
     }
 
     let missing = client.post(&deposits, json!({})).await;
