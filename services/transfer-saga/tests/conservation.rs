@@ -34,12 +34,7 @@ async fn money_is_conserved_under_hundreds_of_concurrent_random_transfers() {
         funded.push(bank.account(name, "EUR", FUNDS).await);
     }
     let dollars = bank.account("Fay", "USD", 0).await;
-    let closed = bank.account("Gus", "EUR", 0).await;
-    let reply = bank
-        .client
-        .post(&format!("/accounts/{closed}/close"), serde_json::json!({}))
-        .await;
-    assert!(reply.status.is_success(), "close: {reply:?}");
+    let closed = bank.closed_account("Gus").await;
     let nobody = AccountId::new();
     let targets: Vec<AccountId> = funded
         .iter()

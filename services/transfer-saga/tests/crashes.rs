@@ -75,12 +75,7 @@ async fn account_command_killed_during_a_burst_of_transfers() {
     let _saga = bank.start_saga(DEADLINE_MS).await;
     let ann = bank.account("Ann", "EUR", 100_000).await;
     let bob = bank.account("Bob", "EUR", 0).await;
-    let closed = bank.account("Cid", "EUR", 0).await;
-    let reply = bank
-        .client
-        .post(&format!("/accounts/{closed}/close"), serde_json::json!({}))
-        .await;
-    assert!(reply.status.is_success(), "close: {reply:?}");
+    let closed = bank.closed_account("Cid").await;
 
     let (ann_s, bob_s, closed_s) = (ann.to_string(), bob.to_string(), closed.to_string());
     let burst = (0..60).map(|n| {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use common::{Bank, assert_transfers_settled_once, balance};
 use eventbank_events::{AccountId, TransferEvent, TransferFailureReason};
 use eventbank_testkit::log::assert_streams_consistent;
-use reqwest::StatusCode;
 
 const DEADLINE_MS: u64 = 60_000;
 
@@ -27,12 +26,7 @@ async fn transfers_complete_or_are_refunded_with_the_target_s_reason() {
     let _saga = bank.start_saga(DEADLINE_MS).await;
     let ann = bank.account("Ann", "EUR", 1_000).await;
     let bob = bank.account("Bob", "EUR", 0).await;
-    let closed = bank.account("Cid", "EUR", 0).await;
-    let reply = bank
-        .client
-        .post(&format!("/accounts/{closed}/close"), serde_json::json!({}))
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "close: {reply:?}");
+    let closed = bank.closed_account("Cid").await;
     let dollars = bank.account("Dee", "USD", 0).await;
     let nobody = AccountId::new();
 

@@ -176,6 +176,17 @@ impl Bank {
         AccountId::parse(&id).expect("account id")
     }
 
+    /// An account that was opened and closed again (empty).
+    pub async fn closed_account(&self, holder: &str) -> AccountId {
+        let id = self.account(holder, "EUR", 0).await;
+        let reply = self
+            .client
+            .post(&format!("/accounts/{id}/close"), json!({}))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "close: {reply:?}");
+        id
+    }
+
     /// Asks for a transfer; `Some(id)` if its debit was accepted.
     pub async fn transfer(&self, from: &str, to: &str, amount: i64) -> Option<TransferId> {
         let reply = self
