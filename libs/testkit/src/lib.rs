@@ -5,12 +5,14 @@
 //! [`TestEnv`] reads those addresses (environment variables win over the file),
 //! and [`Isolation`] gives each test its own topic prefix, consumer group,
 //! transactional id, Redis key prefix and database schema so tests run in
-//! parallel without seeing each other's data.
+//! parallel without seeing each other's data. [`process::ServiceProcess`] runs a
+//! service binary as a child process a test can SIGKILL.
 
 mod env;
 mod eventually;
 mod isolation;
 pub mod ops;
+pub mod process;
 
 pub use env::TestEnv;
 pub use eventually::eventually;

@@ -1,0 +1,103 @@
+//! A service binary as a child process, so a test can kill it the way a node
+//! failure would: SIGKILL, no shutdown hook, no final commit.
+
+use std::process::{Child, Command, Stdio};
+
+use eventbank_runtime::kafka::KafkaSettings;
+
+/// A running service binary; killed when dropped (a failing test must not
+/// leave it behind).
+#[derive(Debug)]
+pub struct ServiceProcess {
+    child: Child,
+    name: String,
+}
+
+impl ServiceProcess {
+    /// Starts `binary` (e.g. `env!("CARGO_BIN_EXE_audit-log")`) with only
+    /// `PATH` and `env` in its environment, so nothing from the developer's
+    /// shell (an `EVENTBANK_*` left exported) changes what is tested. Logs go
+    /// to the test's stderr.
+    pub fn spawn<K, V>(binary: &str, name: &str, env: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let child = Command::new(binary)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|err| panic!("spawn {binary}: {err}"));
+        Self {
+            child,
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process gets no chance to commit or abort anything.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then waits for a clean exit (status 0).
+    pub fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("send SIGTERM");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "{} exited with {exit}", self.name);
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `EVENTBANK_KAFKA__*` variables that point a service at `settings`'
+/// cluster, topic prefix and topic layout.
+pub fn kafka_env(settings: &KafkaSettings) -> Vec<(String, String)> {
+    let mut env = vec![
+        (
+            "EVENTBANK_KAFKA__BOOTSTRAP_SERVERS".to_owned(),
+            settings.bootstrap_servers.clone(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPIC_PREFIX".to_owned(),
+            settings.topic_prefix.clone(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPICS__PARTITIONS".to_owned(),
+            settings.topics.partitions.to_string(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPICS__REPLICATION_FACTOR".to_owned(),
+            settings.topics.replication_factor.to_string(),
+        ),
+    ];
+    if let Some(min_isr) = settings.topics.min_insync_replicas {
+        env.push((
+            "EVENTBANK_KAFKA__TOPICS__MIN_INSYNC_REPLICAS".to_owned(),
+            min_isr.to_string(),
+        ));
+    }
+    env
+}
