@@ -79,6 +79,12 @@ async fn killed_mid_stream_and_restarted_no_gap_no_duplicate() {
         )
         .await;
         assert!(process.is_running(), "audit-log died by itself");
+        if threshold == 60 {
+            assert!(
+                !producer.is_finished(),
+                "the first kill must land mid-stream"
+            );
+        }
         process.kill();
         process = spawn_process(&isolation, "crash-0", port, 5);
     }
