@@ -5,7 +5,8 @@
 //! [`TestEnv`] reads those addresses (environment variables win over the file),
 //! and [`Isolation`] gives each test its own topic prefix, consumer group,
 //! transactional id, Redis key prefix and database schema so tests run in
-//! parallel without seeing each other's data.
+//! parallel without seeing each other's data. [`process::ServiceProcess`] runs a
+//! service binary as a child process a test can SIGKILL.
 
 pub mod bank;
 mod env;

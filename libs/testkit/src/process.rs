@@ -5,52 +5,64 @@ use std::process::{Child, Command, Stdio};
 
 use eventbank_runtime::kafka::KafkaSettings;
 
+/// A running service binary; killed when dropped (a failing test must not
+/// leave it behind).
 #[derive(Debug)]
 pub struct ServiceProcess {
     child: Child,
-    pub instance: String,
+    name: String,
 }
 
 impl ServiceProcess {
-    /// Starts `binary` (a `CARGO_BIN_EXE_*` path) as `instance` against the
-    /// given Kafka settings' broker and topic prefix, on an ephemeral HTTP
-    /// port, with `extra` `EVENTBANK_*` variables on top. Nothing else of the
-    /// test's environment leaks in.
-    pub fn spawn(
-        binary: &str,
-        instance: &str,
-        kafka: &KafkaSettings,
-        extra: &[(&str, &str)],
-    ) -> Self {
+    /// Starts `binary` (e.g. `env!("CARGO_BIN_EXE_audit-log")`) with only
+    /// `PATH` and `env` in its environment, so nothing from the developer's
+    /// shell (an `EVENTBANK_*` left exported) changes what is tested. Logs go
+    /// to the test's stderr.
+    pub fn spawn<K, V>(binary: &str, name: &str, env: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let child = Command::new(binary)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("EVENTBANK_INSTANCE", instance)
-            .env("EVENTBANK_HTTP__BIND", "127.0.0.1:0")
-            .env(
-                "EVENTBANK_KAFKA__BOOTSTRAP_SERVERS",
-                &kafka.bootstrap_servers,
-            )
-            .env("EVENTBANK_KAFKA__TOPIC_PREFIX", &kafka.topic_prefix)
-            .env(
-                "EVENTBANK_KAFKA__TOPICS__PARTITIONS",
-                kafka.topics.partitions.to_string(),
-            )
-            .env(
-                "EVENTBANK_KAFKA__TOPICS__REPLICATION_FACTOR",
-                kafka.topics.replication_factor.to_string(),
-            )
-            .env("EVENTBANK_TELEMETRY__LOG_FILTER", "warn")
-            .env("EVENTBANK_TELEMETRY__LOG_FORMAT", "json")
-            .envs(extra.iter().copied())
+            .envs(env)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|err| panic!("spawn {binary}: {err}"));
         Self {
             child,
-            instance: instance.to_owned(),
+            name: name.to_owned(),
         }
+    }
+
+    /// Starts a service `binary` as `instance` against `kafka`'s cluster and
+    /// topics, on an ephemeral HTTP port, quietly logging JSON warnings, with
+    /// `extra` `EVENTBANK_*` variables on top.
+    pub fn start(
+        binary: &str,
+        instance: &str,
+        kafka: &KafkaSettings,
+        extra: &[(&str, &str)],
+    ) -> Self {
+        let mut env = kafka_env(kafka);
+        env.extend(
+            [
+                ("EVENTBANK_INSTANCE", instance),
+                ("EVENTBANK_HTTP__BIND", "127.0.0.1:0"),
+                ("EVENTBANK_TELEMETRY__LOG_FILTER", "warn"),
+                ("EVENTBANK_TELEMETRY__LOG_FORMAT", "json"),
+            ]
+            .iter()
+            .chain(extra)
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+        );
+        Self::spawn(binary, instance, env)
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: the process gets no chance to commit or abort anything.
@@ -59,16 +71,21 @@ impl ServiceProcess {
         self.child.wait().expect("reap");
     }
 
-    /// SIGTERM, then wait for a clean exit.
+    /// SIGTERM, then waits for a clean exit (status 0).
     pub fn terminate(mut self) {
         let pid = self.child.id().to_string();
         let status = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("send SIGTERM");
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill -TERM {pid} failed");
         let exit = self.child.wait().expect("wait");
-        assert!(exit.success(), "{} exited with {exit}", self.instance);
+        assert!(exit.success(), "{} exited with {exit}", self.name);
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
 
@@ -77,4 +94,34 @@ impl Drop for ServiceProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `EVENTBANK_KAFKA__*` variables that point a service at `settings`'
+/// cluster, topic prefix and topic layout.
+pub fn kafka_env(settings: &KafkaSettings) -> Vec<(String, String)> {
+    let mut env = vec![
+        (
+            "EVENTBANK_KAFKA__BOOTSTRAP_SERVERS".to_owned(),
+            settings.bootstrap_servers.clone(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPIC_PREFIX".to_owned(),
+            settings.topic_prefix.clone(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPICS__PARTITIONS".to_owned(),
+            settings.topics.partitions.to_string(),
+        ),
+        (
+            "EVENTBANK_KAFKA__TOPICS__REPLICATION_FACTOR".to_owned(),
+            settings.topics.replication_factor.to_string(),
+        ),
+    ];
+    if let Some(min_isr) = settings.topics.min_insync_replicas {
+        env.push((
+            "EVENTBANK_KAFKA__TOPICS__MIN_INSYNC_REPLICAS".to_owned(),
+            min_isr.to_string(),
+        ));
+    }
+    env
 }

@@ -1,23 +1,57 @@
-//! audit-log: Records every event in a tamper-evident, hash-chained PostgreSQL audit trail.
+//! audit-log: records every event in a tamper-evident, hash-chained
+//! PostgreSQL audit trail, and verifies and reconciles it.
 //!
-//! A library with a thin `main`: [`App::build`] connects and binds, [`App::run`]
-//! serves until the shutdown token is cancelled.
+//! * [`consumer`]: `account-events`, `transfer-events` and the rejections on
+//!   `command-results` → `audit_records`, exactly once (offsets stored in the
+//!   same transaction as the rows).
+//! * [`canonical`]: what each record's hash covers; [`chain`] recomputes the
+//!   chains, [`reconcile`] the balances.
+//! * [`db`]: connections and the embedded migrations (append-only trigger,
+//!   grants); [`store`]: the SQL.
+//! * [`api`]: `GET /audit/streams/{id}`, `/audit/verify`, `/audit/reconcile`.
+//!
+//! A library with a thin `main`: [`App::build`] connects, migrates and binds,
+//! [`App::run`] serves until the shutdown token is cancelled.
 
+pub mod api;
+pub mod canonical;
+pub mod chain;
+pub mod consumer;
+pub mod db;
+pub mod entry;
+mod metrics;
+pub mod reconcile;
+pub mod record;
 mod settings;
+pub mod store;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::Router;
 use eventbank_runtime::Service;
-use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::http::{HttpServer, ReadinessCheck};
+use eventbank_runtime::kafka::ensure_system_topics;
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
 
 pub use settings::*;
 
+use crate::api::ApiState;
+use crate::consumer::{AuditConsumer, KnownOffsets};
+use crate::db::Db;
+use crate::metrics::AuditMetrics;
+
+/// How long topic creation may take at start.
+const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often `/readyz` re-checks the database.
+const DB_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+
 #[derive(Debug)]
 pub struct App {
     http: HttpServer,
+    db: Db,
+    consumer: AuditConsumer,
+    db_ready: ReadinessCheck,
 }
 
 impl App {
@@ -41,11 +75,77 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        Ok(Self { http })
+        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        let db = Db::new(&settings.postgres.url, &settings.postgres.schema)?;
+        let mut client = db.connect().await?;
+        db::migrations::migrate(
+            &mut client,
+            &settings.postgres.schema,
+            settings.postgres.app_role.as_deref(),
+        )
+        .await?;
+        let offsets = store::load_offsets(&client).await?;
+        let metrics = AuditMetrics::register(&http.ops.metrics);
+        let consumer = AuditConsumer::new(
+            &settings.kafka,
+            &settings.audit,
+            &settings.instance,
+            db.clone(),
+            KnownOffsets::new(offsets),
+            metrics,
+            http.ops.readiness.register("consumer"),
+        )?;
+        let db_ready = http.ops.readiness.register("postgres");
+        Ok(Self {
+            http,
+            db,
+            consumer,
+            db_ready,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        self.http.serve(Router::new(), shutdown).await?;
+        let stop = CancellationToken::new();
+        // Stop the consumer when asked, or if this future is dropped.
+        let _stop_on_drop = stop.clone().drop_guard();
+        let http_stop = shutdown.child_token();
+        let mut consuming = tokio::spawn(self.consumer.run(stop.clone()));
+        let health = tokio::spawn(check_db(self.db.clone(), self.db_ready, stop.clone()));
+        let api = api::router(ApiState { db: self.db });
+        let http = tokio::spawn(self.http.serve(api, http_stop.clone()));
+        // The consumer stops by itself only on an error; then the whole
+        // service stops (and is restarted) rather than serve a trail that
+        // silently stopped growing.
+        let early = tokio::select! {
+            finished = &mut consuming => Some(finished),
+            () = shutdown.cancelled() => None,
+        };
+        http_stop.cancel();
+        stop.cancel();
+        let consumed = match early {
+            Some(finished) => finished,
+            None => consuming.await,
+        };
+        let _ = health.await;
+        http.await??;
+        consumed??;
         Ok(())
+    }
+}
+
+/// Keeps the `postgres` readiness check current.
+async fn check_db(db: Db, ready: ReadinessCheck, stop: CancellationToken) {
+    loop {
+        match db.shared().await {
+            Ok(client) => match client.simple_query("SELECT 1").await {
+                Ok(_) => ready.set_ready(),
+                Err(err) => ready.set_not_ready(format!("PostgreSQL: {err}")),
+            },
+            Err(err) => ready.set_not_ready(err.to_string()),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(DB_CHECK_INTERVAL) => {}
+        }
     }
 }

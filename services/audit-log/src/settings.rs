@@ -20,6 +20,7 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     pub telemetry: TelemetrySettings,
     pub postgres: PostgresSettings,
+    pub audit: AuditSettings,
 }
 
 impl Default for Settings {
@@ -30,6 +31,7 @@ impl Default for Settings {
             kafka: KafkaSettings::default(),
             telemetry: TelemetrySettings::default(),
             postgres: PostgresSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -49,17 +51,61 @@ impl Validate for Settings {
                 "must start with postgres:// or postgresql://",
             ));
         }
+        if !is_plain_identifier(&self.postgres.schema) {
+            return Err(ConfigError::invalid(
+                "postgres.schema",
+                "must be a lowercase SQL identifier: a-z or _ first, then a-z, 0-9 or _, \
+                 at most 63 bytes",
+            ));
+        }
+        if let Some(role) = &self.postgres.app_role
+            && !is_plain_identifier(role)
+        {
+            return Err(ConfigError::invalid(
+                "postgres.app_role",
+                "must be a lowercase SQL identifier (a-z, 0-9, _; at most 63 bytes)",
+            ));
+        }
+        if self.audit.consumer_group.trim().is_empty() {
+            return Err(ConfigError::invalid("audit.consumer_group", "is empty"));
+        }
+        if self.audit.max_batch == 0 {
+            return Err(ConfigError::invalid(
+                "audit.max_batch",
+                "must be at least 1",
+            ));
+        }
         Ok(())
     }
+}
+
+/// Schema and role names are spliced into SQL (DDL cannot take them as bind
+/// parameters), so only names that need no quoting are accepted.
+fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    name.len() <= 63
+        && (first.is_ascii_lowercase() || first == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Where the audit trail lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PostgresSettings {
+    /// Connection URL (no TLS). The role needs to own the schema the first
+    /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
     pub url: String,
     /// Schema holding the audit tables; tests use one schema each.
     pub schema: String,
+    /// A role the migrations grant the service's minimal privileges to
+    /// (`USAGE` on the schema, `SELECT, INSERT` on the audit table, `SELECT,
+    /// INSERT, UPDATE` on the stream heads and stored offsets). Run the
+    /// service as that role, not as the schema owner: an owner could disable
+    /// the append-only trigger.
+    pub app_role: Option<String>,
 }
 
 impl Default for PostgresSettings {
@@ -67,6 +113,78 @@ impl Default for PostgresSettings {
         Self {
             url: "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
             schema: "audit".to_owned(),
+            app_role: None,
         }
+    }
+}
+
+/// How the audit consumer reads Kafka.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// Consumer group (the Kafka topic prefix is prepended). Only for
+    /// partition assignment: offsets live in PostgreSQL, never in Kafka.
+    pub consumer_group: String,
+    /// Most records written in one database transaction.
+    pub max_batch: usize,
+    /// How long a batch waits for more records after its first one.
+    pub max_batch_wait_ms: u64,
+    /// How often partition lag is measured for `/metrics`.
+    pub lag_interval_ms: u64,
+    /// Join the group as a static member named after the instance: a
+    /// restarted instance resumes its partitions at once instead of waiting
+    /// out its predecessor's session. The price: partitions of an instance
+    /// gone for good move only after its session times out.
+    pub static_membership: bool,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            consumer_group: "eventbank-audit-log".to_owned(),
+            max_batch: 500,
+            max_batch_wait_ms: 20,
+            lag_interval_ms: 1_000,
+            static_membership: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_nonsense_does_not() {
+        let settings = Settings::default();
+        settings.validate().expect("defaults validate");
+        assert_eq!(settings.http.bind.port(), DEFAULT_PORT);
+
+        let mut bad = Settings::default();
+        bad.postgres.url = "mysql://nope".into();
+        assert!(bad.validate().is_err());
+
+        for schema in [
+            "",
+            "Audit",
+            "a-b",
+            "1abc",
+            "a;drop table x",
+            &"a".repeat(64),
+        ] {
+            let mut bad = Settings::default();
+            bad.postgres.schema = schema.to_owned();
+            assert!(bad.validate().is_err(), "{schema:?} accepted");
+        }
+        let mut good = Settings::default();
+        good.postgres.schema = "t0123_audit".into();
+        good.postgres.app_role = Some("audit_writer".into());
+        good.validate().expect("plain names validate");
+        good.postgres.app_role = Some("x\"y".into());
+        assert!(good.validate().is_err());
+
+        let mut bad = Settings::default();
+        bad.audit.max_batch = 0;
+        assert!(bad.validate().is_err());
     }
 }

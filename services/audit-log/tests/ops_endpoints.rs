@@ -1,16 +1,19 @@
-//! The service starts on port 0, answers its ops endpoints and stops on cancel.
+//! The ops contract: `/healthz`, `/readyz`, `/metrics`, JSON 404s, clean stop.
 
-use audit_log::{App, Settings};
+mod common;
+
+use audit_log::App;
 use eventbank_runtime::Service;
-use eventbank_runtime::http::HttpSettings;
+use eventbank_testkit::Isolation;
+use eventbank_testkit::ops::check_ops_endpoints;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_ops_endpoints_and_stops_on_shutdown() {
-    let settings = Settings {
-        http: HttpSettings::on_port(0),
-        ..Settings::default()
-    };
-    let app = App::build(settings).await.expect("build");
+    let isolation = Isolation::new("audit-ops");
+    let app = App::build(common::settings(&isolation, "ops"))
+        .await
+        .expect("build");
     let addr = app.http_addr().expect("bound address");
-    eventbank_testkit::ops::check_ops_endpoints(App::NAME, addr, app).await;
+    check_ops_endpoints(App::NAME, addr, app).await;
+    common::drop_schema(&isolation).await;
 }

@@ -13,11 +13,10 @@ use std::time::Duration;
 use chrono::Utc;
 use eventbank_events::{AccountEventEnvelope, DeadLetter, TopicKind, TransferEventEnvelope, wire};
 use eventbank_runtime::http::ReadinessCheck;
-use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord};
+use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord, send_dead_letter};
 use rdkafka::consumer::{CommitMode, Consumer, DefaultConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -235,30 +234,9 @@ impl Projector {
             reason: reason.to_owned(),
             failed_at: Utc::now(),
         };
-        let mut headers = OwnedHeaders::new();
-        for (key, value) in &record.headers {
-            headers = headers.insert(Header {
-                key,
-                value: Some(value),
-            });
-        }
-        for (key, value) in letter.headers() {
-            headers = headers.insert(Header {
-                key,
-                value: Some(&value),
-            });
-        }
-        let mut out: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-        if let Some(key) = &record.key {
-            out = out.key(key.as_slice());
-        }
-        if let Some(payload) = &record.payload {
-            out = out.payload(payload.as_slice());
-        }
-        self.producer
-            .send(out, DLQ_QUEUE_TIMEOUT)
+        send_dead_letter(&self.producer, topic, record, &letter, DLQ_QUEUE_TIMEOUT)
             .await
-            .map_err(|(err, _)| anyhow::anyhow!("dead-lettering to {topic} failed: {err}"))?;
+            .map_err(|err| anyhow::anyhow!("dead-lettering to {topic} failed: {err}"))?;
         self.metrics.dead_letter(&record.topic);
         tracing::warn!(
             source = %record.topic, partition = record.partition, offset = record.offset,

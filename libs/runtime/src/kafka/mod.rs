@@ -6,6 +6,7 @@
 //! cannot be forgotten by one service.
 
 mod clients;
+mod dead_letter;
 mod partition_reader;
 mod record;
 mod settings;
@@ -13,6 +14,7 @@ mod topic_setup;
 pub mod transactional;
 
 pub use clients::transactional_id;
+pub use dead_letter::send_dead_letter;
 pub use partition_reader::{ReadError, read_partition};
 pub use record::{OutputRecord, OwnedRecord};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};

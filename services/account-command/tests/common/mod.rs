@@ -93,7 +93,7 @@ impl ProcessorProcess {
         let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
         let mut env = vec![("EVENTBANK_API__ENABLED", "false")];
         env.extend_from_slice(extra);
-        ServiceProcess::spawn(
+        ServiceProcess::start(
             env!("CARGO_BIN_EXE_account-command"),
             instance,
             &kafka,

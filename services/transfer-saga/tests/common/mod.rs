@@ -141,7 +141,7 @@ impl Bank {
             ("EVENTBANK_SAGA__TICK_INTERVAL_MS", "200"),
         ];
         env.extend_from_slice(extra);
-        ServiceProcess::spawn(
+        ServiceProcess::start(
             env!("CARGO_BIN_EXE_transfer-saga"),
             instance,
             &self.kafka,
@@ -151,7 +151,7 @@ impl Bank {
 
     /// account-command's processor as a child process, to be killed.
     pub fn spawn_processor(&self, instance: &str) -> ServiceProcess {
-        ServiceProcess::spawn(
+        ServiceProcess::start(
             &account_command_binary(),
             instance,
             &self.kafka,

@@ -1,0 +1,219 @@
+//! The audit HTTP API (DESIGN.md, port 8083).
+//!
+//! | endpoint | answer |
+//! |---|---|
+//! | `GET /audit/streams/{id}?after=&limit=&format=` | the stream's records from position `after + 1`, as JSON (`{"records", "next_after"}`), JSON Lines or CSV (`X-Next-After` header when there is more) |
+//! | `GET /audit/verify?stream=` | every chain (or one) recomputed; the first broken link |
+//! | `GET /audit/reconcile?limit=` | balances recomputed from events vs `balance_after` |
+//!
+//! Every error is the runtime's JSON error; a database that cannot be
+//! reached is a 503.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use eventbank_runtime::http::ApiError;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::{Db, DbError};
+use crate::record::CSV_HEADER;
+use crate::store;
+
+/// Page sizes: JSON pages are for browsing, exports for downloading.
+const JSON_PAGE: (i64, i64) = (100, 1_000);
+const EXPORT_PAGE: (i64, i64) = (10_000, 100_000);
+const RECONCILE_LIMIT: (i64, i64) = (1_000, 100_000);
+const NEXT_AFTER: HeaderName = HeaderName::from_static("x-next-after");
+
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub db: Db,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/audit/streams/{id}", get(stream))
+        .route("/audit/verify", get(verify))
+        .route("/audit/reconcile", get(reconcile))
+        .with_state(state)
+}
+
+type QueryParams = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    JsonLines,
+    Csv,
+}
+
+async fn stream(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let stream_id = parse_stream(&id)?;
+    let params = Params::new(query, &["after", "limit", "format"])?;
+    let format = match params.get("format").unwrap_or("json") {
+        "json" => Format::Json,
+        "jsonl" | "ndjson" => Format::JsonLines,
+        "csv" => Format::Csv,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_format",
+                format!("format {other:?} is not one of json, jsonl, csv"),
+            ));
+        }
+    };
+    let (default, max) = if format == Format::Json {
+        JSON_PAGE
+    } else {
+        EXPORT_PAGE
+    };
+    let limit = params.int("limit", default, 1, max)?;
+    let after = params.int("after", 0, 0, i64::MAX)?;
+
+    let client = state.db.shared().await.map_err(unavailable)?;
+    let mut records = store::stream_page(&client, stream_id, after, limit + 1)
+        .await
+        .map_err(|err| unavailable(err.into()))?;
+    let more = records.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    if records.is_empty()
+        && !store::stream_exists(&client, stream_id)
+            .await
+            .map_err(|err| unavailable(err.into()))?
+    {
+        return Err(ApiError::not_found(
+            "stream_not_found",
+            format!("nothing is recorded for stream {stream_id}"),
+        ));
+    }
+    let next_after = more.then(|| records.last().map(|r| r.position)).flatten();
+
+    let response = match format {
+        Format::Json => axum::Json(json!({
+            "stream_id": stream_id,
+            "records": records.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+            "next_after": next_after,
+        }))
+        .into_response(),
+        Format::JsonLines => {
+            let mut body = String::new();
+            for record in &records {
+                body.push_str(&record.to_json().to_string());
+                body.push('\n');
+            }
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        Format::Csv => {
+            let mut body = String::from(CSV_HEADER);
+            for record in &records {
+                body.push_str(&record.to_csv_line());
+            }
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
+    };
+    Ok(with_next_after(response, next_after))
+}
+
+fn with_next_after(mut response: Response, next_after: Option<i64>) -> Response {
+    if let Some(next) = next_after
+        && let Ok(value) = HeaderValue::from_str(&next.to_string())
+    {
+        response.headers_mut().insert(NEXT_AFTER, value);
+    }
+    response
+}
+
+async fn verify(State(state): State<ApiState>, query: QueryParams) -> Result<Response, ApiError> {
+    let params = Params::new(query, &["stream"])?;
+    let stream = params.get("stream").map(parse_stream).transpose()?;
+    // A scan gets a connection of its own (see `db`).
+    let mut client = state.db.connect().await.map_err(unavailable)?;
+    let report = store::verify(&mut client, stream)
+        .await
+        .map_err(|err| unavailable(err.into()))?;
+    if let Some(stream) = stream
+        && report.streams_checked == 0
+    {
+        return Err(ApiError::not_found(
+            "stream_not_found",
+            format!("nothing is recorded for stream {stream}"),
+        ));
+    }
+    Ok(axum::Json(report).into_response())
+}
+
+async fn reconcile(
+    State(state): State<ApiState>,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let params = Params::new(query, &["limit"])?;
+    let (default, max) = RECONCILE_LIMIT;
+    let limit = params.int("limit", default, 1, max)?;
+    let mut client = state.db.connect().await.map_err(unavailable)?;
+    let report = store::reconcile(&mut client, usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+        .map_err(|err| unavailable(err.into()))?;
+    Ok(axum::Json(report).into_response())
+}
+
+fn parse_stream(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_stream_id",
+            format!("{text:?} is not an account or transfer id (a UUID)"),
+        )
+    })
+}
+
+fn unavailable(err: DbError) -> ApiError {
+    tracing::warn!(error = %err, "audit query failed");
+    ApiError::unavailable("database_unavailable", err.to_string())
+}
+
+/// Query parameters, unknown names refused (a typo must not be ignored).
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn new(query: QueryParams, allowed: &[&str]) -> Result<Self, ApiError> {
+        let Query(map) =
+            query.map_err(|err| ApiError::bad_request("invalid_query", err.body_text()))?;
+        if let Some(unknown) = map.keys().find(|key| !allowed.contains(&key.as_str())) {
+            return Err(ApiError::bad_request(
+                "unknown_parameter",
+                format!(
+                    "unknown query parameter {unknown:?}; known: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+        let Some(text) = self.get(name) else {
+            return Ok(default);
+        };
+        text.parse::<i64>()
+            .ok()
+            .filter(|value| (min..=max).contains(value))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    format!("invalid_{name}"),
+                    format!("{name} must be an integer from {min} to {max}, got {text:?}"),
+                )
+            })
+    }
+}

@@ -1,0 +1,125 @@
+//! Partition assignment that starts where PostgreSQL says, not where Kafka's
+//! committed offsets (never written by this service) would.
+//!
+//! librdkafka calls the rebalance callback inside a poll, on the consumer's
+//! task; a database round trip there would block the runtime, so the
+//! callback reads an in-memory copy of the stored offsets, loaded at start
+//! and advanced after every commit. The copy can only lag the database (when
+//! another instance recorded a partition meanwhile); then the consumer
+//! re-reads records that the in-transaction offset check skips, so a stale
+//! copy costs time, never correctness.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use crate::store::OffsetMap;
+
+/// The stored offsets as last seen, shared with the consumer loop.
+#[derive(Debug, Clone, Default)]
+pub struct KnownOffsets(Arc<Mutex<OffsetMap>>);
+
+impl KnownOffsets {
+    pub fn new(offsets: OffsetMap) -> Self {
+        Self(Arc::new(Mutex::new(offsets)))
+    }
+
+    /// Where to start reading `topic`/`partition`.
+    pub fn start(&self, topic: &str, partition: i32) -> Offset {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(topic.to_owned(), partition))
+            .map_or(Offset::Beginning, |next| Offset::Offset(*next))
+    }
+
+    /// Records what a commit stored (offsets only move forward).
+    pub fn advance(&self, committed: &OffsetMap) {
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, next) in committed {
+            let entry = known.entry(key.clone()).or_insert(*next);
+            *entry = (*entry).max(*next);
+        }
+    }
+
+    pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(topic.to_owned(), partition))
+            .copied()
+    }
+}
+
+/// Consumer context that sets each newly assigned partition's start offset.
+#[derive(Debug, Clone)]
+pub struct SeekOnAssign {
+    pub offsets: KnownOffsets,
+}
+
+impl ClientContext for SeekOnAssign {}
+
+impl ConsumerContext for SeekOnAssign {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            let assigned: Vec<(String, i32)> = partitions
+                .elements()
+                .iter()
+                .map(|elem| (elem.topic().to_owned(), elem.partition()))
+                .collect();
+            for (topic, partition) in &assigned {
+                let start = self.offsets.start(topic, *partition);
+                if let Err(error) = partitions.set_partition_offset(topic, *partition, start) {
+                    tracing::warn!(%error, %topic, partition, "cannot set the start offset");
+                }
+                tracing::info!(%topic, partition, ?start, "partition assigned");
+            }
+            if cooperative {
+                consumer.incremental_assign(partitions)
+            } else {
+                consumer.assign(partitions)
+            }
+        } else {
+            if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
+                tracing::error!(?err, "rebalance error; giving up the assignment");
+            }
+            if cooperative {
+                consumer.incremental_unassign(partitions)
+            } else {
+                consumer.unassign()
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, "applying the rebalance failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_partitions_start_at_the_beginning_and_offsets_only_advance() {
+        let known = KnownOffsets::new(OffsetMap::from([(("a".to_owned(), 0), 5)]));
+        assert_eq!(known.start("a", 0), Offset::Offset(5));
+        assert_eq!(known.start("a", 1), Offset::Beginning);
+        known.advance(&OffsetMap::from([
+            (("a".to_owned(), 0), 3),
+            (("a".to_owned(), 1), 9),
+        ]));
+        assert_eq!(known.get("a", 0), Some(5));
+        assert_eq!(known.get("a", 1), Some(9));
+    }
+}
