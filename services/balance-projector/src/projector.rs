@@ -13,7 +13,9 @@ use std::time::Duration;
 use chrono::Utc;
 use eventbank_events::{AccountEventEnvelope, DeadLetter, TopicKind, TransferEventEnvelope, wire};
 use eventbank_runtime::http::ReadinessCheck;
-use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord, send_dead_letter};
+use eventbank_runtime::kafka::{
+    BatchLimits, KafkaSettings, OwnedRecord, next_batch, send_dead_letter,
+};
 use rdkafka::consumer::{CommitMode, Consumer, DefaultConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
@@ -122,22 +124,11 @@ impl Projector {
             Duration::from_millis(self.settings.lag_interval_ms.max(50)),
             shutdown.clone(),
         ));
-        let batch_wait = Duration::from_millis(self.settings.max_batch_wait_ms);
-        loop {
-            self.idle.store(true, Ordering::SeqCst);
-            let first = tokio::select! {
-                () = shutdown.cancelled() => break,
-                message = self.consumer.recv() => message,
-            };
-            self.idle.store(false, Ordering::SeqCst);
-            let mut batch = Vec::new();
-            push_message(&mut batch, first);
-            while batch.len() < self.settings.max_batch {
-                match tokio::time::timeout(batch_wait, self.consumer.recv()).await {
-                    Ok(message) => push_message(&mut batch, message),
-                    Err(_) => break,
-                }
-            }
+        let limits = BatchLimits {
+            max: self.settings.max_batch,
+            wait: Duration::from_millis(self.settings.max_batch_wait_ms),
+        };
+        while let Some(batch) = next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
             if batch.is_empty() {
                 continue;
             }
@@ -274,17 +265,6 @@ impl Projector {
             let entry = positions.entry((topic.to_owned(), partition)).or_insert(0);
             *entry = (*entry).max(offset);
         }
-    }
-}
-
-fn push_message(
-    batch: &mut Vec<OwnedRecord>,
-    message: Result<rdkafka::message::BorrowedMessage<'_>, KafkaError>,
-) {
-    match message {
-        Ok(message) => batch.push(OwnedRecord::from_message(&message)),
-        Err(KafkaError::PartitionEOF(_)) => {}
-        Err(err) => tracing::warn!(error = %err, "consumer error"),
     }
 }
 

@@ -5,6 +5,7 @@
 //! defaults (idempotent producers, `read_committed` consumers, manual offsets)
 //! cannot be forgotten by one service.
 
+mod batch;
 mod clients;
 mod dead_letter;
 mod partition_reader;
@@ -13,6 +14,7 @@ mod settings;
 mod topic_setup;
 pub mod transactional;
 
+pub use batch::{BatchLimits, next_batch};
 pub use clients::transactional_id;
 pub use dead_letter::send_dead_letter;
 pub use partition_reader::{ReadError, read_partition};

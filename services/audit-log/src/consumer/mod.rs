@@ -14,13 +14,15 @@ mod lag;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::Utc;
 use eventbank_events::{DeadLetter, TopicKind};
 use eventbank_runtime::http::ReadinessCheck;
-use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord, send_dead_letter, transactional_id};
+use eventbank_runtime::kafka::{
+    BatchLimits, KafkaSettings, OwnedRecord, next_batch, send_dead_letter, transactional_id,
+};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
@@ -140,22 +142,11 @@ impl AuditConsumer {
             shutdown.clone(),
         ));
         self.ready.set_ready();
-        let batch_wait = Duration::from_millis(self.settings.max_batch_wait_ms);
-        loop {
-            self.idle.store(true, Ordering::SeqCst);
-            let first = tokio::select! {
-                () = shutdown.cancelled() => break,
-                message = self.consumer.recv() => message,
-            };
-            self.idle.store(false, Ordering::SeqCst);
-            let mut batch = Vec::new();
-            push_message(&mut batch, first);
-            while batch.len() < self.settings.max_batch {
-                match tokio::time::timeout(batch_wait, self.consumer.recv()).await {
-                    Ok(message) => push_message(&mut batch, message),
-                    Err(_) => break,
-                }
-            }
+        let limits = BatchLimits {
+            max: self.settings.max_batch,
+            wait: Duration::from_millis(self.settings.max_batch_wait_ms),
+        };
+        while let Some(batch) = next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
             if batch.is_empty() {
                 continue;
             }
@@ -292,16 +283,5 @@ impl AuditConsumer {
             %reason, dead_letter_topic = %topic, "record dead-lettered"
         );
         Ok(())
-    }
-}
-
-fn push_message(
-    batch: &mut Vec<OwnedRecord>,
-    message: Result<rdkafka::message::BorrowedMessage<'_>, KafkaError>,
-) {
-    match message {
-        Ok(message) => batch.push(OwnedRecord::from_message(&message)),
-        Err(KafkaError::PartitionEOF(_)) => {}
-        Err(err) => tracing::warn!(error = %err, "consumer error"),
     }
 }
