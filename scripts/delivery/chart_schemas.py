@@ -89,7 +89,7 @@ KAFKA = strict(
                 "create": b("Services create missing topics at start"),
                 "partitions": i("Partitions of every topic (co-partitioned topics need one count)", minimum=1),
                 "replicationFactor": i("Replicas of every topic", minimum=1),
-                "minInsyncReplicas": nullable_int("min.insync.replicas of every topic; null = broker default", minimum=1),
+                "minInsyncReplicas": nullable_int("min.insync.replicas of every topic; null or 0 = broker default", minimum=0),
             }
         ),
     },
@@ -107,7 +107,7 @@ GLOBAL_KAFKA = obj(
                 "create": {"type": ["boolean", "null"]},
                 "partitions": {"type": ["integer", "null"], "minimum": 1},
                 "replicationFactor": {"type": ["integer", "null"], "minimum": 1},
-                "minInsyncReplicas": {"type": ["integer", "null"], "minimum": 1},
+                "minInsyncReplicas": {"type": ["integer", "null"], "minimum": 0, "description": "0 = broker default (null does not unset a global)"},
             }
         ),
     }

@@ -110,8 +110,15 @@ topics:
   create: {{ if and (hasKey $gt "create") (not (kindIs "invalid" $gt.create)) }}{{ $gt.create }}{{ else }}{{ $lt.create }}{{ end }}
   partitions: {{ coalesce $gt.partitions $lt.partitions | int }}
   replicationFactor: {{ coalesce $gt.replicationFactor $lt.replicationFactor | int }}
-  {{- $isr := ternary $gt.minInsyncReplicas $lt.minInsyncReplicas (not (kindIs "invalid" $gt.minInsyncReplicas)) }}
-  {{- if not (kindIs "invalid" $isr) }}
+  {{- /* min ISR belongs with the replication factor: when global sets the
+  factor, global's min ISR applies too (absent, null or 0 = broker default;
+  use 0 to unset through global: Helm does not delete a global by null). */}}
+  {{- $globalRf := not (kindIs "invalid" $gt.replicationFactor) }}
+  {{- $isr := ternary $gt.minInsyncReplicas $lt.minInsyncReplicas (or $globalRf (not (kindIs "invalid" $gt.minInsyncReplicas))) }}
+  {{- if and (not (kindIs "invalid" $isr)) (gt (int $isr) 0) }}
+  {{- if gt (int $isr) (int (coalesce $gt.replicationFactor $lt.replicationFactor)) }}
+  {{- fail (printf "kafka.topics.minInsyncReplicas (%d) exceeds replicationFactor (%d)" (int $isr) (int (coalesce $gt.replicationFactor $lt.replicationFactor))) }}
+  {{- end }}
   minInsyncReplicas: {{ $isr | int }}
   {{- end }}
 {{- end -}}
