@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Validate};
+use crate::kafka::{KafkaSettings, ensure_system_topics};
 use crate::telemetry::{self, TelemetrySettings};
 
 pub trait Service: Sized + Send {
@@ -25,6 +26,9 @@ pub trait Service: Sized + Send {
     /// Address the ops endpoints listen on (for the `healthcheck` subcommand).
     fn http_addr(settings: &Self::Settings) -> SocketAddr;
 
+    /// The Kafka cluster and topic layout (for the `ensure-topics` subcommand).
+    fn kafka(settings: &Self::Settings) -> &KafkaSettings;
+
     /// Connects and binds everything; fails fast on a bad dependency.
     fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
 
@@ -34,13 +38,27 @@ pub trait Service: Sized + Send {
 
 /// The whole of a service's `main`.
 ///
-/// `<binary> healthcheck` asks the running instance's `/healthz` and exits 0/1:
-/// a container image without a shell or curl needs the binary itself for its
-/// `HEALTHCHECK`.
+/// Subcommands:
+/// - `<binary> healthcheck` asks the running instance's `/healthz` and exits
+///   0/1: a container image without a shell or curl needs the binary itself
+///   for its `HEALTHCHECK`.
+/// - `<binary> ensure-topics` creates every missing topic with the layout the
+///   services use (the code they run at start) and exits: what a deployment's
+///   topic job runs, so it can never drift from the services' own layout.
 pub async fn main<S: Service>() -> anyhow::Result<()> {
     let settings: S::Settings = config::load()?;
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return healthcheck(S::http_addr(&settings));
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("healthcheck") => return healthcheck(S::http_addr(&settings)),
+        Some("ensure-topics") => {
+            telemetry::init(S::telemetry(&settings));
+            ensure_system_topics(S::kafka(&settings), TOPIC_JOB_TIMEOUT).await?;
+            tracing::info!(service = S::NAME, "topics ready");
+            return Ok(());
+        }
+        Some(other) => {
+            anyhow::bail!("unknown subcommand {other:?}; known: healthcheck, ensure-topics")
+        }
     }
     telemetry::init(S::telemetry(&settings));
     tracing::info!(
@@ -55,6 +73,10 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
     tracing::info!(service = S::NAME, "stopped");
     Ok(())
 }
+
+/// How long `ensure-topics` waits for the cluster before failing (the job
+/// retries).
+const TOPIC_JOB_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     let target = if addr.ip().is_unspecified() {

@@ -22,6 +22,7 @@ use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
 use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
 use eventbank_runtime::telemetry::TelemetrySettings;
@@ -95,6 +96,10 @@ impl Service for App {
 
     fn http_addr(settings: &Settings) -> SocketAddr {
         settings.http.bind
+    }
+
+    fn kafka(settings: &Settings) -> &KafkaSettings {
+        &settings.kafka
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use eventbank_runtime::Service;
 use eventbank_runtime::http::{HttpServer, ReadinessCheck};
+use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::ensure_system_topics;
 use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
@@ -71,6 +72,10 @@ impl Service for App {
 
     fn http_addr(settings: &Settings) -> SocketAddr {
         settings.http.bind
+    }
+
+    fn kafka(settings: &Settings) -> &KafkaSettings {
+        &settings.kafka
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {

@@ -31,6 +31,7 @@ use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
@@ -112,6 +113,10 @@ impl Service for App {
 
     fn http_addr(settings: &Settings) -> SocketAddr {
         settings.http.bind
+    }
+
+    fn kafka(settings: &Settings) -> &KafkaSettings {
+        &settings.kafka
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
