@@ -4,44 +4,30 @@
 //! and its value) with a fresh projection of the same topics by a projector
 //! with its own consumer group and its own key prefix.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use balance_projector::store::Store;
 use balance_projector::{App, Settings};
-use chrono::Utc;
-use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, AccountId, Amount, CommandId, CorrelationId, Currency,
-    EventEnvelope, EventId, Holder, Money, TopicKind, TransferEvent, TransferEventEnvelope,
-    TransferFailureReason, TransferId, wire,
+use common::{
+    LONG, Running, Writer, completed, credited, debited, deposited, events_total, failed, opened,
+    redis_connection, refunded, withdrawn,
 };
+use eventbank_events::{AccountEvent, AccountId, TopicKind, TransferId};
 use eventbank_runtime::Service;
-use eventbank_runtime::http::HttpSettings;
-use eventbank_testkit::{Isolation, TestEnv, eventually};
+use eventbank_testkit::{Isolation, eventually};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-const LONG: Duration = Duration::from_secs(45);
 const ACCOUNTS: usize = 20;
 
 fn settings(isolation: &Isolation, group: &str, key_prefix: &str) -> Settings {
-    let env = TestEnv::get();
-    let mut settings = Settings {
-        instance: "test".to_owned(),
-        http: HttpSettings {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        },
-        kafka: env.kafka_settings(&isolation.topic_prefix()),
-        ..Settings::default()
-    };
-    settings.redis.url = env.redis_url.clone();
+    let mut settings = common::settings(isolation);
     settings.redis.key_prefix = key_prefix.to_owned();
     settings.projector.consumer_group = group.to_owned();
     settings.projector.lag_interval_ms = 100;
@@ -56,50 +42,6 @@ fn fresh_settings(isolation: &Isolation) -> Settings {
         "fresh-projection",
         &format!("{}-fresh:", isolation.run_id),
     )
-}
-
-/// A projector in the test's runtime, stopped gracefully (or by its drop
-/// guard if the test panics).
-struct Running {
-    base: String,
-    store: Store,
-    shutdown: CancellationToken,
-    _stop_on_drop: DropGuard,
-    handle: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    async fn start(settings: Settings) -> Self {
-        let app = App::build(settings).await.expect("build balance-projector");
-        let addr = app.http_addr().expect("bound");
-        let store = app.store().clone();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(app.run(shutdown.clone()));
-        Self {
-            base: format!("http://127.0.0.1:{}", addr.port()),
-            store,
-            _stop_on_drop: shutdown.clone().drop_guard(),
-            shutdown,
-            handle,
-        }
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(LONG, self.handle)
-            .await
-            .expect("stops")
-            .expect("no panic")
-            .expect("clean stop");
-    }
-}
-
-async fn wait_ready(base: &str) {
-    eventually("projector ready", LONG, || async {
-        let status = reqwest::get(format!("{base}/readyz")).await.ok()?.status();
-        (status == 200).then_some(())
-    })
-    .await;
 }
 
 /// A projector in a runtime of its own, so it can be killed with everything
@@ -153,78 +95,6 @@ impl Drop for Crashable {
     }
 }
 
-struct Writer {
-    producer: FutureProducer,
-    accounts: String,
-    transfers: String,
-    produced: AtomicU64,
-}
-
-impl Writer {
-    fn new(settings: &Settings) -> Self {
-        let topics = settings.kafka.topics();
-        Self {
-            producer: settings.kafka.producer().expect("producer"),
-            accounts: topics.name(TopicKind::AccountEvents),
-            transfers: topics.name(TopicKind::TransferEvents),
-            produced: AtomicU64::new(0),
-        }
-    }
-
-    async fn raw(&self, topic: &str, key: &[u8], value: &[u8]) {
-        self.producer
-            .send(
-                FutureRecord::to(topic).key(key).payload(value),
-                Duration::from_secs(10),
-            )
-            .await
-            .expect("produce");
-        self.produced.fetch_add(1, Ordering::SeqCst);
-    }
-
-    async fn account(&self, account: AccountId, sequence: u64, event: AccountEvent) {
-        let envelope: AccountEventEnvelope = envelope(account.into(), sequence, event);
-        self.raw(
-            &self.accounts,
-            &wire::encode_key(account),
-            &wire::encode(&envelope),
-        )
-        .await;
-    }
-
-    async fn transfer(&self, transfer: TransferId, sequence: u64, event: TransferEvent) {
-        let envelope: TransferEventEnvelope = envelope(transfer.into(), sequence, event);
-        self.raw(
-            &self.transfers,
-            &wire::encode_key(transfer),
-            &wire::encode(&envelope),
-        )
-        .await;
-    }
-}
-
-fn envelope<E>(stream: eventbank_events::StreamId, sequence: u64, event: E) -> EventEnvelope<E> {
-    EventEnvelope {
-        schema_version: 1,
-        event_id: EventId::new(),
-        stream_id: stream,
-        sequence,
-        occurred_at: Utc::now(),
-        command_id: CommandId::new(),
-        causation_id: None,
-        correlation_id: CorrelationId::new(),
-        event,
-    }
-}
-
-fn eur() -> Currency {
-    Currency::parse("EUR").unwrap()
-}
-
-fn amount(minor: i64) -> Amount {
-    Amount::new(minor).unwrap()
-}
-
 /// What one account's stream ended as.
 #[derive(Debug, Clone)]
 struct StreamEnd {
@@ -251,14 +121,7 @@ async fn stream(
 ) -> StreamEnd {
     let mut seq = 1;
     writer
-        .account(
-            account,
-            seq,
-            AccountEvent::AccountOpened {
-                holder: Holder::parse(&format!("Holder {index}")).unwrap(),
-                currency: eur(),
-            },
-        )
+        .account(account, seq, opened(&format!("Holder {index}")))
         .await;
     let mut balance = 0_i64;
     let mut transfers = Vec::new();
@@ -271,89 +134,27 @@ async fn stream(
             1 | 4 => {
                 let a = 100 + (step as i64 * 7) % 500;
                 balance += a;
-                writer
-                    .account(
-                        account,
-                        seq,
-                        AccountEvent::MoneyDeposited {
-                            amount: amount(a),
-                            balance_after: Money::new(balance),
-                        },
-                    )
-                    .await;
+                writer.account(account, seq, deposited(a, balance)).await;
             }
             2 => {
                 let a = 1 + (step as i64 * 3) % 50;
                 balance -= a;
-                writer
-                    .account(
-                        account,
-                        seq,
-                        AccountEvent::MoneyWithdrawn {
-                            amount: amount(a),
-                            balance_after: Money::new(balance),
-                        },
-                    )
-                    .await;
+                writer.account(account, seq, withdrawn(a, balance)).await;
             }
             3 | 0 => {
                 let t = TransferId::new();
                 let a = 1 + (step as i64) % 40;
                 balance -= a;
                 writer
-                    .account(
-                        account,
-                        seq,
-                        AccountEvent::TransferDebited {
-                            transfer_id: t,
-                            to: other,
-                            amount: amount(a),
-                            currency: eur(),
-                            balance_after: Money::new(balance),
-                        },
-                    )
+                    .account(account, seq, debited(t, other, a, balance))
                     .await;
                 if step % 6 == 3 {
-                    writer
-                        .transfer(
-                            t,
-                            1,
-                            TransferEvent::TransferCompleted {
-                                from: account,
-                                to: other,
-                                amount: amount(a),
-                                currency: eur(),
-                            },
-                        )
-                        .await;
+                    writer.transfer(t, 1, completed(account, other, a)).await;
                 } else {
                     seq += 1;
                     balance += a;
-                    writer
-                        .account(
-                            account,
-                            seq,
-                            AccountEvent::TransferRefunded {
-                                transfer_id: t,
-                                amount: amount(a),
-                                reason: TransferFailureReason::AccountClosed,
-                                balance_after: Money::new(balance),
-                            },
-                        )
-                        .await;
-                    writer
-                        .transfer(
-                            t,
-                            1,
-                            TransferEvent::TransferFailed {
-                                from: account,
-                                to: other,
-                                amount: amount(a),
-                                currency: eur(),
-                                reason: TransferFailureReason::AccountClosed,
-                            },
-                        )
-                        .await;
+                    writer.account(account, seq, refunded(t, a, balance)).await;
+                    writer.transfer(t, 1, failed(account, other, a)).await;
                 }
                 transfers.push(t);
             }
@@ -361,16 +162,7 @@ async fn stream(
                 let a = 1 + (step as i64) % 30;
                 balance += a;
                 writer
-                    .account(
-                        account,
-                        seq,
-                        AccountEvent::TransferCredited {
-                            transfer_id: TransferId::new(),
-                            from: other,
-                            amount: amount(a),
-                            balance_after: Money::new(balance),
-                        },
-                    )
+                    .account(account, seq, credited(TransferId::new(), other, a, balance))
                     .await;
             }
         }
@@ -388,24 +180,10 @@ async fn stream(
     } else if index == 1 {
         // A gap: seq + 1 is missing, so neither this nor the next is applied.
         writer
-            .account(
-                account,
-                seq + 2,
-                AccountEvent::MoneyDeposited {
-                    amount: amount(1),
-                    balance_after: Money::new(balance + 1),
-                },
-            )
+            .account(account, seq + 2, deposited(1, balance + 1))
             .await;
         writer
-            .account(
-                account,
-                seq + 3,
-                AccountEvent::MoneyDeposited {
-                    amount: amount(1),
-                    balance_after: Money::new(balance + 2),
-                },
-            )
+            .account(account, seq + 3, deposited(1, balance + 2))
             .await;
     }
     StreamEnd {
@@ -433,7 +211,8 @@ struct Producers {
 }
 
 impl Producers {
-    fn start(writer: Arc<Writer>, events_per_account: u64, pace: Pace) -> Self {
+    fn start(settings: &Settings, events_per_account: u64, pace: Pace) -> Self {
+        let writer = Arc::new(Writer::new(settings));
         let accounts: Vec<AccountId> = (0..ACCOUNTS).map(|_| AccountId::new()).collect();
         let stop = CancellationToken::new();
         let tasks = accounts
@@ -460,15 +239,23 @@ impl Producers {
     }
 
     fn produced(&self) -> u64 {
-        self.writer.produced.load(Ordering::SeqCst)
+        self.writer.produced()
+    }
+
+    async fn wait_for_backlog(&self, records: u64) {
+        eventually("a backlog", LONG, || async {
+            (self.produced() >= records).then_some(())
+        })
+        .await;
     }
 
     fn finished(&self) -> bool {
         self.tasks.iter().all(JoinHandle::is_finished)
     }
 
-    /// Waits for every stream to end (after `stop`, if asked to).
-    async fn finish(self, stop: bool) -> Vec<StreamEnd> {
+    /// Waits for every stream to end (after `stop`, if asked to); returns
+    /// their ends and how many records were produced in all.
+    async fn finish(self, stop: bool) -> (Vec<StreamEnd>, u64) {
         if stop {
             self.stop.cancel();
         }
@@ -481,7 +268,7 @@ impl Producers {
                     .expect("producer did not panic"),
             );
         }
-        ends
+        (ends, self.writer.produced())
     }
 }
 
@@ -564,8 +351,7 @@ enum Dumped {
 
 /// Every key under `prefix` (stripped from the names), with its value.
 async fn dump(prefix: &str) -> BTreeMap<String, Dumped> {
-    let client = redis::Client::open(TestEnv::get().redis_url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = redis_connection().await;
     let mut keys: Vec<String> = Vec::new();
     let mut cursor: u64 = 0;
     loop {
@@ -655,21 +441,17 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let go = CancellationToken::new();
     let crashing = Crashable::start(crash_settings, go.clone()).await;
 
-    let writer = Arc::new(Writer::new(&settings));
     // 20 accounts x 200 account events, plus their transfer events, over
     // several seconds.
     let pace = Pace {
         fast_first: 0,
         pause: Duration::from_millis(40),
     };
-    let producers = Producers::start(Arc::clone(&writer), 200, pace);
+    let producers = Producers::start(&settings, 200, pace);
     // Start projecting once there is a large backlog, so the kill lands while
     // the projector is busy with batches (it keeps up with the stream
     // otherwise, and would mostly be killed idle).
-    eventually("a backlog", LONG, || async {
-        (producers.produced() >= 2000).then_some(())
-    })
-    .await;
+    producers.wait_for_backlog(2000).await;
     go.cancel();
     let observer = Store::connect(&settings.redis.url, &settings.redis.key_prefix)
         .await
@@ -696,8 +478,7 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
         .iter()
         .map(|a| a.version)
         .sum();
-    let ends = producers.finish(false).await;
-    let total = writer.produced.load(Ordering::SeqCst);
+    let (ends, total) = producers.finish(false).await;
     assert!(total >= 2000, "only {total} events");
     assert!(
         produced_at_crash < total,
@@ -716,27 +497,16 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     assert!(rewound > 0);
 
     // Restart on the same group and keyspace.
-    let restarted = Running::start(settings.clone()).await;
-    wait_ready(&restarted.base).await;
+    let restarted = Running::start_ready(settings.clone()).await;
     wait_for_ends("the restarted projector caught up", &restarted.store, &ends).await;
 
     // Events the restart read again although the crashed one had applied
     // them (written to Redis, offsets never committed).
-    let metrics = reqwest::get(format!("{}/metrics", restarted.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let reapplied: u64 = metrics
-        .lines()
-        .filter(|l| l.starts_with("eventbank_projector_events_total") && l.contains("skipped"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
+    let metrics = restarted.metrics().await.expect("GET /metrics");
+    let reapplied = events_total(&metrics, "skipped");
     assert!(reapplied > 0, "nothing was read twice: {metrics}");
 
-    let fresh = Running::start(fresh_settings(&isolation)).await;
-    wait_ready(&fresh.base).await;
+    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
     wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
 
     // The whole keyspace, including `generation` and `generations_allocated`
@@ -764,10 +534,8 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
 async fn rebuild_while_writes_continue_ends_equal_to_the_live_view() {
     let isolation = Isolation::new("rebuild-load");
     let settings = settings(&isolation, "projector", &isolation.redis_prefix());
-    let live = Running::start(settings.clone()).await;
-    wait_ready(&live.base).await;
+    let live = Running::start_ready(settings.clone()).await;
 
-    let writer = Arc::new(Writer::new(&settings));
     // A backlog for the rebuild to read through (20 events per account at
     // once), then open-ended streams (capped) until told to stop, at a
     // sustained rate (a pause of 10 ms per account stream: several hundred
@@ -777,32 +545,15 @@ async fn rebuild_while_writes_continue_ends_equal_to_the_live_view() {
         fast_first: 20,
         pause: Duration::from_millis(10),
     };
-    let producers = Producers::start(Arc::clone(&writer), 100_000, pace);
-    eventually("a backlog", LONG, || async {
-        (producers.produced() >= 400).then_some(())
-    })
-    .await;
+    let producers = Producers::start(&settings, 100_000, pace);
+    producers.wait_for_backlog(400).await;
 
-    let response = reqwest::Client::new()
-        .post(format!("{}/admin/rebuild", live.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = live.post("/admin/rebuild").await;
+    assert_eq!(status, 202);
     assert_eq!(body["generation"], 2);
     let produced_at_rebuild = producers.produced();
 
-    eventually("switched to generation 2", LONG, || async {
-        let body: Value = reqwest::get(format!("{}/admin/generation", live.base))
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        (body["current"] == 2).then_some(())
-    })
-    .await;
+    live.wait_generation(2).await;
     let produced_at_switch = producers.produced();
     assert!(
         !producers.finished(),
@@ -810,15 +561,13 @@ async fn rebuild_while_writes_continue_ends_equal_to_the_live_view() {
     );
     // Keep writing a little after the switch, into the new generation.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let ends = producers.finish(true).await;
-    let total = writer.produced.load(Ordering::SeqCst);
+    let (ends, total) = producers.finish(true).await;
 
     let current = live.store.serving().await.unwrap();
     assert_eq!(current.generation(), 2);
     wait_for_ends("the live view caught up", &current, &ends).await;
 
-    let fresh = Running::start(fresh_settings(&isolation)).await;
-    wait_ready(&fresh.base).await;
+    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
     wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
 
     // Only the generations' own keyspaces: the live side also has the old

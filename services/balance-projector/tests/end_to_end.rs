@@ -2,11 +2,11 @@
 //! projector: read-your-writes with `min_version`, and readiness over
 //! partitions that end in transaction markers.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
 use eventbank_runtime::Service;
-use eventbank_runtime::http::HttpSettings;
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -17,13 +17,10 @@ const LONG: Duration = Duration::from_secs(90);
 async fn read_your_writes_against_the_real_command_service() {
     let isolation = Isolation::new("e2e");
     let env = TestEnv::get();
-    let local = HttpSettings {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-    };
 
     let mut command_settings = account_command::Settings {
         instance: "e2e".to_owned(),
-        http: local.clone(),
+        http: common::local_http(),
         kafka: env.kafka_settings(&isolation.topic_prefix()),
         ..account_command::Settings::default()
     };
@@ -35,14 +32,8 @@ async fn read_your_writes_against_the_real_command_service() {
     let stop = CancellationToken::new();
     let command_task = tokio::spawn(command.run(stop.clone()));
 
-    let mut projector_settings = balance_projector::Settings {
-        instance: "e2e".to_owned(),
-        http: local,
-        kafka: env.kafka_settings(&isolation.topic_prefix()),
-        ..balance_projector::Settings::default()
-    };
-    projector_settings.redis.url = env.redis_url.clone();
-    projector_settings.redis.key_prefix = isolation.redis_prefix();
+    let mut projector_settings = common::settings(&isolation);
+    projector_settings.instance = "e2e".to_owned();
     projector_settings.projector.lag_interval_ms = 200;
     let projector = balance_projector::App::build(projector_settings.clone())
         .await
@@ -76,16 +67,7 @@ async fn read_your_writes_against_the_real_command_service() {
             .unwrap();
         version = reply["version"].as_u64().unwrap();
         // Read-your-writes: the read waits for the projector.
-        let view: Value = http
-            .get(format!(
-                "{projector_base}/accounts/{id}?min_version={version}"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view = read_view(&http, &projector_base, &id, version).await;
         if view["behind"] == true {
             // The first read may race the projector's first assignment; the
             // next one must not.
@@ -94,16 +76,7 @@ async fn read_your_writes_against_the_real_command_service() {
         assert_eq!(view["version"], version);
         assert_eq!(view["balance"], reply["balance"]);
     }
-    let view: Value = http
-        .get(format!(
-            "{projector_base}/accounts/{id}?min_version={version}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = read_view(&http, &projector_base, &id, version).await;
     assert_eq!(view["behind"], false, "{view}");
     assert_eq!(view["balance"], 750);
     assert_eq!(view["holder"], "Ann");
@@ -119,23 +92,11 @@ async fn read_your_writes_against_the_real_command_service() {
         (response.status() == 200).then_some(())
     })
     .await;
-    let metrics = http
-        .get(format!("{projector_base}/metrics"))
-        .send()
+    let metrics = common::metrics(&projector_base)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .expect("GET /metrics");
     eventually("lag is zero", LONG, || async {
-        let metrics = http
-            .get(format!("{projector_base}/metrics"))
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let metrics = common::metrics(&projector_base).await?;
         metrics
             .lines()
             .filter(|l| l.starts_with("eventbank_projector_lag{"))
@@ -156,4 +117,16 @@ async fn read_your_writes_against_the_real_command_service() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+/// `id`'s view, read with `min_version`: the projector holds the answer
+/// (for a bounded while) until it has applied `version`.
+async fn read_view(http: &reqwest::Client, base: &str, id: &str, version: u64) -> Value {
+    http.get(format!("{base}/accounts/{id}?min_version={version}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

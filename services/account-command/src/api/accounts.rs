@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use eventbank_events::{AccountCommand, Amount, Currency, Holder};
+use eventbank_events::{AccountCommand, AccountId, Amount, Currency, Holder};
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
 use super::command::execute;
-use super::idempotency::{Idempotency, RequestIds};
+use super::idempotency::{Idempotency, IdempotencyKey, RequestIds};
 use super::json::{EmptyBody, Fields, JsonBody, StrictJson};
 use super::middleware::Correlation;
 use super::path::AccountIdParam;
@@ -77,20 +77,11 @@ pub async fn deposit(
     Idempotency(key): Idempotency,
     StrictJson(body): StrictJson<AmountBody>,
 ) -> Response {
-    let route = format!("POST /accounts/{account_id}/deposits");
-    let ids = RequestIds::new(key.as_ref(), &route);
     let command = AccountCommand::Deposit {
         amount: body.amount,
     };
-    execute(
-        &state,
-        correlation,
-        ids,
-        account_id,
-        command,
-        CommandContext::AccountChange,
-    )
-    .await
+    let route = format!("POST /accounts/{account_id}/deposits");
+    change(&state, correlation, key, account_id, &route, command).await
 }
 
 pub async fn withdraw(
@@ -100,13 +91,26 @@ pub async fn withdraw(
     Idempotency(key): Idempotency,
     StrictJson(body): StrictJson<AmountBody>,
 ) -> Response {
-    let route = format!("POST /accounts/{account_id}/withdrawals");
-    let ids = RequestIds::new(key.as_ref(), &route);
     let command = AccountCommand::Withdraw {
         amount: body.amount,
     };
+    let route = format!("POST /accounts/{account_id}/withdrawals");
+    change(&state, correlation, key, account_id, &route, command).await
+}
+
+/// A command that changes an existing account, answered with its new version
+/// and balance. The idempotency key is scoped to `route`.
+async fn change(
+    state: &AppState,
+    correlation: Correlation,
+    key: Option<IdempotencyKey>,
+    account_id: AccountId,
+    route: &str,
+    command: AccountCommand,
+) -> Response {
+    let ids = RequestIds::new(key.as_ref(), route);
     execute(
-        &state,
+        state,
         correlation,
         ids,
         account_id,
@@ -125,15 +129,6 @@ pub async fn close(
     _body: EmptyBody,
 ) -> Response {
     let route = format!("POST /accounts/{account_id}/close");
-    let ids = RequestIds::new(key.as_ref(), &route);
     let command = AccountCommand::CloseAccount {};
-    execute(
-        &state,
-        correlation,
-        ids,
-        account_id,
-        command,
-        CommandContext::AccountChange,
-    )
-    .await
+    change(&state, correlation, key, account_id, &route, command).await
 }
