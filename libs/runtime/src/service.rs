@@ -13,27 +13,63 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, Validate};
+use crate::config::{self, ConfigError, Validate};
+use crate::http::HttpSettings;
 use crate::kafka::{KafkaSettings, ensure_system_topics};
 use crate::telemetry::{self, TelemetrySettings};
 
 pub trait Service: Sized + Send {
     /// Name used in logs, metrics and transactional ids.
     const NAME: &'static str;
-    type Settings: Serialize + DeserializeOwned + Default + Validate + Send;
-
-    fn telemetry(settings: &Self::Settings) -> &TelemetrySettings;
-    /// Address the ops endpoints listen on (for the `healthcheck` subcommand).
-    fn http_addr(settings: &Self::Settings) -> SocketAddr;
-
-    /// The Kafka cluster and topic layout (for the `ensure-topics` subcommand).
-    fn kafka(settings: &Self::Settings) -> &KafkaSettings;
+    type Settings: Serialize + DeserializeOwned + Default + Validate + CommonSettings + Send;
 
     /// Connects and binds everything; fails fast on a bad dependency.
     fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
 
     /// Runs until `shutdown` is cancelled, then finishes or aborts open work.
     fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// The parts every service's settings have. Implement it with
+/// [`common_settings!`](crate::common_settings) on a struct with the fields
+/// `instance`, `http`, `kafka` and `telemetry`.
+pub trait CommonSettings {
+    /// Stable name of this instance (the pod name on Kubernetes): the
+    /// transactional ids and static group members derive from it.
+    fn instance(&self) -> &str;
+    fn http(&self) -> &HttpSettings;
+    fn kafka(&self) -> &KafkaSettings;
+    fn telemetry(&self) -> &TelemetrySettings;
+
+    /// Checks the common parts; a service's [`Validate`] calls it first.
+    fn validate_common(&self) -> Result<(), ConfigError> {
+        if self.instance().trim().is_empty() {
+            return Err(ConfigError::invalid("instance", "is empty"));
+        }
+        self.kafka().validate()?;
+        self.telemetry().validate()
+    }
+}
+
+/// Implements [`CommonSettings`] for a settings struct by its fields.
+#[macro_export]
+macro_rules! common_settings {
+    ($settings:ty) => {
+        impl $crate::service::CommonSettings for $settings {
+            fn instance(&self) -> &str {
+                &self.instance
+            }
+            fn http(&self) -> &$crate::http::HttpSettings {
+                &self.http
+            }
+            fn kafka(&self) -> &$crate::kafka::KafkaSettings {
+                &self.kafka
+            }
+            fn telemetry(&self) -> &$crate::telemetry::TelemetrySettings {
+                &self.telemetry
+            }
+        }
+    };
 }
 
 /// The whole of a service's `main`.
@@ -49,10 +85,10 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
     let settings: S::Settings = config::load()?;
     match std::env::args().nth(1).as_deref() {
         None => {}
-        Some("healthcheck") => return healthcheck(S::http_addr(&settings)),
+        Some("healthcheck") => return healthcheck(settings.http().bind),
         Some("ensure-topics") => {
-            telemetry::init(S::telemetry(&settings));
-            ensure_system_topics(S::kafka(&settings), TOPIC_JOB_TIMEOUT).await?;
+            telemetry::init(settings.telemetry());
+            ensure_system_topics(settings.kafka(), TOPIC_JOB_TIMEOUT).await?;
             tracing::info!(service = S::NAME, "topics ready");
             return Ok(());
         }
@@ -60,7 +96,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
             anyhow::bail!("unknown subcommand {other:?}; known: healthcheck, ensure-topics")
         }
     }
-    telemetry::init(S::telemetry(&settings));
+    telemetry::init(settings.telemetry());
     tracing::info!(
         service = S::NAME,
         version = env!("CARGO_PKG_VERSION"),

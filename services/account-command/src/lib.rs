@@ -22,10 +22,8 @@ use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
 use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
-use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -89,18 +87,6 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "account-command";
     type Settings = Settings;
-
-    fn telemetry(settings: &Settings) -> &TelemetrySettings {
-        &settings.telemetry
-    }
-
-    fn http_addr(settings: &Settings) -> SocketAddr {
-        settings.http.bind
-    }
-
-    fn kafka(settings: &Settings) -> &KafkaSettings {
-        &settings.kafka
-    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;

@@ -15,9 +15,7 @@ use std::time::Duration;
 
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::ensure_system_topics;
-use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -56,18 +54,6 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "balance-projector";
     type Settings = Settings;
-
-    fn telemetry(settings: &Settings) -> &TelemetrySettings {
-        &settings.telemetry
-    }
-
-    fn http_addr(settings: &Settings) -> SocketAddr {
-        settings.http.bind
-    }
-
-    fn kafka(settings: &Settings) -> &KafkaSettings {
-        &settings.kafka
-    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;

@@ -3,7 +3,7 @@
 
 use eventbank_runtime::http::HttpSettings;
 use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::default_instance;
+use eventbank_runtime::service::{CommonSettings, default_instance};
 use eventbank_runtime::telemetry::TelemetrySettings;
 use eventbank_runtime::{ConfigError, Validate};
 use serde::{Deserialize, Serialize};
@@ -36,13 +36,11 @@ impl Default for Settings {
     }
 }
 
+eventbank_runtime::common_settings!(Settings);
+
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.instance.trim().is_empty() {
-            return Err(ConfigError::invalid("instance", "is empty"));
-        }
-        self.kafka.validate()?;
-        self.telemetry.validate()?;
+        self.validate_common()?;
         if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
             return Err(ConfigError::invalid(
                 "redis.url",

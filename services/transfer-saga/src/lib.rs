@@ -31,12 +31,10 @@ use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
 use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
-use eventbank_runtime::telemetry::TelemetrySettings;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -106,18 +104,6 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "transfer-saga";
     type Settings = Settings;
-
-    fn telemetry(settings: &Settings) -> &TelemetrySettings {
-        &settings.telemetry
-    }
-
-    fn http_addr(settings: &Settings) -> SocketAddr {
-        settings.http.bind
-    }
-
-    fn kafka(settings: &Settings) -> &KafkaSettings {
-        &settings.kafka
-    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
