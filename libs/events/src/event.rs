@@ -74,6 +74,11 @@ pub enum AccountEvent {
         from: AccountId,
         amount: Amount,
         balance_after: Money,
+        /// The credit command's deadline. Until then the account remembers
+        /// this credit and refuses a repeat of it (after it, the deadline
+        /// does). Absent in events written before deadlines existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
     },
     /// A debit given back to the source because the credit failed.
     TransferRefunded {

@@ -79,7 +79,10 @@ pub use holder::{Holder, HolderError};
 pub use ids::{AccountId, CommandId, CorrelationId, EventId, IdError, StreamId, TransferId};
 pub use money::{Amount, Currency, CurrencyError, Money, MoneyError};
 pub use result::{CommandOutcome, CommandResult, Rejection, RejectionCode};
-pub use snapshot::{AccountSnapshot, AccountStatus, RememberedCommand, TransferSagaSnapshot};
+pub use snapshot::{
+    AccountSnapshot, AccountStatus, RememberedCommand, SettledLeg, SettledStep,
+    TransferSagaSnapshot,
+};
 pub use topics::{
     TopicKey, TopicKind, TopicLayout, TopicLayoutError, TopicNameError, TopicSpec, Topics,
 };

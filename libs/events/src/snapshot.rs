@@ -34,6 +34,28 @@ pub struct AccountSnapshot {
     /// repeated command id gets its original outcome. Rejected commands are
     /// remembered too. How many to keep is the processor's decision.
     pub recent_commands: Vec<RememberedCommand>,
+    /// Transfer legs this account has settled, each until it can no longer
+    /// be repeated, so a repeat is refused whatever the command window.
+    /// Absent in snapshots written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled_legs: Vec<SettledLeg>,
+}
+
+/// A transfer leg an account applied, remembered until `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettledLeg {
+    pub transfer_id: TransferId,
+    pub step: SettledStep,
+    pub until: DateTime<Utc>,
+}
+
+/// Which leg of a transfer an account settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettledStep {
+    Credit,
+    Refund,
 }
 
 impl AccountSnapshot {

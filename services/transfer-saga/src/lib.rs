@@ -2,10 +2,9 @@
 //! refunded — exactly once, with retries and a deadline.
 //!
 //! Two transactional loops in one binary:
-//! - the [`router`] copies each transfer leg (`TransferDebited`,
-//!   `TransferCredited`, `TransferRefunded` from `account-events`, and a
-//!   refused credit or refund from `command-results`) into the
-//!   `transfer-saga-inbox`, keyed by transfer id;
+//! - the [`router`] copies each `TransferDebited` (from `account-events`) and
+//!   each answer to a credit or refund the saga issued (from
+//!   `command-results`) into the `transfer-saga-inbox`, keyed by transfer id;
 //! - the [`saga`] reads the inbox, keeps each transfer's state in the
 //!   compacted `transfer-state` (co-partitioned with the inbox, restored on
 //!   assignment), and emits `CreditForTransfer` / `RefundTransfer` commands

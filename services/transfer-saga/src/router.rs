@@ -1,10 +1,10 @@
-//! Stage one: copies every transfer leg into the inbox, keyed by transfer id.
-//!
-//! A transfer's debit and refund happen on the source account's partition of
-//! `account-events`, its credit on the target's, and a refused credit shows
-//! only on `command-results`. The router brings them together on the
+//! Stage one: copies what the saga acts on into the inbox, keyed by transfer
+//! id: each `TransferDebited` (from `account-events`, on the source's
+//! partition) and each answer to a credit or refund the saga issued (from
+//! `command-results`, keyed by command id). It brings them together on the
 //! transfer's inbox partition, exactly once (a Kafka transaction per batch,
-//! like every writer here). It keeps no state.
+//! like every writer here), keeping each source partition's order. It keeps
+//! no state.
 
 use eventbank_events::{AccountEventEnvelope, CommandResult, TopicKind, Topics, wire};
 use eventbank_runtime::kafka::transactional::{

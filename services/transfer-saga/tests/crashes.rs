@@ -7,9 +7,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{Bank, LONG, assert_transfers_settled_once, balance, transfer_events};
-use eventbank_events::TransferEvent;
+use std::collections::BTreeMap;
+
+use eventbank_events::{
+    AccountCommand, CommandEnvelope, TopicKind, TransferEvent, TransferId, wire,
+};
 use eventbank_testkit::eventually;
-use eventbank_testkit::log::assert_streams_consistent;
+use eventbank_testkit::log::{assert_streams_consistent, read_topic};
 use futures::StreamExt;
 use futures::future::join_all;
 
@@ -116,4 +120,52 @@ async fn account_command_killed_during_a_burst_of_transfers() {
         100_000 - 45 * 100,
         "15 refunds, once each"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retried_credits_the_accounts_already_applied_never_pay_twice() {
+    // A command window of one: the processor forgets a credit's command id
+    // at once, so only the account's own memory of settled legs stands
+    // between a retried credit and a second payment.
+    let forgetful = [("EVENTBANK_PROCESSOR__REMEMBERED_COMMANDS", "1")];
+    let bank = Bank::start("saga-retry", false).await;
+    let processor = bank.spawn_processor_with("p0", &forgetful);
+    let ann = bank.account("Ann", "EUR", 10_000).await;
+    let bob = bank.account("Bob", "EUR", 0).await;
+    let ids = bank.transfers(30, ann, bob, 10).await;
+
+    // The saga issues the 30 credits while no processor runs, and with no
+    // answer coming, issues each again after retry_after.
+    processor.kill();
+    let _saga = bank.spawn_saga("saga-0");
+    eventually("every credit issued twice", LONG, || async {
+        let issued = credit_commands_per_transfer(&bank).await;
+        (issued.len() == ids.len() && issued.values().all(|&count| count > 1)).then_some(())
+    })
+    .await;
+    // Each retry now reaches the account after the original and after other
+    // credits, so the window of one has forgotten the original's id.
+    let _processor = bank.spawn_processor_with("p0", &forgetful);
+
+    let ended = bank.await_ended(&ids).await;
+    let credits_issued = credit_commands_per_transfer(&bank).await;
+    assert!(credits_issued.values().all(|&count| count > 1));
+    let streams = bank.accounts().await;
+    assert_streams_consistent(&streams);
+    assert_transfers_settled_once(&ended, &streams);
+    assert_eq!(balance(&streams[&bob]), 300, "each credit applied once");
+    assert_eq!(balance(&streams[&ann]), 10_000 - 300);
+}
+
+/// How many `CreditForTransfer` commands were put on the log per transfer.
+async fn credit_commands_per_transfer(bank: &Bank) -> BTreeMap<TransferId, usize> {
+    let mut issued = BTreeMap::new();
+    for record in read_topic(&bank.kafka, TopicKind::AccountCommands, false).await {
+        let envelope: CommandEnvelope =
+            wire::decode(record.payload.as_deref().unwrap_or_default()).expect("command");
+        if let AccountCommand::CreditForTransfer { transfer_id, .. } = envelope.command {
+            *issued.entry(transfer_id).or_insert(0) += 1;
+        }
+    }
+    issued
 }

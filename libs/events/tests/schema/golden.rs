@@ -178,7 +178,7 @@ fn every_variant_has_a_sample_and_a_declared_tag() {
         "AccountEvent::TYPES vs the enum's variants"
     );
     assert_eq!(
-        names(&samples::account_events()),
+        sampled_variants(&samples::account_events()),
         account_events,
         "a sample per AccountEvent variant"
     );

@@ -7,9 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountEventEnvelope, AccountId, AccountSnapshot, AccountStatus,
     Amount, CommandEnvelope, CommandId, CommandOutcome, CommandResult, CorrelationId, Currency,
-    EventEnvelope, EventId, Holder, Money, RejectionCode, RememberedCommand, SagaStep, StreamId,
-    TransferEvent, TransferEventEnvelope, TransferFailureReason, TransferId, TransferSagaSnapshot,
-    TransferStep,
+    EventEnvelope, EventId, Holder, Money, RejectionCode, RememberedCommand, SagaStep, SettledLeg,
+    SettledStep, StreamId, TransferEvent, TransferEventEnvelope, TransferFailureReason, TransferId,
+    TransferSagaSnapshot, TransferStep,
 };
 use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::{self, DeserializeOwned};
@@ -184,6 +184,7 @@ pub fn account_events() -> Vec<(&'static str, AccountEventEnvelope)> {
                     from: ANN,
                     amount: amount(12_345),
                     balance_after: Money::new(12_345),
+                    deadline: None,
                 },
             )
         },
@@ -201,6 +202,21 @@ pub fn account_events() -> Vec<(&'static str, AccountEventEnvelope)> {
             )
         },
     ];
+    let credited_by_deadline = EventEnvelope {
+        stream_id: BOB.into(),
+        command_id: CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
+        causation_id: Some(DEBITED_EVENT),
+        ..account_event(
+            7,
+            AccountEvent::TransferCredited {
+                transfer_id: TRANSFER,
+                from: ANN,
+                amount: amount(12_345),
+                balance_after: Money::new(12_345),
+                deadline: Some(at(20, 0)),
+            },
+        )
+    };
     envelopes
         .into_iter()
         .map(|envelope| {
@@ -209,6 +225,7 @@ pub fn account_events() -> Vec<(&'static str, AccountEventEnvelope)> {
                 envelope,
             )
         })
+        .chain([("transfer_credited_with_deadline", credited_by_deadline)])
         .collect()
 }
 
@@ -296,8 +313,27 @@ pub fn command_results() -> Vec<(&'static str, CommandResult)> {
 }
 
 pub fn account_snapshots() -> Vec<(&'static str, AccountSnapshot)> {
-    vec![(
-        "open",
+    let open = open_snapshot();
+    let with_legs = AccountSnapshot {
+        settled_legs: vec![
+            SettledLeg {
+                transfer_id: TRANSFER,
+                step: SettledStep::Credit,
+                until: at(20, 0),
+            },
+            SettledLeg {
+                transfer_id: TransferId::from_uuid(uuid!("0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")),
+                step: SettledStep::Refund,
+                until: at(21, 0),
+            },
+        ],
+        ..open.clone()
+    };
+    vec![("open", open), ("open_with_settled_legs", with_legs)]
+}
+
+fn open_snapshot() -> AccountSnapshot {
+    {
         AccountSnapshot {
             schema_version: 1,
             account_id: ANN,
@@ -318,8 +354,9 @@ pub fn account_snapshots() -> Vec<(&'static str, AccountSnapshot)> {
                     result: rejected(),
                 },
             ],
-        },
-    )]
+            settled_legs: Vec::new(),
+        }
+    }
 }
 
 pub fn saga_snapshots() -> Vec<(&'static str, TransferSagaSnapshot)> {

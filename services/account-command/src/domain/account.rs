@@ -1,11 +1,18 @@
 //! The account's state as the aggregate sees it, and its mapping to and from
 //! the snapshot kept on `account-state`.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use eventbank_events::{
     AccountId, AccountSnapshot, AccountStatus, Currency, Holder, Money, RememberedCommand,
-    WireRecord,
+    SettledLeg, SettledStep, TransferId, WireRecord,
 };
+
+/// How long an account remembers a refund it applied. A refund has no
+/// deadline, so the saga retries it until it sees it applied; this only has
+/// to outlast the saga's longest plausible lag.
+pub const REFUND_MEMORY: TimeDelta = TimeDelta::days(7);
 
 /// An account as of its latest event (`version` is that event's sequence).
 ///
@@ -21,6 +28,11 @@ pub struct Account {
     pub version: u64,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Transfer legs applied here, each until it can no longer be repeated:
+    /// a credit until its deadline (then the deadline refuses a repeat), a
+    /// refund for [`REFUND_MEMORY`]. A repeat is refused as a duplicate even
+    /// when the processor's command window has forgotten the original.
+    pub settled: BTreeMap<(TransferId, SettledStep), DateTime<Utc>>,
 }
 
 impl Account {
@@ -40,7 +52,19 @@ impl Account {
             version: snapshot.version,
             opened_at: snapshot.opened_at,
             updated_at: snapshot.updated_at,
+            settled: snapshot
+                .settled_legs
+                .iter()
+                .map(|leg| ((leg.transfer_id, leg.step), leg.until))
+                .collect(),
         }
+    }
+
+    /// Whether this leg of `transfer_id` was applied here and is still
+    /// remembered.
+    #[must_use]
+    pub fn has_settled(&self, transfer_id: TransferId, step: SettledStep) -> bool {
+        self.settled.contains_key(&(transfer_id, step))
     }
 
     /// A current-version snapshot of this account, carrying the processor's
@@ -58,6 +82,15 @@ impl Account {
             opened_at: self.opened_at,
             updated_at: self.updated_at,
             recent_commands,
+            settled_legs: self
+                .settled
+                .iter()
+                .map(|(&(transfer_id, step), &until)| SettledLeg {
+                    transfer_id,
+                    step,
+                    until,
+                })
+                .collect(),
         }
     }
 

@@ -7,11 +7,13 @@
 //! release's events must satisfy to be a consistent history — one stream, no
 //! gaps, opened first, and balances that add up.
 
+use std::collections::BTreeMap;
+
 use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, AccountStatus, Amount, Money, MoneyError,
+    AccountEvent, AccountEventEnvelope, AccountStatus, Amount, Money, MoneyError, SettledStep,
 };
 
-use super::account::Account;
+use super::account::{Account, REFUND_MEMORY};
 use super::error::ApplyError;
 
 /// `state` after `event`; `state` is `None` before the account's first event.
@@ -47,6 +49,7 @@ fn open(envelope: &AccountEventEnvelope) -> Result<Account, ApplyError> {
         version: envelope.sequence,
         opened_at: envelope.occurred_at,
         updated_at: envelope.occurred_at,
+        settled: BTreeMap::new(),
     })
 }
 
@@ -60,6 +63,11 @@ fn evolve(mut account: Account, envelope: &AccountEventEnvelope) -> Result<Accou
         });
     }
     ensure_next(account.version, sequence)?;
+    // Forgetting is driven by the events' own times, so replaying the same
+    // events always yields the same state.
+    account
+        .settled
+        .retain(|_, until| *until >= envelope.occurred_at);
     let balance = account.balance;
     match &envelope.event {
         AccountEvent::AccountOpened { .. } => {
@@ -72,18 +80,34 @@ fn evolve(mut account: Account, envelope: &AccountEventEnvelope) -> Result<Accou
         AccountEvent::MoneyDeposited {
             amount,
             balance_after,
+        } => {
+            account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
         }
-        | AccountEvent::TransferCredited {
+        AccountEvent::TransferCredited {
+            transfer_id,
             amount,
             balance_after,
+            deadline,
             ..
+        } => {
+            account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
+            if let Some(deadline) = deadline {
+                account
+                    .settled
+                    .insert((*transfer_id, SettledStep::Credit), *deadline);
+            }
         }
-        | AccountEvent::TransferRefunded {
+        AccountEvent::TransferRefunded {
+            transfer_id,
             amount,
             balance_after,
             ..
         } => {
             account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
+            account.settled.insert(
+                (*transfer_id, SettledStep::Refund),
+                envelope.occurred_at + REFUND_MEMORY,
+            );
         }
         AccountEvent::MoneyWithdrawn {
             amount,

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountId, Amount, Currency, Holder, Rejection, RejectionCode,
-    TransferFailureReason, TransferId,
+    SettledStep, TransferFailureReason, TransferId,
 };
 
 use super::account::Account;
@@ -74,8 +74,8 @@ pub fn decide(
             from,
             amount,
             currency,
-            deadline: _,
-        } => credit(account, *transfer_id, *from, *amount, *currency),
+            deadline,
+        } => credit(account, *transfer_id, *from, *amount, *currency, *deadline),
         AccountCommand::RefundTransfer {
             transfer_id,
             amount,
@@ -176,8 +176,10 @@ fn credit(
     from: AccountId,
     amount: Amount,
     currency: Currency,
+    deadline: Option<DateTime<Utc>>,
 ) -> Result<AccountEvent, Rejection> {
-    // Every refusal here must be one `TransferFailureReason::for_rejected_credit`
+    ensure_not_settled(account, transfer_id, SettledStep::Credit)?;
+    // Every other refusal here must be one `TransferFailureReason::for_rejected_credit`
     // maps (not found, closed, currency, overflow), or the saga cannot refund.
     ensure_open(account)?;
     if currency != account.currency {
@@ -194,7 +196,25 @@ fn credit(
         from,
         amount,
         balance_after: balance_plus(account, amount)?,
+        deadline,
     })
+}
+
+/// A leg applied once is refused when it comes again — a saga retry the
+/// command window no longer remembers. The saga has already seen (or will
+/// see, in order, before this refusal) the first one's acceptance.
+fn ensure_not_settled(
+    account: &Account,
+    transfer_id: TransferId,
+    step: SettledStep,
+) -> Result<(), Rejection> {
+    if account.has_settled(transfer_id, step) {
+        return Err(Rejection::new(
+            RejectionCode::DuplicateTransfer,
+            format!("the {step:?} of transfer {transfer_id} was already applied to this account"),
+        ));
+    }
+    Ok(())
 }
 
 /// Gives back a debit whose credit failed — whatever the account's status.
@@ -211,6 +231,7 @@ fn refund(
     amount: Amount,
     reason: TransferFailureReason,
 ) -> Result<AccountEvent, Rejection> {
+    ensure_not_settled(account, transfer_id, SettledStep::Refund)?;
     Ok(AccountEvent::TransferRefunded {
         transfer_id,
         amount,

@@ -297,6 +297,7 @@ pub fn credited(transfer: TransferId, from: AccountId, minor: i64, after: i64) -
         from,
         amount: amount(minor),
         balance_after: Money::new(after),
+        deadline: None,
     }
 }
 

@@ -87,36 +87,51 @@ impl Input {
                 occurred_at: envelope.occurred_at,
                 correlation_id: envelope.correlation_id,
             })),
-            AccountEvent::TransferCredited { transfer_id, .. } => Some(Self::Credited {
-                transfer_id: *transfer_id,
-                event_id: envelope.event_id,
-            }),
-            AccountEvent::TransferRefunded { transfer_id, .. } => Some(Self::Refunded {
-                transfer_id: *transfer_id,
-                event_id: envelope.event_id,
-            }),
-            AccountEvent::AccountOpened { .. }
+            // The saga learns how its own legs went from their results (see
+            // `from_result`), not from these events.
+            AccountEvent::TransferCredited { .. }
+            | AccountEvent::TransferRefunded { .. }
+            | AccountEvent::AccountOpened { .. }
             | AccountEvent::MoneyDeposited { .. }
             | AccountEvent::MoneyWithdrawn { .. }
             | AccountEvent::AccountClosed {} => None,
         }
     }
 
-    /// The input a command result is, if it is the rejection of a leg the
-    /// saga issued. Accepted legs reach the saga as events; a rejected debit
-    /// never started a transfer (the API answered it).
+    /// The input a command result is, if it answers a leg the saga issued
+    /// (a debit's result is not: the API answered it, and a debit's event
+    /// starts the saga).
+    ///
+    /// Legs are followed by their results, not their events, because all
+    /// results of one command id share a partition of `command-results`: a
+    /// leg's first answer (accepted, say) always reaches the saga before the
+    /// answer to any retry of it (a duplicate, or `transfer_expired` once
+    /// past its deadline). An event and a result travel on different
+    /// partitions and could overtake each other.
     pub fn from_result(result: &CommandResult) -> Option<Self> {
-        let CommandOutcome::Rejected { rejection } = &result.outcome else {
-            return None;
-        };
         let transfer_id = result.transfer_id?;
         let leg = [Leg::Credit, Leg::Refund].into_iter().find(|leg| {
             result.command_id == CommandId::for_transfer_step(transfer_id, leg.step())
         })?;
-        Some(Self::Rejected {
-            transfer_id,
-            leg,
-            rejection: rejection.clone(),
-        })
+        match &result.outcome {
+            CommandOutcome::Accepted { events, .. } => {
+                let event_id = *events.first()?;
+                Some(match leg {
+                    Leg::Credit => Self::Credited {
+                        transfer_id,
+                        event_id,
+                    },
+                    Leg::Refund => Self::Refunded {
+                        transfer_id,
+                        event_id,
+                    },
+                })
+            }
+            CommandOutcome::Rejected { rejection } => Some(Self::Rejected {
+                transfer_id,
+                leg,
+                rejection: rejection.clone(),
+            }),
+        }
     }
 }

@@ -279,7 +279,7 @@ fn finished_sagas_are_never_retried() {
 }
 
 #[test]
-fn only_rejected_credit_and_refund_results_are_inputs() {
+fn results_of_credit_and_refund_legs_are_inputs_debits_are_not() {
     let result = |step, outcome| {
         CommandResult::new(
             CommandId::for_transfer_step(TRANSFER, step),
@@ -291,6 +291,11 @@ fn only_rejected_credit_and_refund_results_are_inputs() {
         .for_transfer(Some(TRANSFER))
     };
     let refused = CommandOutcome::rejected(RejectionCode::AccountClosed, "closed");
+    let accepted = CommandOutcome::Accepted {
+        version: 2,
+        balance: eventbank_events::Money::new(1),
+        events: vec![OTHER_EVENT],
+    };
     assert!(matches!(
         Input::from_result(&result(TransferStep::Credit, refused.clone())),
         Some(Input::Rejected {
@@ -306,16 +311,19 @@ fn only_rejected_credit_and_refund_results_are_inputs() {
         })
     ));
     assert_eq!(
+        Input::from_result(&result(TransferStep::Credit, accepted.clone())),
+        Some(credited())
+    );
+    assert_eq!(
+        Input::from_result(&result(TransferStep::Refund, accepted.clone())),
+        Some(refunded())
+    );
+    assert_eq!(
         Input::from_result(&result(TransferStep::Debit, refused.clone())),
         None
     );
-    let accepted = CommandOutcome::Accepted {
-        version: 2,
-        balance: eventbank_events::Money::new(1),
-        events: vec![],
-    };
     assert_eq!(
-        Input::from_result(&result(TransferStep::Credit, accepted)),
+        Input::from_result(&result(TransferStep::Debit, accepted)),
         None
     );
     let untagged = CommandResult {
@@ -323,4 +331,22 @@ fn only_rejected_credit_and_refund_results_are_inputs() {
         ..result(TransferStep::Credit, refused)
     };
     assert_eq!(Input::from_result(&untagged), None);
+}
+
+#[test]
+fn a_duplicate_leg_answer_is_ignored_in_every_state() {
+    let duplicate = rejected(Leg::Credit, RejectionCode::DuplicateTransfer);
+    let completed = step(&crediting(), &credited(), at(3)).state;
+    for state in [None, Some(crediting()), Some(completed)] {
+        assert_eq!(
+            decide(state.as_ref(), &duplicate, at(9), &timing()),
+            Ok(None)
+        );
+    }
+    let refund_again = rejected(Leg::Refund, RejectionCode::DuplicateTransfer);
+    let state = refunding(RejectionCode::AccountClosed);
+    assert_eq!(
+        decide(Some(&state), &refund_again, at(9), &timing()),
+        Ok(None)
+    );
 }

@@ -82,6 +82,13 @@ pub fn decide(
     now: DateTime<Utc>,
     timing: &Timing,
 ) -> Result<Option<Transition>, Anomaly> {
+    if let Input::Rejected { rejection, .. } = input
+        && rejection.code == RejectionCode::DuplicateTransfer
+    {
+        // The answer to a retry of a leg the account had already applied;
+        // that first answer reached the saga before this one.
+        return Ok(None);
+    }
     let Some(state) = state else {
         return match input {
             Input::Debited(debit) => Ok(Some(start(debit, now, timing))),

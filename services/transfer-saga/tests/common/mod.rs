@@ -18,6 +18,7 @@ use eventbank_testkit::bank::BankClient;
 use eventbank_testkit::log::{account_events, read_topic};
 use eventbank_testkit::process::ServiceProcess;
 use eventbank_testkit::{Isolation, TestEnv};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -83,6 +84,15 @@ impl Bank {
     /// The account-command API, with its processor in-process too if
     /// `with_processor` (otherwise start one with [`Bank::spawn_processor`]).
     pub async fn start(name: &str, with_processor: bool) -> Self {
+        Self::start_with(name, with_processor, |_| {}).await
+    }
+
+    /// With account-command's settings adjusted by `adjust`.
+    pub async fn start_with(
+        name: &str,
+        with_processor: bool,
+        adjust: impl FnOnce(&mut account_command::Settings),
+    ) -> Self {
         let isolation = Isolation::new(name);
         let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
         let mut settings = account_command::Settings {
@@ -93,6 +103,7 @@ impl Bank {
         };
         settings.processor.enabled = with_processor;
         settings.api.result_timeout_ms = 10_000;
+        adjust(&mut settings);
         let app = account_command::App::build(settings)
             .await
             .expect("build account-command");
@@ -151,12 +162,14 @@ impl Bank {
 
     /// account-command's processor as a child process, to be killed.
     pub fn spawn_processor(&self, instance: &str) -> ServiceProcess {
-        ServiceProcess::start(
-            &account_command_binary(),
-            instance,
-            &self.kafka,
-            &[("EVENTBANK_API__ENABLED", "false")],
-        )
+        self.spawn_processor_with(instance, &[])
+    }
+
+    /// With extra `EVENTBANK_*` settings.
+    pub fn spawn_processor_with(&self, instance: &str, extra: &[(&str, &str)]) -> ServiceProcess {
+        let mut env = vec![("EVENTBANK_API__ENABLED", "false")];
+        env.extend_from_slice(extra);
+        ServiceProcess::start(&account_command_binary(), instance, &self.kafka, &env)
     }
 
     /// Opens an account and deposits `funds` into it (if any).
@@ -185,6 +198,28 @@ impl Bank {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "close: {reply:?}");
         id
+    }
+
+    /// Asks for `count` transfers of `amount` from `from` to `to`, a few at a
+    /// time; all must be debited.
+    pub async fn transfers(
+        &self,
+        count: usize,
+        from: AccountId,
+        to: AccountId,
+        amount: i64,
+    ) -> BTreeSet<TransferId> {
+        let requests = (0..count).map(|_| {
+            let (from, to) = (from.to_string(), to.to_string());
+            async move { self.transfer(&from, &to, amount).await }
+        });
+        futures::stream::iter(requests)
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .map(|id| id.expect("debited"))
+            .collect()
     }
 
     /// Asks for a transfer; `Some(id)` if its debit was accepted.

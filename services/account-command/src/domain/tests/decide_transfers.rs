@@ -50,6 +50,7 @@ fn credit_adds_the_amount() {
             from: OTHER,
             amount: amount(250),
             balance_after: money(350),
+            deadline: None,
         }]);
     assert_eq!(account.balance, money(350));
 }
@@ -130,7 +131,7 @@ fn refund_that_would_overflow_the_balance_is_rejected() {
 fn credit_before_its_deadline_is_accepted() {
     given(&[opened()])
         .when(credit_due(250, Currency::EUR, Some(later())))
-        .then(&[credited(250, 250)]);
+        .then(&[credited_due(250, 250, Some(later()))]);
 }
 
 #[test]
@@ -155,4 +156,25 @@ fn expired_credit_maps_to_the_timeout_failure_reason() {
         TransferFailureReason::for_rejected_credit(RejectionCode::TransferExpired),
         Some(TransferFailureReason::Timeout)
     );
+}
+
+#[test]
+fn a_repeated_credit_before_its_deadline_is_a_duplicate_whatever_the_command_window() {
+    // The processor's command window may have forgotten the first credit; the
+    // account itself has not, so a late saga retry cannot pay twice.
+    given(&[opened(), credited_due(250, 250, Some(later()))])
+        .when(credit_due(250, Currency::EUR, Some(later())))
+        .then_rejected(RejectionCode::DuplicateTransfer);
+}
+
+#[test]
+fn a_repeated_refund_is_a_duplicate_whatever_the_command_window() {
+    given(&[
+        opened(),
+        deposited(500, 500),
+        debited(200, 300),
+        refunded(200, 500),
+    ])
+    .when(refund(200))
+    .then_rejected(RejectionCode::DuplicateTransfer);
 }

@@ -206,8 +206,12 @@ pub fn close_account() -> AccountCommand {
 }
 
 pub fn debit(to: AccountId, n: i64) -> AccountCommand {
+    debit_of(TRANSFER, to, n)
+}
+
+pub fn debit_of(transfer_id: TransferId, to: AccountId, n: i64) -> AccountCommand {
     AccountCommand::DebitForTransfer {
-        transfer_id: TRANSFER,
+        transfer_id,
         to,
         amount: amount(n),
     }
@@ -229,8 +233,12 @@ pub fn credit_due(n: i64, currency: Currency, deadline: Option<DateTime<Utc>>) -
 }
 
 pub fn refund(n: i64) -> AccountCommand {
+    refund_of(TRANSFER, n)
+}
+
+pub fn refund_of(transfer_id: TransferId, n: i64) -> AccountCommand {
     AccountCommand::RefundTransfer {
-        transfer_id: TRANSFER,
+        transfer_id,
         amount: amount(n),
         reason: TransferFailureReason::CurrencyMismatch,
     }
@@ -275,11 +283,17 @@ pub fn debited(n: i64, after: i64) -> AccountEvent {
 }
 
 pub fn credited(n: i64, after: i64) -> AccountEvent {
+    credited_due(n, after, None)
+}
+
+/// The credit of a command that had `deadline`.
+pub fn credited_due(n: i64, after: i64, deadline: Option<DateTime<Utc>>) -> AccountEvent {
     AccountEvent::TransferCredited {
         transfer_id: TRANSFER,
         from: OTHER,
         amount: amount(n),
         balance_after: money(after),
+        deadline,
     }
 }
 

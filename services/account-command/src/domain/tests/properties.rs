@@ -3,7 +3,8 @@
 //! A seeded LCG instead of a property-testing crate: no extra dependency, and
 //! a failing seed replays exactly. Each seed runs a few hundred commands.
 
-use eventbank_events::{AccountCommand, AccountEvent, Currency, RejectionCode};
+use eventbank_events::{AccountCommand, AccountEvent, Currency, RejectionCode, TransferId};
+use uuid::Uuid;
 
 use super::harness::*;
 use crate::domain::Limits;
@@ -54,17 +55,22 @@ fn balance_never_goes_negative_and_equals_the_money_accepted() {
         let (mut live, _) = step(None, &open_account(Currency::EUR), &limits);
         let mut log = vec![opened()];
         let mut ledger = Ledger::default();
-        // Debited amounts not yet refunded, so a refund gives back a real debit.
-        let mut in_flight: Vec<i64> = Vec::new();
+        // Debits not yet refunded, so a refund gives back a real debit (each
+        // transfer is refunded at most once: a second refund is a duplicate).
+        let mut in_flight: Vec<(TransferId, i64)> = Vec::new();
 
         for i in 0..STEPS {
             let before = live.as_ref().expect("open").balance.minor_units();
             let command = match rng.next() % 4 {
                 0 => deposit(rng.amount(1_000)),
                 1 => withdraw(rng.amount(1_500)),
-                2 => debit(OTHER, rng.amount(1_500)),
+                2 => debit_of(
+                    TransferId::from_uuid(Uuid::from_u128(u128::from(seed) << 32 | i as u128)),
+                    OTHER,
+                    rng.amount(1_500),
+                ),
                 _ => match in_flight.pop() {
-                    Some(n) => refund(n),
+                    Some((transfer, n)) => refund_of(transfer, n),
                     None => deposit(rng.amount(1_000)),
                 },
             };
@@ -82,9 +88,13 @@ fn balance_never_goes_negative_and_equals_the_money_accepted() {
                             AccountEvent::MoneyWithdrawn { amount, .. } => {
                                 ledger.withdrawals += amount.minor_units();
                             }
-                            AccountEvent::TransferDebited { amount, .. } => {
+                            AccountEvent::TransferDebited {
+                                transfer_id,
+                                amount,
+                                ..
+                            } => {
                                 ledger.debits += amount.minor_units();
-                                in_flight.push(amount.minor_units());
+                                in_flight.push((*transfer_id, amount.minor_units()));
                             }
                             AccountEvent::TransferRefunded { amount, .. } => {
                                 ledger.refunds += amount.minor_units();
