@@ -12,7 +12,8 @@
 
 use chrono::{DateTime, Utc};
 use eventbank_events::{
-    AccountEventEnvelope, CommandOutcome, CommandResult, TopicKind, TransferEventEnvelope, wire,
+    AccountEvent, CommandOutcome, CommandResult, DomainEvent, EventEnvelope, TopicKind,
+    TransferEvent, wire,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -72,30 +73,8 @@ pub fn classify(kind: TopicKind, value: Option<&[u8]>) -> Classified {
         return Classified::Dead("record has no value".to_owned());
     };
     let entry = match kind {
-        TopicKind::AccountEvents => match wire::decode::<AccountEventEnvelope>(bytes) {
-            Ok(envelope) => event_entry(
-                StreamKind::Account,
-                envelope.stream_id.as_uuid(),
-                envelope.sequence,
-                envelope.event_id.as_uuid(),
-                envelope.event.event_type(),
-                envelope.occurred_at,
-                &envelope,
-            ),
-            Err(err) => return Classified::Dead(err.to_string()),
-        },
-        TopicKind::TransferEvents => match wire::decode::<TransferEventEnvelope>(bytes) {
-            Ok(envelope) => event_entry(
-                StreamKind::Transfer,
-                envelope.stream_id.as_uuid(),
-                envelope.sequence,
-                envelope.event_id.as_uuid(),
-                envelope.event.event_type(),
-                envelope.occurred_at,
-                &envelope,
-            ),
-            Err(err) => return Classified::Dead(err.to_string()),
-        },
+        TopicKind::AccountEvents => event_entry::<AccountEvent>(StreamKind::Account, bytes),
+        TopicKind::TransferEvents => event_entry::<TransferEvent>(StreamKind::Transfer, bytes),
         TopicKind::CommandResults => match wire::decode::<CommandResult>(bytes) {
             Ok(result) => match &result.outcome {
                 CommandOutcome::Accepted { .. } => return Classified::Skip,
@@ -119,25 +98,24 @@ pub fn classify(kind: TopicKind, value: Option<&[u8]>) -> Classified {
     }
 }
 
-fn event_entry<T: Serialize>(
-    stream_kind: StreamKind,
-    stream_id: Uuid,
-    sequence: u64,
-    event_id: Uuid,
-    record_type: &'static str,
-    occurred_at: DateTime<Utc>,
-    envelope: &T,
-) -> Result<NewEntry, String> {
-    let sequence = i64::try_from(sequence)
-        .map_err(|_| format!("sequence {sequence} does not fit a PostgreSQL bigint"))?;
+/// An event envelope's entry in its stream's chain; undecodable bytes and a
+/// sequence PostgreSQL cannot hold are the reasons it is dead-lettered.
+fn event_entry<E: DomainEvent>(stream_kind: StreamKind, bytes: &[u8]) -> Result<NewEntry, String> {
+    let envelope: EventEnvelope<E> = wire::decode(bytes).map_err(|err| err.to_string())?;
+    let sequence = i64::try_from(envelope.sequence).map_err(|_| {
+        format!(
+            "sequence {} does not fit a PostgreSQL bigint",
+            envelope.sequence
+        )
+    })?;
     Ok(NewEntry {
-        stream_id,
+        stream_id: envelope.stream_id.as_uuid(),
         stream_kind,
         sequence: Some(sequence),
-        event_id,
-        record_type,
-        payload: to_value(envelope),
-        occurred_at: to_micros(occurred_at),
+        event_id: envelope.event_id.as_uuid(),
+        record_type: envelope.event.event_type(),
+        payload: to_value(&envelope),
+        occurred_at: to_micros(envelope.occurred_at),
     })
 }
 
@@ -170,8 +148,8 @@ fn contains_nul(value: &Value) -> bool {
 mod tests {
     use chrono::TimeZone;
     use eventbank_events::{
-        AccountEvent, AccountId, Amount, CommandId, CorrelationId, EventEnvelope, EventId, Money,
-        RejectionCode,
+        AccountEvent, AccountEventEnvelope, AccountId, Amount, CommandId, CorrelationId,
+        EventEnvelope, EventId, Money, RejectionCode,
     };
 
     use super::*;
