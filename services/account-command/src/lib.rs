@@ -122,14 +122,11 @@ impl Service for App {
         let _stop_on_drop = self.stop.clone().drop_guard();
         let processor = self.settings.processor.enabled.then(|| {
             let topics = ProcessorTopics::new(&self.settings.kafka.topics());
-            let restore_limit = Duration::from_millis(
-                u64::from(self.settings.kafka.transaction_timeout_ms) + 30_000,
-            );
             let processor = CommandProcessor::new(
                 topics,
                 self.settings.limits.clone(),
                 self.settings.processor.remembered_commands,
-                restore_limit,
+                self.settings.kafka.restore_limit(),
             );
             spawn_loop(
                 self.settings.kafka.clone(),

@@ -125,15 +125,13 @@ impl Service for App {
             router::Router::new(self.settings.kafka.topics()),
             &stop,
         );
-        let restore_limit =
-            Duration::from_millis(u64::from(self.settings.kafka.transaction_timeout_ms) + 30_000);
         let processor = SagaProcessor::new(
             SagaTopics::new(&self.settings.kafka.topics()),
             Timing::from_millis(
                 saga_settings.retry_after_ms,
                 saga_settings.credit_deadline_ms,
             ),
-            restore_limit,
+            self.settings.kafka.restore_limit(),
             SagaMetrics::register(&self.http.ops.metrics),
         );
         let saga = self.spawn(

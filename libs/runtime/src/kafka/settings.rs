@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use eventbank_events::{TopicLayout, Topics};
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,13 @@ impl Default for TopicSettings {
 impl KafkaSettings {
     pub fn topics(&self) -> Topics {
         Topics::new(self.topic_prefix.clone())
+    }
+
+    /// How long restoring state from a compacted topic may take: reading to
+    /// the true end of a partition waits out any transaction still open on
+    /// it, which lasts at most the transaction timeout.
+    pub fn restore_limit(&self) -> Duration {
+        Duration::from_millis(u64::from(self.transaction_timeout_ms) + 30_000)
     }
 
     pub fn layout(&self) -> TopicLayout {

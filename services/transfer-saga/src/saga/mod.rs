@@ -4,7 +4,6 @@
 
 mod outputs;
 mod processor;
-mod restore;
 mod sagas;
 
 pub use outputs::SagaTopics;

@@ -6,12 +6,11 @@ use std::time::Duration;
 use chrono::Utc;
 use eventbank_events::TransferSagaSnapshot;
 use eventbank_runtime::kafka::transactional::{
-    HandleError, Processor, ProcessorError, TopicPartition,
+    HandleError, Processor, ProcessorError, TopicPartition, restore_snapshots,
 };
 use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
 use super::outputs::SagaTopics;
-use super::restore::restore_partition;
 use super::sagas::Sagas;
 use crate::domain::{Action, Timing, Transition, decide, due_retry};
 use crate::inbox;
@@ -81,7 +80,7 @@ impl Processor for SagaProcessor {
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
         for tp in partitions {
-            let snapshots = restore_partition(
+            let snapshots = restore_snapshots(
                 settings,
                 &self.topics.state,
                 tp.partition,

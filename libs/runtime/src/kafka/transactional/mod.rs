@@ -17,8 +17,10 @@
 mod context;
 mod metrics;
 mod processor;
+mod restore;
 mod runner;
 
 pub use metrics::LoopMetrics;
 pub use processor::{HandleError, Processor, ProcessorError, TopicPartition};
+pub use restore::restore_snapshots;
 pub use runner::{LoopConfig, LoopError, spawn_loop};

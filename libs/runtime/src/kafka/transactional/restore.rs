@@ -1,20 +1,26 @@
-//! Rebuilding a partition's transfers from the compacted `transfer-state`.
+//! Reading a processor's own state back from its compacted state topic.
 
 use std::time::Duration;
 
-use eventbank_events::{TransferSagaSnapshot, wire};
-use eventbank_runtime::kafka::transactional::ProcessorError;
-use eventbank_runtime::kafka::{KafkaSettings, read_partition};
+use eventbank_events::WireRecord;
+use eventbank_events::wire;
 
-/// Every snapshot in `partition`, oldest first (later ones supersede earlier
-/// ones of the same transfer). A snapshot this build cannot decode stops the
-/// saga: it is its own state, and running without it could issue a leg twice.
-pub fn restore_partition(
+use super::processor::ProcessorError;
+use crate::kafka::{KafkaSettings, read_partition};
+
+/// Every snapshot in `partition` of `state_topic`, oldest first (a later one
+/// supersedes an earlier one of the same key; tombstones are skipped), read
+/// to the true end of the partition.
+///
+/// A snapshot this build cannot decode is an error that stops the processor:
+/// it is its own state, and carrying on without it could decide a command or
+/// issue a leg against the wrong state.
+pub fn restore_snapshots<T: WireRecord>(
     settings: &KafkaSettings,
     state_topic: &str,
     partition: i32,
     limit: Duration,
-) -> Result<Vec<TransferSagaSnapshot>, ProcessorError> {
+) -> Result<Vec<T>, ProcessorError> {
     let records = read_partition(settings, state_topic, partition, limit).map_err(|err| {
         ProcessorError::new(format!("restoring {state_topic}[{partition}]: {err}"))
     })?;
