@@ -291,7 +291,7 @@ def account_command():
                     "max_batch": i(minimum=1),
                     "max_batch_wait_ms": i(minimum=0),
                     "static_membership": b(),
-                    "remembered_commands": i(minimum=1),
+                    "idempotency_window_secs": i(minimum=1, maximum=31622400),
                 }
             ),
             "limits": strict({"max_amount": i(minimum=1)}),

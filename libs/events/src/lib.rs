@@ -61,6 +61,7 @@ pub mod dead_letter;
 pub mod event;
 pub mod holder;
 pub mod ids;
+pub mod memory;
 pub mod money;
 pub mod result;
 pub mod snapshot;
@@ -77,6 +78,7 @@ pub use event::{
 };
 pub use holder::{Holder, HolderError};
 pub use ids::{AccountId, CommandId, CorrelationId, EventId, IdError, StreamId, TransferId};
+pub use memory::{Fingerprint, RememberedOutcome};
 pub use money::{Amount, Currency, CurrencyError, Money, MoneyError};
 pub use result::{CommandOutcome, CommandResult, Rejection, RejectionCode};
 pub use snapshot::{

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ids::{AccountId, CommandId, CorrelationId, EventId, TransferId};
+use crate::memory::Fingerprint;
 use crate::money::Money;
 use crate::wire::{TypeTag, WireRecord};
 
@@ -26,6 +27,12 @@ pub struct CommandResult {
     /// Absent for other commands and in records written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_id: Option<TransferId>,
+    /// The fingerprint of the request this command id is bound to (the first
+    /// one decided), so an API holding this result can tell a retry from a
+    /// reused key without asking the processor. Absent in records written
+    /// before fingerprints existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
 }
 
 impl CommandResult {
@@ -45,7 +52,15 @@ impl CommandResult {
             processed_at,
             outcome,
             transfer_id: None,
+            fingerprint: None,
         }
+    }
+
+    /// The same result, bound to the request with `fingerprint`.
+    #[must_use]
+    pub fn with_fingerprint(mut self, fingerprint: Option<Fingerprint>) -> Self {
+        self.fingerprint = fingerprint;
+        self
     }
 
     /// The same result, marked as a leg of `transfer_id`.
@@ -153,11 +168,14 @@ pub enum RejectionCode {
     DuplicateTransfer,
     /// A transfer credit decided after its deadline; the saga refunds it.
     TransferExpired,
+    /// A command id (an `Idempotency-Key`) already bound to a different
+    /// request; nothing was appended.
+    IdempotencyKeyReused,
 }
 
 impl RejectionCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectionCode; 13] = [
+    pub const ALL: [RejectionCode; 14] = [
         Self::AccountNotFound,
         Self::AccountAlreadyExists,
         Self::AccountClosed,
@@ -171,6 +189,7 @@ impl RejectionCode {
         Self::TransferNotFound,
         Self::DuplicateTransfer,
         Self::TransferExpired,
+        Self::IdempotencyKeyReused,
     ];
 
     /// The code's wire name, e.g. `"insufficient_funds"`.
@@ -189,6 +208,7 @@ impl RejectionCode {
             Self::TransferNotFound => "transfer_not_found",
             Self::DuplicateTransfer => "duplicate_transfer",
             Self::TransferExpired => "transfer_expired",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
         }
     }
 
@@ -206,7 +226,8 @@ impl RejectionCode {
             | Self::CurrencyMismatch
             | Self::AmountTooLarge
             | Self::BalanceOverflow
-            | Self::TransferExpired => 422,
+            | Self::TransferExpired
+            | Self::IdempotencyKeyReused => 422,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! | `account-commands` | account id  | [`CommandEnvelope`]        | delete, 7 days         |
 //! | `account-events`   | account id  | [`AccountEventEnvelope`]   | delete, never expires  |
 //! | `account-state`    | account id  | [`AccountSnapshot`]        | compact                |
+//! | `command-memory`   | command id  | [`RememberedOutcome`] (tombstoned on expiry) | compact  |
 //! | `command-results`  | command id  | [`CommandResult`]          | delete, 6 hours        |
 //! | `transfer-events`  | transfer id | [`TransferEventEnvelope`]  | delete, never expires  |
 //! | `transfer-state`   | transfer id | [`TransferSagaSnapshot`]   | compact                |
@@ -18,7 +19,10 @@
 //! `account-commands`, `account-events` and `account-state` are
 //! co-partitioned ([`CO_PARTITIONED_GROUPS`]): same key, same partition count,
 //! so whoever owns partition *p* of the commands owns the events and state of
-//! every account in *p*.
+//! every account in *p*. `command-memory` belongs to the same group although
+//! it is keyed by command id: the processor writes each record to its
+//! command's partition number explicitly, so the owner of *p* restores the
+//! memory of exactly the commands it decides.
 //!
 //! `transfer-saga-inbox` is the saga's internal repartition topic (like a
 //! Kafka Streams `-repartition` topic): a transfer's legs happen on two
@@ -31,6 +35,7 @@
 //! [`CommandEnvelope`]: crate::CommandEnvelope
 //! [`AccountEventEnvelope`]: crate::AccountEventEnvelope
 //! [`AccountSnapshot`]: crate::AccountSnapshot
+//! [`RememberedOutcome`]: crate::RememberedOutcome
 //! [`CommandResult`]: crate::CommandResult
 //! [`TransferEventEnvelope`]: crate::TransferEventEnvelope
 //! [`TransferSagaSnapshot`]: crate::TransferSagaSnapshot
@@ -53,6 +58,7 @@ pub const CO_PARTITIONED_GROUPS: &[&[TopicKind]] = &[
         TopicKind::AccountCommands,
         TopicKind::AccountEvents,
         TopicKind::AccountState,
+        TopicKind::CommandMemory,
     ],
     &[TopicKind::TransferSagaInbox, TopicKind::TransferState],
 ];
@@ -63,6 +69,7 @@ pub enum TopicKind {
     AccountCommands,
     AccountEvents,
     AccountState,
+    CommandMemory,
     CommandResults,
     TransferEvents,
     TransferState,
@@ -88,10 +95,11 @@ enum Cleanup {
 
 impl TopicKind {
     /// Every topic, in the order they are created.
-    pub const ALL: [TopicKind; 7] = [
+    pub const ALL: [TopicKind; 8] = [
         Self::AccountCommands,
         Self::AccountEvents,
         Self::AccountState,
+        Self::CommandMemory,
         Self::CommandResults,
         Self::TransferEvents,
         Self::TransferState,
@@ -104,6 +112,7 @@ impl TopicKind {
             Self::AccountCommands => "account-commands",
             Self::AccountEvents => "account-events",
             Self::AccountState => "account-state",
+            Self::CommandMemory => "command-memory",
             Self::CommandResults => "command-results",
             Self::TransferEvents => "transfer-events",
             Self::TransferState => "transfer-state",
@@ -115,10 +124,20 @@ impl TopicKind {
     pub const fn key(self) -> TopicKey {
         match self {
             Self::AccountCommands | Self::AccountEvents | Self::AccountState => TopicKey::AccountId,
-            Self::CommandResults => TopicKey::CommandId,
+            Self::CommandMemory | Self::CommandResults => TopicKey::CommandId,
             Self::TransferEvents | Self::TransferState | Self::TransferSagaInbox => {
                 TopicKey::TransferId
             }
+        }
+    }
+
+    /// What decides the partition a record lands on. The key, except for
+    /// `command-memory`: keyed by command id (one record per command, for
+    /// compaction) but written to the partition of the command's account.
+    pub const fn routing_key(self) -> TopicKey {
+        match self {
+            Self::CommandMemory => TopicKey::AccountId,
+            _ => self.key(),
         }
     }
 
@@ -130,6 +149,7 @@ impl TopicKind {
             Self::AccountCommands => "account-command",
             Self::AccountEvents => "account-event",
             Self::AccountState => "account-snapshot",
+            Self::CommandMemory => "command-memory",
             Self::CommandResults => "command-result",
             Self::TransferEvents => "transfer-event",
             Self::TransferState => "transfer-saga-snapshot",
@@ -145,7 +165,7 @@ impl TopicKind {
             }
             // The event topics are the system of record: never expire.
             Self::AccountEvents | Self::TransferEvents => Cleanup::Delete(None),
-            Self::AccountState | Self::TransferState => Cleanup::Compact,
+            Self::AccountState | Self::CommandMemory | Self::TransferState => Cleanup::Compact,
             Self::CommandResults => Cleanup::Delete(Some(layout.command_results_retention_ms)),
         }
     }

@@ -55,7 +55,8 @@ impl TransferFailureReason {
             | RejectionCode::InvalidAmount
             | RejectionCode::SameAccount
             | RejectionCode::TransferNotFound
-            | RejectionCode::DuplicateTransfer => None,
+            | RejectionCode::DuplicateTransfer
+            | RejectionCode::IdempotencyKeyReused => None,
         }
     }
 }

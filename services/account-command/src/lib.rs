@@ -79,7 +79,8 @@ impl App {
             max_batch: self.settings.processor.max_batch,
             max_batch_wait: Duration::from_millis(self.settings.processor.max_batch_wait_ms),
             call_timeout: Duration::from_secs(30),
-            tick_interval: None,
+            // Tombstones expired command memory.
+            tick_interval: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -125,7 +126,7 @@ impl Service for App {
             let processor = CommandProcessor::new(
                 topics,
                 self.settings.limits.clone(),
-                self.settings.processor.remembered_commands,
+                self.settings.processor.idempotency_window(),
                 self.settings.kafka.restore_limit(),
             );
             spawn_loop(

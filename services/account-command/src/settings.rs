@@ -1,6 +1,8 @@
 //! Configuration of account-command: defaults here, then the optional TOML file,
 //! then `EVENTBANK_*` environment variables.
 
+use std::time::Duration;
+
 use eventbank_runtime::http::HttpSettings;
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::service::{CommonSettings, default_instance};
@@ -58,9 +60,18 @@ pub struct ProcessorSettings {
     /// instead of triggering two rebalances. The price: partitions of an
     /// instance that is gone for good move only after its session times out.
     pub static_membership: bool,
-    /// Command ids remembered per account, so a repeated command returns its
-    /// first outcome and appends nothing.
-    pub remembered_commands: usize,
+    /// How long a decided command's outcome is remembered, so a repeated
+    /// command id (an `Idempotency-Key` retry) returns its first outcome and
+    /// appends nothing — however many other commands arrive meanwhile.
+    /// Transfer legs are remembered longer where they must be (a credit until
+    /// its deadline, a refund for 7 days).
+    pub idempotency_window_secs: u64,
+}
+
+impl ProcessorSettings {
+    pub fn idempotency_window(&self) -> Duration {
+        Duration::from_secs(self.idempotency_window_secs)
+    }
 }
 
 impl Default for Settings {
@@ -96,7 +107,7 @@ impl Default for ProcessorSettings {
             max_batch: 500,
             max_batch_wait_ms: 5,
             static_membership: true,
-            remembered_commands: 1_000,
+            idempotency_window_secs: 24 * 60 * 60,
         }
     }
 }
@@ -130,10 +141,12 @@ impl Validate for Settings {
                 "must be at least 1",
             ));
         }
-        if self.processor.remembered_commands == 0 {
+        if self.processor.idempotency_window_secs == 0
+            || self.processor.idempotency_window_secs > 366 * 24 * 60 * 60
+        {
             return Err(ConfigError::invalid(
-                "processor.remembered_commands",
-                "must be at least 1",
+                "processor.idempotency_window_secs",
+                "must be between 1 second and 366 days",
             ));
         }
         if self.processor.consumer_group.trim().is_empty() {

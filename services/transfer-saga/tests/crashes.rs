@@ -124,10 +124,10 @@ async fn account_command_killed_during_a_burst_of_transfers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retried_credits_the_accounts_already_applied_never_pay_twice() {
-    // A command window of one: the processor forgets a credit's command id
-    // at once, so only the account's own memory of settled legs stands
-    // between a retried credit and a second payment.
-    let forgetful = [("EVENTBANK_PROCESSOR__REMEMBERED_COMMANDS", "1")];
+    // An idempotency window of one second: only the rule that a credit is
+    // remembered until past its deadline stands between a retried credit and
+    // a second payment.
+    let forgetful = [("EVENTBANK_PROCESSOR__IDEMPOTENCY_WINDOW_SECS", "1")];
     let bank = Bank::start("saga-retry", false).await;
     let processor = bank.spawn_processor_with("p0", &forgetful);
     let ann = bank.account("Ann", "EUR", 10_000).await;
@@ -143,8 +143,8 @@ async fn retried_credits_the_accounts_already_applied_never_pay_twice() {
         (issued.len() == ids.len() && issued.values().all(|&count| count > 1)).then_some(())
     })
     .await;
-    // Each retry now reaches the account after the original and after other
-    // credits, so the window of one has forgotten the original's id.
+    // Each retry now reaches the account more than the window after the
+    // original was decided.
     let _processor = bank.spawn_processor_with("p0", &forgetful);
 
     let ended = bank.await_ended(&ids).await;

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use eventbank_events::wire::{self, WireRecord};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountEventEnvelope, AccountSnapshot, CommandEnvelope,
-    CommandOutcome, CommandResult, RejectionCode, TransferEvent, TransferEventEnvelope,
-    TransferFailureReason, TransferSagaSnapshot,
+    CommandOutcome, CommandResult, RejectionCode, RememberedOutcome, TransferEvent,
+    TransferEventEnvelope, TransferFailureReason, TransferSagaSnapshot,
 };
 use serde_json::Value;
 
@@ -140,6 +140,11 @@ fn transfer_events() {
 #[test]
 fn command_results() {
     check_golden::<CommandResult>(samples::command_results());
+}
+
+#[test]
+fn remembered_outcomes() {
+    check_golden::<RememberedOutcome>(samples::remembered_outcomes());
 }
 
 #[test]

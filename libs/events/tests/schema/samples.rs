@@ -7,9 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountEventEnvelope, AccountId, AccountSnapshot, AccountStatus,
     Amount, CommandEnvelope, CommandId, CommandOutcome, CommandResult, CorrelationId, Currency,
-    EventEnvelope, EventId, Holder, Money, RejectionCode, RememberedCommand, SagaStep, SettledLeg,
-    SettledStep, StreamId, TransferEvent, TransferEventEnvelope, TransferFailureReason, TransferId,
-    TransferSagaSnapshot, TransferStep,
+    EventEnvelope, EventId, Fingerprint, Holder, Money, RejectionCode, RememberedCommand,
+    RememberedOutcome, SagaStep, SettledLeg, SettledStep, StreamId, TransferEvent,
+    TransferEventEnvelope, TransferFailureReason, TransferId, TransferSagaSnapshot, TransferStep,
 };
 use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::{self, DeserializeOwned};
@@ -289,6 +289,8 @@ pub fn rejected() -> CommandOutcome {
 /// One result per [`CommandOutcome`] variant, named by its `status` tag, and
 /// a rejected transfer leg (which carries its transfer id).
 pub fn command_results() -> Vec<(&'static str, CommandResult)> {
+    let with_fingerprint = CommandResult::new(COMMAND, ANN, CORRELATION, at(15, 250), accepted())
+        .with_fingerprint(Some(fingerprint()));
     let expired_credit = CommandResult::new(
         CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
         BOB,
@@ -308,8 +310,35 @@ pub fn command_results() -> Vec<(&'static str, CommandResult)> {
                 CommandResult::new(COMMAND, ANN, CORRELATION, at(15, 250), outcome),
             )
         })
-        .chain([("rejected_with_transfer_id", expired_credit)])
+        .chain([
+            ("rejected_with_transfer_id", expired_credit),
+            ("accepted_with_fingerprint", with_fingerprint),
+        ])
         .collect()
+}
+
+pub fn fingerprint() -> Fingerprint {
+    Fingerprint::from_hex("9f2c6a1e4b7d8c3f0a5e6b1d2c7f8a9e0b3d4c5f6a7e8b9c0d1e2f3a4b5c6d7e")
+}
+
+/// A remembered outcome per [`CommandOutcome`] variant, and one carried over
+/// from a snapshot written before fingerprints (no fingerprint).
+pub fn remembered_outcomes() -> Vec<(&'static str, RememberedOutcome)> {
+    let remembered =
+        |outcome: CommandOutcome, fingerprint: Option<Fingerprint>| RememberedOutcome {
+            schema_version: 1,
+            command_id: COMMAND,
+            account_id: ANN,
+            fingerprint,
+            outcome,
+            decided_at: at(15, 250),
+            expires_at: at(45, 250),
+        };
+    vec![
+        ("accepted", remembered(accepted(), Some(fingerprint()))),
+        ("rejected", remembered(rejected(), Some(fingerprint()))),
+        ("accepted_without_fingerprint", remembered(accepted(), None)),
+    ]
 }
 
 pub fn account_snapshots() -> Vec<(&'static str, AccountSnapshot)> {

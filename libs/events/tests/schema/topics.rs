@@ -67,9 +67,9 @@ fn co_partitioned_topics_share_key_and_partition_count() {
     for group in CO_PARTITIONED_GROUPS {
         let keys: BTreeSet<_> = group
             .iter()
-            .map(|kind| format!("{:?}", kind.key()))
+            .map(|kind| format!("{:?}", kind.routing_key()))
             .collect();
-        assert_eq!(keys.len(), 1, "one key per group: {keys:?}");
+        assert_eq!(keys.len(), 1, "one routing key per group: {keys:?}");
         for kind in *group {
             assert_eq!(spec(&specs, &topics.name(*kind)).partitions, 12);
         }
@@ -77,11 +77,17 @@ fn co_partitioned_topics_share_key_and_partition_count() {
     assert_eq!(
         topics.co_partitioned_groups(),
         vec![
-            vec!["account-commands", "account-events", "account-state"],
+            vec![
+                "account-commands",
+                "account-events",
+                "account-state",
+                "command-memory"
+            ],
             vec!["transfer-saga-inbox", "transfer-state"],
         ]
     );
     assert_eq!(TopicKind::AccountCommands.key(), TopicKey::AccountId);
+    assert_eq!(TopicKind::CommandMemory.key(), TopicKey::CommandId);
 }
 
 #[test]

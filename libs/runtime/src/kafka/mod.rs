@@ -17,7 +17,7 @@ pub mod transactional;
 pub use batch::{BatchLimits, next_batch};
 pub use clients::transactional_id;
 pub use dead_letter::send_dead_letter;
-pub use partition_reader::{ReadError, read_partition};
+pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use record::{OutputRecord, OwnedRecord};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
 pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};

@@ -39,66 +39,91 @@ pub fn read_partition(
     partition: i32,
     limit: Duration,
 ) -> Result<Vec<OwnedRecord>, ReadError> {
+    let mut records = Vec::new();
+    visit_partition(settings, topic, partition, limit, |record| {
+        records.push(record);
+        Ok::<(), ReadError>(())
+    })?;
+    Ok(records)
+}
+
+/// [`read_partition`], handing each record to `visit` as it is read instead
+/// of holding the whole partition (every version of every key) in memory.
+/// The first error `visit` returns stops the read.
+pub fn visit_partition<E: From<ReadError>>(
+    settings: &KafkaSettings,
+    topic: &str,
+    partition: i32,
+    limit: Duration,
+    mut visit: impl FnMut(OwnedRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let read = |err: KafkaError| E::from(ReadError::from(err));
     let mut config = settings.consumer_config("eventbank-partition-reader");
     config.set("enable.partition.eof", "true");
-    let consumer: BaseConsumer = config.create()?;
+    let consumer: BaseConsumer = config.create().map_err(read)?;
     // ListOffsets answers with the last stable offset to a read_committed
     // client; the true end of the log needs a read_uncommitted one.
     let mut probe_config = settings.consumer_config("eventbank-partition-reader");
     probe_config.set("isolation.level", "read_uncommitted");
-    let probe: BaseConsumer = probe_config.create()?;
+    let probe: BaseConsumer = probe_config.create().map_err(read)?;
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
-    consumer.assign(&assignment)?;
+    assignment
+        .add_partition_offset(topic, partition, Offset::Beginning)
+        .map_err(read)?;
+    consumer.assign(&assignment).map_err(read)?;
 
     let started = Instant::now();
-    let mut records = Vec::new();
     let mut position = 0_i64;
     loop {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(message)) => {
                 position = message.offset() + 1;
-                records.push(OwnedRecord::from_message(&message));
+                visit(OwnedRecord::from_message(&message))?;
                 continue;
             }
             Some(Err(KafkaError::PartitionEOF(_))) => {
-                let (_, high) = probe.fetch_watermarks(topic, partition, Duration::from_secs(5))?;
+                let (_, high) = probe
+                    .fetch_watermarks(topic, partition, Duration::from_secs(5))
+                    .map_err(read)?;
                 // Transaction markers occupy offsets but are never delivered, so
                 // the consumer's own position (not the last record) is compared.
                 let fetched = consumer
-                    .position()?
+                    .position()
+                    .map_err(read)?
                     .find_partition(topic, partition)
                     .and_then(|elem| elem.offset().to_raw())
                     .unwrap_or(position);
                 position = position.max(fetched);
                 if position >= high {
-                    return Ok(records);
+                    return Ok(());
                 }
                 if started.elapsed() > limit {
-                    return Err(ReadError::OpenTransaction {
+                    return Err(E::from(ReadError::OpenTransaction {
                         topic: topic.to_owned(),
                         partition,
                         position,
                         high,
                         waited: limit,
-                    });
+                    }));
                 }
             }
-            Some(Err(err)) => return Err(err.into()),
+            Some(Err(err)) => return Err(read(err)),
             None => {}
         }
         if started.elapsed() > limit {
-            let (_, high) = probe.fetch_watermarks(topic, partition, Duration::from_secs(5))?;
+            let (_, high) = probe
+                .fetch_watermarks(topic, partition, Duration::from_secs(5))
+                .map_err(read)?;
             if position >= high {
-                return Ok(records);
+                return Ok(());
             }
-            return Err(ReadError::OpenTransaction {
+            return Err(E::from(ReadError::OpenTransaction {
                 topic: topic.to_owned(),
                 partition,
                 position,
                 high,
                 waited: limit,
-            });
+            }));
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Sending one command and waiting (bounded) for its result.
 //!
 //! 1. A request with an `Idempotency-Key` whose command's result is already
-//!    cached is answered from the cache; nothing is produced.
+//!    cached is answered from the cache; nothing is produced. The cached
+//!    result carries the fingerprint of the request its id is bound to: a
+//!    different request under the same key is refused with 422
+//!    `idempotency_key_reused`, as the processor (the authority) would.
 //! 2. Otherwise the request registers its waiter, *then* produces the command
 //!    to `account-commands` (key: the account id), so a result that arrives
 //!    before the producer's acknowledgement is not missed.
@@ -13,11 +16,18 @@
 //!    * the deadline passes before delivery or before the result → 202
 //!      pending: the command is on its way and may still take effect, and its
 //!      outcome will appear at `GET /commands/{id}`.
+//! 4. The processor answers a reused key with an `idempotency_key_reused`
+//!    rejection under the same command id. That answer is for the request
+//!    that reused the key: a retry of the original request waiting on the
+//!    same id ignores it and keeps waiting for the real outcome.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use eventbank_events::{CommandEnvelope, CommandResult, wire};
+use axum::http::StatusCode;
+use eventbank_events::{
+    CommandEnvelope, CommandId, CommandOutcome, CommandResult, Fingerprint, RejectionCode, wire,
+};
 use eventbank_runtime::http::ApiError;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -74,6 +84,32 @@ fn unavailable(err: &KafkaError) -> ApiError {
     )
 }
 
+fn reused(command_id: CommandId) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        RejectionCode::IdempotencyKeyReused.as_str(),
+        format!(
+            "this Idempotency-Key (command {command_id}) was already used for a different request; \
+             nothing was changed — use a new key for a new request"
+        ),
+    )
+}
+
+/// Whether `result` is the processor's refusal of a reused key.
+pub fn is_reuse_refusal(result: &CommandResult) -> bool {
+    matches!(&result.outcome, CommandOutcome::Rejected { rejection }
+        if rejection.code == RejectionCode::IdempotencyKeyReused)
+}
+
+/// Whether `result`'s command id is bound to a request other than the one
+/// with `fingerprint` (a result without fingerprint predates them: no).
+fn bound_elsewhere(result: &CommandResult, fingerprint: &Fingerprint) -> bool {
+    result
+        .fingerprint
+        .as_ref()
+        .is_some_and(|bound| bound != fingerprint)
+}
+
 impl CommandSender {
     pub fn new(
         producer: FutureProducer,
@@ -103,7 +139,12 @@ impl CommandSender {
         } = outgoing;
         let command_id = envelope.command_id;
         let command_type = envelope.command.command_type();
+        let fingerprint = Fingerprint::of(&envelope);
         if idempotent && let Some(result) = self.results.get(command_id) {
+            if bound_elsewhere(&result, &fingerprint) {
+                tracing::info!(%command_id, "Idempotency-Key reused for a different request; refused");
+                return Err(reused(command_id));
+            }
             tracing::info!(%command_id, "repeated Idempotency-Key; answering from the result cache");
             self.metrics.idempotent_replay();
             return Ok(Sent::Replayed(result));
@@ -149,13 +190,27 @@ impl CommandSender {
                 return Ok(Sent::Pending);
             }
         }
-        match timeout_at(deadline, waiter.result()).await {
-            Ok(Some(result)) => Ok(Sent::Completed(result)),
-            // The store outlives every waiter, so this is only a theoretical race.
-            Ok(None) | Err(_) => {
-                tracing::info!(%command_id, "no result in time; answering 202");
-                self.metrics.result_timed_out(command_type);
-                Ok(Sent::Pending)
+        loop {
+            match timeout_at(deadline, waiter.result()).await {
+                Ok(Some(result)) if is_reuse_refusal(&result) => {
+                    if result.fingerprint.as_ref() == Some(&fingerprint) {
+                        // Another request reused our key; that refusal is
+                        // its answer, not ours.
+                        waiter = self.results.wait_for(command_id);
+                        continue;
+                    }
+                    return Err(reused(command_id));
+                }
+                Ok(Some(result)) if bound_elsewhere(&result, &fingerprint) => {
+                    return Err(reused(command_id));
+                }
+                Ok(Some(result)) => return Ok(Sent::Completed(result)),
+                // The store outlives every waiter, so this is only a theoretical race.
+                Ok(None) | Err(_) => {
+                    tracing::info!(%command_id, "no result in time; answering 202");
+                    self.metrics.result_timed_out(command_type);
+                    return Ok(Sent::Pending);
+                }
             }
         }
     }

@@ -5,16 +5,19 @@
 //! lowercase hyphenated text (`POST /accounts/3f2c…/deposits`): the command id
 //! (namespace [`COMMAND_NAMESPACE`]) always, the new account's id for
 //! `POST /accounts` ([`ACCOUNT_NAMESPACE`]) and the transfer's id for
-//! `POST /transfers` ([`TRANSFER_NAMESPACE`]). A retry therefore targets the
+//! `POST /transfers` ([`TRANSFER_NAMESPACE`]; its "path" is
+//! `POST /transfers from=<source account id>`). A retry therefore targets the
 //! same account stream with the same command id, and the processor's
-//! command-id dedup answers with the first outcome and appends nothing.
+//! command memory answers with the first outcome and appends nothing.
 //! Without a key every id is a fresh v4.
 //!
-//! The key is scoped by method and path: the same key on two routes, or for
-//! deposits into two accounts, names two different commands. A key reused
-//! with a different *body* on the same route gets the first outcome (the body
-//! is not part of the hash; the results carry no fingerprint to compare it
-//! against), which is what `Idempotency-Key` promises a retry.
+//! The key is scoped by method and path — and a transfer's by its source
+//! account: the same key on two routes, for deposits into two accounts, or
+//! for transfers from two accounts, names two different commands. A key
+//! reused with a different *body* on the same route names the same command
+//! id with a different request fingerprint, and the processor refuses it
+//! with 422 `idempotency_key_reused` without changing anything (IETF
+//! Idempotency-Key draft semantics).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

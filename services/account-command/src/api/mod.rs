@@ -30,7 +30,7 @@ mod cache;
 mod command;
 mod commands;
 mod dispatch;
-mod idempotency;
+pub mod idempotency;
 mod json;
 mod listener;
 mod metrics;

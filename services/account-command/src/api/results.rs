@@ -64,8 +64,14 @@ impl ResultStore {
         self.lock().contexts.get(&command_id).cloned()
     }
 
+    /// Keeps the first request's context: a later request under the same
+    /// id (a retry, or a reused key refused with 422) must not change what
+    /// the answer to the original says.
     pub fn remember_context(&self, command_id: CommandId, context: CommandContext) {
-        self.lock().contexts.insert(command_id, context);
+        let mut inner = self.lock();
+        if inner.contexts.get(&command_id).is_none() {
+            inner.contexts.insert(command_id, context);
+        }
     }
 
     /// Registers interest in the result of `command_id`. Call it before
@@ -99,9 +105,14 @@ impl ResultStore {
     /// many were woken.
     pub fn complete(&self, result: CommandResult) -> usize {
         let command_id = result.command_id;
+        // A refused reuse of the id is the answer to one request, not the
+        // command's outcome: cached, it would shadow the real one.
+        let cache = !super::dispatch::is_reuse_refusal(&result);
         let result = Arc::new(result);
         let mut inner = self.lock();
-        inner.results.insert(command_id, Arc::clone(&result));
+        if cache {
+            inner.results.insert(command_id, Arc::clone(&result));
+        }
         let waiters = inner.waiters.remove(&command_id).unwrap_or_default();
         drop(inner);
         waiters

@@ -53,7 +53,12 @@ pub async fn create(
     Idempotency(key): Idempotency,
     StrictJson(body): StrictJson<TransferBody>,
 ) -> Response {
-    let ids = RequestIds::new(key.as_ref(), "POST /transfers");
+    // The key is scoped to the source account, like every other command's
+    // to the account it acts on: that account's single writer is the one
+    // authority that can refuse a reused key, and one transfer id can never
+    // be debited from two accounts.
+    let route = format!("POST /transfers from={}", body.from);
+    let ids = RequestIds::new(key.as_ref(), &route);
     let transfer_id = ids.transfer_id();
     let command = AccountCommand::DebitForTransfer {
         transfer_id,

@@ -1,18 +1,10 @@
 //! The account's state as the aggregate sees it, and its mapping to and from
 //! the snapshot kept on `account-state`.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use eventbank_events::{
-    AccountId, AccountSnapshot, AccountStatus, Currency, Holder, Money, RememberedCommand,
-    SettledLeg, SettledStep, TransferId, WireRecord,
+    AccountId, AccountSnapshot, AccountStatus, Currency, Holder, Money, WireRecord,
 };
-
-/// How long an account remembers a refund it applied. A refund has no
-/// deadline, so the saga retries it until it sees it applied; this only has
-/// to outlast the saga's longest plausible lag.
-pub const REFUND_MEMORY: TimeDelta = TimeDelta::days(7);
 
 /// An account as of its latest event (`version` is that event's sequence).
 ///
@@ -28,19 +20,15 @@ pub struct Account {
     pub version: u64,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Transfer legs applied here, each until it can no longer be repeated:
-    /// a credit until its deadline (then the deadline refuses a repeat), a
-    /// refund for [`REFUND_MEMORY`]. A repeat is refused as a duplicate even
-    /// when the processor's command window has forgotten the original.
-    pub settled: BTreeMap<(TransferId, SettledStep), DateTime<Utc>>,
 }
 
 impl Account {
     /// The account a snapshot describes.
     ///
     /// The snapshot's `schema_version` is not looked at: `wire::decode` has
-    /// already upcast it to the current shape. Its remembered commands are not
-    /// part of the aggregate either — deduplication is the processor's job.
+    /// already upcast it to the current shape. Its remembered commands and
+    /// settled legs (written by earlier versions) are not part of the
+    /// aggregate either — deduplication is the processor's job, by command id.
     #[must_use]
     pub fn from_snapshot(snapshot: &AccountSnapshot) -> Self {
         Self {
@@ -52,25 +40,14 @@ impl Account {
             version: snapshot.version,
             opened_at: snapshot.opened_at,
             updated_at: snapshot.updated_at,
-            settled: snapshot
-                .settled_legs
-                .iter()
-                .map(|leg| ((leg.transfer_id, leg.step), leg.until))
-                .collect(),
         }
     }
 
-    /// Whether this leg of `transfer_id` was applied here and is still
-    /// remembered.
+    /// A current-version snapshot of this account. It carries no remembered
+    /// commands or settled legs any more: those live on `command-memory`, one
+    /// record per command, so a snapshot's size does not grow with traffic.
     #[must_use]
-    pub fn has_settled(&self, transfer_id: TransferId, step: SettledStep) -> bool {
-        self.settled.contains_key(&(transfer_id, step))
-    }
-
-    /// A current-version snapshot of this account, carrying the processor's
-    /// window of remembered commands.
-    #[must_use]
-    pub fn to_snapshot(&self, recent_commands: Vec<RememberedCommand>) -> AccountSnapshot {
+    pub fn to_snapshot(&self) -> AccountSnapshot {
         AccountSnapshot {
             schema_version: AccountSnapshot::CURRENT_VERSION,
             account_id: self.id,
@@ -81,16 +58,8 @@ impl Account {
             status: self.status,
             opened_at: self.opened_at,
             updated_at: self.updated_at,
-            recent_commands,
-            settled_legs: self
-                .settled
-                .iter()
-                .map(|(&(transfer_id, step), &until)| SettledLeg {
-                    transfer_id,
-                    step,
-                    until,
-                })
-                .collect(),
+            recent_commands: Vec::new(),
+            settled_legs: Vec::new(),
         }
     }
 

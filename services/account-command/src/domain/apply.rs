@@ -7,13 +7,11 @@
 //! release's events must satisfy to be a consistent history — one stream, no
 //! gaps, opened first, and balances that add up.
 
-use std::collections::BTreeMap;
-
 use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, AccountStatus, Amount, Money, MoneyError, SettledStep,
+    AccountEvent, AccountEventEnvelope, AccountStatus, Amount, Money, MoneyError,
 };
 
-use super::account::{Account, REFUND_MEMORY};
+use super::account::Account;
 use super::error::ApplyError;
 
 /// `state` after `event`; `state` is `None` before the account's first event.
@@ -49,7 +47,6 @@ fn open(envelope: &AccountEventEnvelope) -> Result<Account, ApplyError> {
         version: envelope.sequence,
         opened_at: envelope.occurred_at,
         updated_at: envelope.occurred_at,
-        settled: BTreeMap::new(),
     })
 }
 
@@ -63,11 +60,6 @@ fn evolve(mut account: Account, envelope: &AccountEventEnvelope) -> Result<Accou
         });
     }
     ensure_next(account.version, sequence)?;
-    // Forgetting is driven by the events' own times, so replaying the same
-    // events always yields the same state.
-    account
-        .settled
-        .retain(|_, until| *until >= envelope.occurred_at);
     let balance = account.balance;
     match &envelope.event {
         AccountEvent::AccountOpened { .. } => {
@@ -84,30 +76,16 @@ fn evolve(mut account: Account, envelope: &AccountEventEnvelope) -> Result<Accou
             account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
         }
         AccountEvent::TransferCredited {
-            transfer_id,
             amount,
             balance_after,
-            deadline,
             ..
-        } => {
-            account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
-            if let Some(deadline) = deadline {
-                account
-                    .settled
-                    .insert((*transfer_id, SettledStep::Credit), *deadline);
-            }
         }
-        AccountEvent::TransferRefunded {
-            transfer_id,
+        | AccountEvent::TransferRefunded {
             amount,
             balance_after,
             ..
         } => {
             account.balance = settle(sequence, plus(balance, *amount), *balance_after)?;
-            account.settled.insert(
-                (*transfer_id, SettledStep::Refund),
-                envelope.occurred_at + REFUND_MEMORY,
-            );
         }
         AccountEvent::MoneyWithdrawn {
             amount,

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountCommand, AccountEvent, AccountId, Amount, Currency, Holder, Rejection, RejectionCode,
-    SettledStep, TransferFailureReason, TransferId,
+    TransferFailureReason, TransferId,
 };
 
 use super::account::Account;
@@ -178,8 +178,7 @@ fn credit(
     currency: Currency,
     deadline: Option<DateTime<Utc>>,
 ) -> Result<AccountEvent, Rejection> {
-    ensure_not_settled(account, transfer_id, SettledStep::Credit)?;
-    // Every other refusal here must be one `TransferFailureReason::for_rejected_credit`
+    // Every refusal here must be one `TransferFailureReason::for_rejected_credit`
     // maps (not found, closed, currency, overflow), or the saga cannot refund.
     ensure_open(account)?;
     if currency != account.currency {
@@ -200,23 +199,6 @@ fn credit(
     })
 }
 
-/// A leg applied once is refused when it comes again — a saga retry the
-/// command window no longer remembers. The saga has already seen (or will
-/// see, in order, before this refusal) the first one's acceptance.
-fn ensure_not_settled(
-    account: &Account,
-    transfer_id: TransferId,
-    step: SettledStep,
-) -> Result<(), Rejection> {
-    if account.has_settled(transfer_id, step) {
-        return Err(Rejection::new(
-            RejectionCode::DuplicateTransfer,
-            format!("the {step:?} of transfer {transfer_id} was already applied to this account"),
-        ));
-    }
-    Ok(())
-}
-
 /// Gives back a debit whose credit failed — whatever the account's status.
 ///
 /// The source may have been emptied and closed while its transfer was in
@@ -231,7 +213,6 @@ fn refund(
     amount: Amount,
     reason: TransferFailureReason,
 ) -> Result<AccountEvent, Rejection> {
-    ensure_not_settled(account, transfer_id, SettledStep::Refund)?;
     Ok(AccountEvent::TransferRefunded {
         transfer_id,
         amount,

@@ -21,7 +21,7 @@ mod limits;
 #[cfg(test)]
 mod tests;
 
-pub use account::{Account, REFUND_MEMORY};
+pub use account::Account;
 pub use apply::apply;
 pub use decide::decide;
 pub use error::ApplyError;

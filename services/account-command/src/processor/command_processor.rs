@@ -1,20 +1,27 @@
-//! One command in, its events, snapshot and result out.
+//! One command in; its events, result and remembered outcome out; one
+//! snapshot per changed account per transaction.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use eventbank_events::{
-    AccountCommand, AccountEventEnvelope, AccountId, CommandEnvelope, CommandOutcome,
-    CommandResult, TopicKind, Topics, wire,
+    AccountEventEnvelope, AccountId, CommandEnvelope, CommandId, CommandOutcome, CommandResult,
+    Fingerprint, RejectionCode, RememberedOutcome, TopicKind, Topics, wire,
 };
 use eventbank_runtime::kafka::transactional::{
     HandleError, Processor, ProcessorError, TopicPartition,
 };
 use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
-use super::accounts::{Accounts, Entry};
-use super::restore::restore_partition;
+use super::accounts::Accounts;
+use super::memory::{Memory, Recall};
+use super::restore::{restore_accounts, restore_memory};
 use crate::domain::{self, Account, Limits};
+
+/// Expired outcomes tombstoned per tick at most, so a tick's transaction
+/// stays small after a long pause; the next tick takes the rest.
+const FORGET_PER_TICK: usize = 1_000;
 
 /// The topics the processor writes.
 #[derive(Debug, Clone)]
@@ -22,6 +29,7 @@ pub struct ProcessorTopics {
     pub commands: String,
     pub events: String,
     pub state: String,
+    pub memory: String,
     pub results: String,
 }
 
@@ -31,6 +39,7 @@ impl ProcessorTopics {
             commands: topics.name(TopicKind::AccountCommands),
             events: topics.name(TopicKind::AccountEvents),
             state: topics.name(TopicKind::AccountState),
+            memory: topics.name(TopicKind::CommandMemory),
             results: topics.name(TopicKind::CommandResults),
         }
     }
@@ -40,24 +49,27 @@ impl ProcessorTopics {
 pub struct CommandProcessor {
     topics: ProcessorTopics,
     limits: Limits,
-    remembered_commands: usize,
+    /// How long an outcome is remembered at least (the idempotency window).
+    window: TimeDelta,
     restore_limit: Duration,
     accounts: Accounts,
+    memory: Memory,
 }
 
 impl CommandProcessor {
     pub fn new(
         topics: ProcessorTopics,
         limits: Limits,
-        remembered_commands: usize,
+        window: Duration,
         restore_limit: Duration,
     ) -> Self {
         Self {
             topics,
             limits,
-            remembered_commands,
+            window: TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX),
             restore_limit,
             accounts: Accounts::default(),
+            memory: Memory::default(),
         }
     }
 
@@ -85,7 +97,12 @@ impl CommandProcessor {
         Ok(command)
     }
 
-    fn result(&self, command: &CommandEnvelope, outcome: CommandOutcome) -> OutputRecord {
+    fn result(
+        &self,
+        command: &CommandEnvelope,
+        outcome: CommandOutcome,
+        fingerprint: Option<Fingerprint>,
+    ) -> OutputRecord {
         let result = CommandResult::new(
             command.command_id,
             command.account_id,
@@ -93,7 +110,8 @@ impl CommandProcessor {
             Utc::now(),
             outcome,
         )
-        .for_transfer(command.command.transfer_id());
+        .for_transfer(command.command.transfer_id())
+        .with_fingerprint(fingerprint);
         OutputRecord {
             topic: self.topics.results.clone(),
             partition: None,
@@ -103,35 +121,51 @@ impl CommandProcessor {
         }
     }
 
-    fn snapshot(&self, partition: i32, entry: &Entry) -> OutputRecord {
+    fn snapshot(&self, partition: i32, account: &Account) -> OutputRecord {
         OutputRecord {
             topic: self.topics.state.clone(),
             partition: Some(partition),
-            key: wire::encode_key(entry.account.id),
-            payload: Some(wire::encode(&entry.snapshot())),
+            key: wire::encode_key(account.id),
+            payload: Some(wire::encode(&account.to_snapshot())),
             headers: Vec::new(),
         }
     }
 
-    /// Decides `command`, applies its events, and stages the new state.
+    fn remembered(&self, partition: i32, outcome: &RememberedOutcome) -> OutputRecord {
+        OutputRecord {
+            topic: self.topics.memory.clone(),
+            partition: Some(partition),
+            key: wire::encode_key(outcome.command_id),
+            payload: Some(wire::encode(outcome)),
+            headers: Vec::new(),
+        }
+    }
+
+    fn forgotten(&self, partition: i32, command_id: CommandId) -> OutputRecord {
+        OutputRecord {
+            topic: self.topics.memory.clone(),
+            partition: Some(partition),
+            key: wire::encode_key(command_id),
+            payload: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Decides `command`, applies its events, and stages the new state and
+    /// the remembered outcome.
     fn execute(
         &mut self,
         partition: i32,
         command: &CommandEnvelope,
+        fingerprint: Fingerprint,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), ProcessorError> {
+        let now = Utc::now();
         let current = self.accounts.get(partition, command.account_id).cloned();
-        let decided = domain::decide(
-            current.as_ref().map(|entry| &entry.account),
-            &command.command,
-            &self.limits,
-            Utc::now(),
-        );
-        let (mut entry, outcome) = match decided {
+        let decided = domain::decide(current.as_ref(), &command.command, &self.limits, now);
+        let outcome = match decided {
             Ok(events) => {
-                let now = Utc::now();
-                let mut account: Option<Account> =
-                    current.as_ref().map(|entry| entry.account.clone());
+                let mut account = current;
                 let mut event_ids = Vec::with_capacity(events.len());
                 for event in events {
                     let sequence = account.as_ref().map_or(0, |a| a.version) + 1;
@@ -161,28 +195,25 @@ impl CommandProcessor {
                     balance: account.balance,
                     events: event_ids,
                 };
-                let recent = current.map(|entry| entry.recent).unwrap_or_default();
-                (Some(Entry { account, recent }), outcome)
+                self.accounts.stage(partition, account);
+                outcome
             }
-            Err(rejection) => (current, CommandOutcome::Rejected { rejection }),
+            Err(rejection) => CommandOutcome::Rejected { rejection },
         };
-        // A rejection on an account that exists is remembered too, so a retry
-        // gets the same answer even if the account changed in between. A
-        // command for an account that does not exist has nowhere to be
-        // remembered; repeating it can only be rejected again or, once the
-        // account exists, applied for the first time.
-        if let Some(entry) = entry.as_mut() {
-            entry.remember(
-                command.command_id,
-                outcome.clone(),
-                self.remembered_commands,
-            );
-            out.push(self.snapshot(partition, entry));
-        }
-        if let Some(entry) = entry {
-            self.accounts.stage(partition, entry);
-        }
-        out.push(self.result(command, outcome));
+        // Rejections are remembered too — also for an account that does not
+        // exist: a credit refused as `account_not_found` stays refused when
+        // its retry comes after the account was opened, because the saga has
+        // already refunded on the first answer.
+        let remembered = self.memory.remember(
+            partition,
+            command,
+            fingerprint.clone(),
+            outcome.clone(),
+            now,
+            self.window,
+        );
+        out.push(self.remembered(partition, &remembered));
+        out.push(self.result(command, outcome, Some(fingerprint)));
         Ok(())
     }
 }
@@ -194,16 +225,34 @@ impl Processor for CommandProcessor {
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
         for tp in partitions {
-            let accounts = restore_partition(
+            let snapshots = restore_accounts(
                 settings,
                 &self.topics.state,
                 tp.partition,
                 self.restore_limit,
             )?;
+            let remembered = restore_memory(
+                settings,
+                &self.topics.memory,
+                tp.partition,
+                self.restore_limit,
+            )?;
             tracing::info!(
                 partition = tp.partition,
-                accounts = accounts.len(),
-                "accounts restored"
+                accounts = snapshots.len(),
+                remembered = remembered.len(),
+                "accounts and command memory restored"
+            );
+            let accounts: HashMap<AccountId, Account> = snapshots
+                .iter()
+                .map(|snapshot| (snapshot.account_id, Account::from_snapshot(snapshot)))
+                .collect();
+            self.memory.restore(
+                tp.partition,
+                remembered,
+                &snapshots,
+                self.window,
+                Utc::now(),
             );
             self.accounts.restore(tp.partition, accounts);
         }
@@ -213,6 +262,7 @@ impl Processor for CommandProcessor {
     fn revoked(&mut self, partitions: &[TopicPartition]) {
         for tp in partitions {
             self.accounts.drop_partition(tp.partition);
+            self.memory.drop_partition(tp.partition);
         }
     }
 
@@ -222,28 +272,64 @@ impl Processor for CommandProcessor {
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), HandleError> {
         let command = Self::decode(record)?;
-        if let Some(outcome) = self
-            .accounts
-            .get(record.partition, command.account_id)
-            .and_then(|entry| entry.remembered(command.command_id))
-            .cloned()
+        let fingerprint = Fingerprint::of(&command);
+        match self
+            .memory
+            .recall(record.partition, command.command_id, &fingerprint)
         {
-            tracing::debug!(command_id = %command.command_id, "repeated command; answering with its first outcome");
-            out.push(self.result(&command, outcome));
-            return Ok(());
+            Recall::Retry(first) => {
+                tracing::debug!(command_id = %command.command_id, "repeated command; answering with its first outcome");
+                let outcome = first.outcome.clone();
+                let bound = first.fingerprint.clone().or(Some(fingerprint));
+                out.push(self.result(&command, outcome, bound));
+                return Ok(());
+            }
+            Recall::Reused(first) => {
+                tracing::info!(command_id = %command.command_id, "command id reused for a different request; refused");
+                let bound = first.fingerprint.clone();
+                let outcome = CommandOutcome::rejected(
+                    RejectionCode::IdempotencyKeyReused,
+                    format!(
+                        "command {} (its Idempotency-Key) was already used for a different request; \
+                         nothing was changed",
+                        command.command_id
+                    ),
+                );
+                out.push(self.result(&command, outcome, bound));
+                return Ok(());
+            }
+            Recall::New => {}
         }
-        self.execute(record.partition, &command, out)?;
-        if matches!(command.command, AccountCommand::OpenAccount { .. }) {
-            tracing::debug!(account_id = %command.account_id, "account opened");
+        self.execute(record.partition, &command, fingerprint, out)?;
+        Ok(())
+    }
+
+    fn tick(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        for (partition, command_id) in self.memory.forget_expired(Utc::now(), FORGET_PER_TICK) {
+            out.push(self.forgotten(partition, command_id));
+        }
+        Ok(())
+    }
+
+    fn finish_batch(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        // Carried-over outcomes go out no later than the first new snapshot,
+        // which no longer carries them.
+        for (partition, outcome) in self.memory.take_migrating() {
+            out.push(self.remembered(partition, &outcome));
+        }
+        for (partition, account) in self.accounts.changed() {
+            out.push(self.snapshot(partition, account));
         }
         Ok(())
     }
 
     fn commit(&mut self) {
         self.accounts.commit();
+        self.memory.commit();
     }
 
     fn abort(&mut self) {
         self.accounts.abort();
+        self.memory.abort();
     }
 }

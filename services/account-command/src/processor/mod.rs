@@ -5,11 +5,13 @@
 //! batch's one Kafka transaction (see the runtime's transactional loop), writes
 //! the events to `account-events`, the account's new snapshot to the compacted
 //! `account-state` (both on the command's partition number: co-partitioned),
-//! and the result to `command-results`. Restoring on assignment reads the
-//! snapshots back.
+//! and the result to `command-results`, and remembers every decided command
+//! on `command-memory` (see [`memory`]). Restoring on assignment reads the
+//! snapshots and the memory back.
 
 mod accounts;
 mod command_processor;
+pub mod memory;
 mod restore;
 
 pub use command_processor::{CommandProcessor, ProcessorTopics};

@@ -1,25 +1,28 @@
-//! Rebuilding a partition's accounts from the compacted `account-state` topic.
+//! Rebuilding a partition's accounts and command memory from the compacted
+//! `account-state` and `command-memory` topics.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use eventbank_events::{AccountId, AccountSnapshot};
+use eventbank_events::{AccountSnapshot, RememberedOutcome};
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::{ProcessorError, restore_snapshots};
 
-use super::accounts::Entry;
-
 /// The latest snapshot of every account in `partition`.
-pub fn restore_partition(
+pub fn restore_accounts(
     settings: &KafkaSettings,
     state_topic: &str,
     partition: i32,
     limit: Duration,
-) -> Result<HashMap<AccountId, Entry>, ProcessorError> {
-    let snapshots: Vec<AccountSnapshot> =
-        restore_snapshots(settings, state_topic, partition, limit)?;
-    Ok(snapshots
-        .iter()
-        .map(|snapshot| (snapshot.account_id, Entry::from_snapshot(snapshot)))
-        .collect())
+) -> Result<Vec<AccountSnapshot>, ProcessorError> {
+    restore_snapshots(settings, state_topic, partition, limit)
+}
+
+/// Every outcome remembered (not yet tombstoned) in `partition`.
+pub fn restore_memory(
+    settings: &KafkaSettings,
+    memory_topic: &str,
+    partition: i32,
+    limit: Duration,
+) -> Result<Vec<RememberedOutcome>, ProcessorError> {
+    restore_snapshots(settings, memory_topic, partition, limit)
 }

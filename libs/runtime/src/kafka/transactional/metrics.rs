@@ -16,6 +16,7 @@ pub struct LoopMetrics {
     commits: Family<Labels, Counter>,
     aborts: Family<Labels, Counter>,
     assigned: Family<Labels, Gauge>,
+    stalled: Family<Labels, Gauge>,
     commit_seconds: Family<Labels, Histogram>,
 }
 
@@ -28,6 +29,7 @@ impl LoopMetrics {
             commits: Family::default(),
             aborts: Family::default(),
             assigned: Family::default(),
+            stalled: Family::default(),
             commit_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.002, 2.0, 12))
             }),
@@ -58,6 +60,11 @@ impl LoopMetrics {
             metrics.assigned.clone(),
         );
         registry.register(
+            "txn_stalled",
+            "1 while the loop cannot commit (several transactions in a row failed)",
+            metrics.stalled.clone(),
+        );
+        registry.register(
             "txn_commit_seconds",
             "Time to commit one batch's transaction",
             metrics.commit_seconds.clone(),
@@ -80,6 +87,12 @@ impl LoopMetrics {
 
     pub(super) fn aborted(&self) {
         self.aborts.get_or_create(&self.labels).inc();
+    }
+
+    pub(super) fn set_stalled(&self, stalled: bool) {
+        self.stalled
+            .get_or_create(&self.labels)
+            .set(i64::from(stalled));
     }
 
     pub(super) fn set_assigned(&self, count: usize) {

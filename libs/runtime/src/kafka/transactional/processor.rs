@@ -44,6 +44,15 @@ pub trait Processor: Send + 'static {
         Ok(())
     }
 
+    /// Every record of the batch has been handled (or, for a tick, the tick
+    /// has run): push what belongs to the transaction as a whole — e.g. one
+    /// snapshot per changed key instead of one per record. It goes out in the
+    /// same transaction, before the offsets.
+    fn finish_batch(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        let _ = out;
+        Ok(())
+    }
+
     /// The transaction holding everything handled since the last commit or
     /// abort is committed: make the staged changes the current state.
     fn commit(&mut self);

@@ -1,16 +1,28 @@
 //! Reading a processor's own state back from its compacted state topic.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use eventbank_events::WireRecord;
 use eventbank_events::wire;
 
 use super::processor::ProcessorError;
-use crate::kafka::{KafkaSettings, read_partition};
+use crate::kafka::{KafkaSettings, ReadError, visit_partition};
 
-/// Every snapshot in `partition` of `state_topic`, oldest first (a later one
-/// supersedes an earlier one of the same key; tombstones are skipped), read
-/// to the true end of the partition.
+impl From<ReadError> for ProcessorError {
+    fn from(err: ReadError) -> Self {
+        Self::new(err.to_string())
+    }
+}
+
+/// The live record of every key in `partition` of `state_topic`, in the
+/// order of their latest offsets, read to the true end of the partition.
+///
+/// A compacted topic keeps superseded versions and tombstones until the
+/// cleaner runs, so this applies them as Kafka's semantics say: a later
+/// record of a key replaces an earlier one, and a tombstone (no value)
+/// deletes the key. Each record is decoded as it is read; only the live
+/// ones are held.
 ///
 /// A snapshot this build cannot decode is an error that stops the processor:
 /// it is its own state, and carrying on without it could decide a command or
@@ -21,18 +33,28 @@ pub fn restore_snapshots<T: WireRecord>(
     partition: i32,
     limit: Duration,
 ) -> Result<Vec<T>, ProcessorError> {
-    let records = read_partition(settings, state_topic, partition, limit).map_err(|err| {
+    let mut latest_offset: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut live: BTreeMap<i64, T> = BTreeMap::new();
+    visit_partition(settings, state_topic, partition, limit, |record| {
+        let key = record.key.unwrap_or_default();
+        if let Some(previous) = latest_offset.remove(&key) {
+            live.remove(&previous);
+        }
+        let Some(payload) = record.payload else {
+            return Ok(());
+        };
+        let decoded: T = wire::decode(&payload).map_err(|err| {
+            ProcessorError::new(format!(
+                "undecodable snapshot at {state_topic}[{partition}]@{}: {err}",
+                record.offset
+            ))
+        })?;
+        latest_offset.insert(key, record.offset);
+        live.insert(record.offset, decoded);
+        Ok(())
+    })
+    .map_err(|err: ProcessorError| {
         ProcessorError::new(format!("restoring {state_topic}[{partition}]: {err}"))
     })?;
-    records
-        .into_iter()
-        .filter_map(|record| record.payload.map(|payload| (record.offset, payload)))
-        .map(|(offset, payload)| {
-            wire::decode(&payload).map_err(|err| {
-                ProcessorError::new(format!(
-                    "undecodable snapshot at {state_topic}[{partition}]@{offset}: {err}"
-                ))
-            })
-        })
-        .collect()
+    Ok(live.into_values().collect())
 }

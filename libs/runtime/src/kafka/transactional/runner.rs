@@ -91,17 +91,55 @@ struct TransactionalLoop<P> {
     producer: Txn,
     owned: BTreeSet<TopicPartition>,
     last_tick: Instant,
+    readiness: ReadinessCheck,
+    /// Transactions in a row that did not commit; see [`STALLED_AFTER`].
+    failures_in_a_row: u32,
+    /// Input records whose outputs Kafka refused for good (too large, say),
+    /// with the reason: dead-lettered instead of handled when re-read, so one
+    /// record can never make its partition abort forever.
+    poisoned: HashMap<(String, i32, i64), String>,
 }
+
+/// After this many transactions in a row fail, the loop reports itself not
+/// ready (and the stalled gauge shows it) until one commits again.
+const STALLED_AFTER: u32 = 5;
 
 /// How a batch failed decides what happens next.
 enum BatchError {
     /// Abort, roll back, re-read the batch.
     Abortable(KafkaError),
-    /// The producer is unusable (fenced, or a fatal idempotence error): roll
-    /// back, re-read, and build a new producer.
+    /// The producer is unusable (fenced, or a fatal idempotence error) before
+    /// any commit was asked for: roll back, re-read, and build a new producer.
     FatalProducer(KafkaError),
+    /// A commit was asked for and its outcome is not known (the producer
+    /// failed or gave an unexpected answer while committing). It must never
+    /// be treated as aborted: if the broker had it, re-deciding the batch
+    /// would append its events twice. A new producer settles it (its
+    /// `init_transactions` waits for the coordinator to finish the old
+    /// transaction), then every owned partition is reloaded from its state
+    /// topic and the consumer resumes from the group's committed offsets.
+    Undecided(KafkaError),
+    /// One input record's outputs were refused for good: abort, re-read, and
+    /// dead-letter that record instead of handling it.
+    Poisoned {
+        record: (String, i32, i64),
+        reason: String,
+    },
     /// The processor or configuration is broken: abort and stop.
     Stop(LoopError),
+}
+
+/// Errors for which Kafka will refuse the same record however often it is
+/// sent: the record's own failure, not the transaction's.
+fn refused_for_good(err: &KafkaError) -> bool {
+    matches!(
+        err,
+        KafkaError::MessageProduction(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::InvalidRecord
+        )
+    )
 }
 
 impl From<KafkaError> for BatchError {
@@ -146,29 +184,37 @@ impl<P: Processor> TransactionalLoop<P> {
             producer,
             owned: BTreeSet::new(),
             last_tick: Instant::now(),
+            readiness,
+            failures_in_a_row: 0,
+            poisoned: HashMap::new(),
         })
     }
 
+    /// Batch, then tick — never the other way round: the records a batch
+    /// collected are decided before any timed work, and the timed work runs
+    /// only once the consumer had nothing more to hand over (or the tick is
+    /// long overdue), so a restarted saga reads its backlog of answers before
+    /// it retries anything those answers would have settled.
     fn run(&mut self, shutdown: &CancellationToken) -> Result<(), LoopError> {
         while !shutdown.is_cancelled() {
-            let batch = self.collect_batch(shutdown)?;
-            if self.tick_due() {
-                self.tick()?;
-            }
-            if batch.is_empty() {
-                continue;
-            }
-            let started = Instant::now();
-            match self.process(&batch) {
-                Ok(dead_letters) => {
-                    self.processor.commit();
-                    self.metrics.committed(
-                        batch.len(),
-                        dead_letters,
-                        started.elapsed().as_secs_f64(),
-                    );
+            let (batch, drained) = self.collect_batch(shutdown)?;
+            if !batch.is_empty() {
+                let started = Instant::now();
+                match self.process(&batch) {
+                    Ok(dead_letters) => {
+                        self.processor.commit();
+                        self.committed();
+                        self.metrics.committed(
+                            batch.len(),
+                            dead_letters,
+                            started.elapsed().as_secs_f64(),
+                        );
+                    }
+                    Err(err) => self.recover(err, &batch)?,
                 }
-                Err(err) => self.recover(err, &batch)?,
+            }
+            if self.tick_due() && (drained || self.tick_overdue()) {
+                self.tick()?;
             }
         }
         Ok(())
@@ -178,6 +224,37 @@ impl<P: Processor> TransactionalLoop<P> {
         self.config
             .tick_interval
             .is_some_and(|every| self.last_tick.elapsed() >= every)
+    }
+
+    /// A tick waits for the consumer to drain, but not forever: under
+    /// sustained load timed work (retries) must still happen.
+    fn tick_overdue(&self) -> bool {
+        self.config
+            .tick_interval
+            .is_some_and(|every| self.last_tick.elapsed() >= every * 10)
+    }
+
+    fn committed(&mut self) {
+        if self.failures_in_a_row >= STALLED_AFTER {
+            tracing::info!(name = %self.config.name, "committing again after a stall");
+            self.readiness.set_ready();
+            self.metrics.set_stalled(false);
+        }
+        self.failures_in_a_row = 0;
+    }
+
+    /// One more transaction that did not commit. Backs off so a loop that
+    /// cannot make progress does not spin, and past [`STALLED_AFTER`] says so.
+    fn failed(&mut self, err: &dyn std::fmt::Display) {
+        self.failures_in_a_row = self.failures_in_a_row.saturating_add(1);
+        if self.failures_in_a_row == STALLED_AFTER {
+            tracing::error!(name = %self.config.name, error = %err, failures = self.failures_in_a_row, "the loop cannot commit; reporting not ready");
+            self.readiness
+                .set_not_ready(format!("{}: cannot commit: {err}", self.config.name));
+            self.metrics.set_stalled(true);
+        }
+        let backoff = 50_u64.saturating_mul(u64::from(self.failures_in_a_row.min(100)));
+        std::thread::sleep(Duration::from_millis(backoff.min(2_000)));
     }
 
     /// Runs the processor's timed work in a transaction of its own (none if
@@ -193,22 +270,86 @@ impl<P: Processor> TransactionalLoop<P> {
             self.processor.commit();
             return Ok(());
         }
+        if let Err(err) = self.processor.finish_batch(&mut out) {
+            self.processor.abort();
+            return Err(err.into());
+        }
         let produced = (|| {
             self.producer.begin_transaction()?;
             for output in &out {
                 self.send(output)?;
             }
+            self.fence_with_current_offsets()?;
             self.commit()
         })();
         match produced {
             Ok(()) => {
                 self.processor.commit();
+                self.committed();
                 Ok(())
             }
             // Nothing was consumed, so there is nothing to re-read: the
             // processor's state is as before, and the next tick tries again.
             Err(err) => self.recover(err, &[]),
         }
+    }
+
+    /// A tick's transaction carries no input, but it must be fenced like a
+    /// batch's: sending the owned partitions' current offsets (unchanged)
+    /// with the group's metadata makes the broker refuse the commit of an
+    /// instance that has lost its partitions in a rebalance — a zombie can
+    /// then not write a stale saga state over its successor's.
+    fn fence_with_current_offsets(&self) -> Result<(), BatchError> {
+        let owned: Vec<&TopicPartition> = self.owned.iter().collect();
+        if owned.is_empty() {
+            return Ok(());
+        }
+        let positions = self.consumer.position()?;
+        let mut offsets = TopicPartitionList::new();
+        let mut unknown = TopicPartitionList::new();
+        for tp in &owned {
+            match positions
+                .find_partition(&tp.topic, tp.partition)
+                .and_then(|elem| elem.offset().to_raw())
+                .filter(|offset| *offset >= 0)
+            {
+                Some(offset) => {
+                    offsets.add_partition_offset(
+                        &tp.topic,
+                        tp.partition,
+                        Offset::Offset(offset),
+                    )?;
+                }
+                None => {
+                    unknown.add_partition(&tp.topic, tp.partition);
+                }
+            }
+        }
+        if unknown.count() > 0 {
+            // Nothing fetched there yet: the committed offset is the position.
+            let committed = self
+                .consumer
+                .committed_offsets(unknown, self.config.call_timeout)?;
+            for elem in committed.elements() {
+                if let Some(offset) = elem.offset().to_raw().filter(|offset| *offset >= 0) {
+                    offsets.add_partition_offset(
+                        elem.topic(),
+                        elem.partition(),
+                        Offset::Offset(offset),
+                    )?;
+                }
+            }
+        }
+        if offsets.count() == 0 {
+            tracing::debug!(name = %self.config.name, "no committed offsets yet; the tick is fenced by its producer epoch only");
+            return Ok(());
+        }
+        let group = self.consumer.group_metadata().ok_or_else(|| {
+            BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
+        })?;
+        self.producer
+            .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)?;
+        Ok(())
     }
 
     /// After a failed transaction covering `batch`: abort it (or replace the
@@ -221,12 +362,29 @@ impl<P: Processor> TransactionalLoop<P> {
                     tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
                     self.producer = new_producer(&self.settings, &self.config)?;
                 }
+                self.failed(&err);
+                self.roll_back(batch)
+            }
+            BatchError::Poisoned { record, reason } => {
+                tracing::warn!(name = %self.config.name, ?record, %reason, "an output was refused for good; the record will be dead-lettered");
+                if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
+                    tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
+                    self.producer = new_producer(&self.settings, &self.config)?;
+                }
+                self.poisoned.insert(record, reason);
                 self.roll_back(batch)
             }
             BatchError::FatalProducer(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
                 self.producer = new_producer(&self.settings, &self.config)?;
+                self.failed(&err);
                 self.roll_back(batch)
+            }
+            BatchError::Undecided(err) => {
+                tracing::warn!(name = %self.config.name, error = %err, "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
+                self.producer = new_producer(&self.settings, &self.config)?;
+                self.failed(&err);
+                self.reload()
             }
             BatchError::Stop(err) => {
                 // Best effort: the broker aborts it anyway when this
@@ -242,13 +400,16 @@ impl<P: Processor> TransactionalLoop<P> {
     /// `max_batch_wait`, or shutdown is requested or a tick is due with
     /// nothing in hand.
     /// Assignment changes are applied right after the `poll` that reported them.
+    /// Also answers whether the consumer ran dry (its last poll found no
+    /// record), which is when timed work may run.
     fn collect_batch(
         &mut self,
         shutdown: &CancellationToken,
-    ) -> Result<Vec<OwnedRecord>, LoopError> {
+    ) -> Result<(Vec<OwnedRecord>, bool), LoopError> {
         let mut batch: Vec<OwnedRecord> = Vec::new();
         let mut deadline: Option<Instant> = None;
         loop {
+            let mut drained = false;
             let timeout = deadline.map_or(Duration::from_millis(100), |at| {
                 at.saturating_duration_since(Instant::now())
             });
@@ -272,20 +433,21 @@ impl<P: Processor> TransactionalLoop<P> {
                     deadline.get_or_insert_with(|| Instant::now() + self.config.max_batch_wait);
                 }
                 Some(Err(err)) => {
-                    if let KafkaError::Transaction(inner) = &err
-                        && inner.is_fatal()
-                    {
+                    if is_fatal_consumer_error(&err) {
+                        // E.g. this static member was fenced out of the group
+                        // by another instance with its name: carrying on would
+                        // spin on an unusable consumer while looking ready.
                         return Err(err.into());
                     }
                     tracing::warn!(name = %self.config.name, error = %err, "consumer error");
                 }
-                None => {}
+                None => drained = true,
             }
             let full = batch.len() >= self.config.max_batch;
             let waited = deadline.is_some_and(|at| Instant::now() >= at);
             let idle = batch.is_empty() && (shutdown.is_cancelled() || self.tick_due());
             if full || waited || idle {
-                return Ok(batch);
+                return Ok((batch, drained));
             }
         }
     }
@@ -336,10 +498,26 @@ impl<P: Processor> TransactionalLoop<P> {
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         for record in batch {
             out.clear();
-            match self.processor.handle(record, &mut out) {
+            let id = (record.topic.clone(), record.partition, record.offset);
+            let handled = match self.poisoned.get(&id) {
+                Some(reason) => Err(HandleError::DeadLetter(reason.clone())),
+                None => self.processor.handle(record, &mut out),
+            };
+            match handled {
                 Ok(()) => {
                     for output in out.drain(..) {
-                        self.send(&output)?;
+                        if let Err(err) = self.send(&output) {
+                            if refused_for_good(&err) {
+                                return Err(BatchError::Poisoned {
+                                    record: id,
+                                    reason: format!(
+                                        "an output to {} was refused: {err}",
+                                        output.topic
+                                    ),
+                                });
+                            }
+                            return Err(err.into());
+                        }
                     }
                 }
                 Err(HandleError::DeadLetter(reason)) => {
@@ -359,6 +537,13 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             next_offsets.insert((record.topic.as_str(), record.partition), record.offset + 1);
         }
+        out.clear();
+        self.processor
+            .finish_batch(&mut out)
+            .map_err(|err| BatchError::Stop(err.into()))?;
+        for output in &out {
+            self.send(output)?;
+        }
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), offset) in next_offsets {
             offsets.add_partition_offset(topic, partition, Offset::Offset(offset))?;
@@ -373,17 +558,27 @@ impl<P: Processor> TransactionalLoop<P> {
     }
 
     /// A retriable commit failure (a timeout, say) leaves the outcome open;
-    /// librdkafka's contract is to call commit again until it is decided.
+    /// librdkafka's contract is to call commit again until it is decided, so
+    /// this does, for as long as it takes (a broker may be paused for
+    /// minutes). Only an answer that says the transaction must be aborted is
+    /// taken as "not committed"; anything else is [`BatchError::Undecided`].
     fn commit(&self) -> Result<(), BatchError> {
-        let mut attempts = 0;
+        let mut attempts: u32 = 0;
         loop {
             match self.producer.commit_transaction(self.config.call_timeout) {
                 Ok(()) => return Ok(()),
-                Err(KafkaError::Transaction(err)) if err.is_retriable() && attempts < 5 => {
-                    attempts += 1;
+                Err(KafkaError::Transaction(err)) if err.is_retriable() => {
+                    attempts = attempts.saturating_add(1);
                     tracing::warn!(error = %err, attempts, "commit not confirmed yet; retrying");
+                    std::thread::sleep(Duration::from_millis(
+                        (50 * u64::from(attempts.min(20))).min(1_000),
+                    ));
                 }
-                Err(err) => return Err(err.into()),
+                Err(err @ KafkaError::Transaction(_)) if matches!(&err, KafkaError::Transaction(txn) if txn.txn_requires_abort() && !txn.is_fatal()) =>
+                {
+                    return Err(BatchError::Abortable(err));
+                }
+                Err(err) => return Err(BatchError::Undecided(err)),
             }
         }
     }
@@ -449,6 +644,43 @@ impl<P: Processor> TransactionalLoop<P> {
         })
     }
 
+    /// After a transaction whose outcome was unknown and has since been
+    /// settled: nothing in memory can be trusted, so every owned partition's
+    /// state is restored from its state topic (which holds exactly what
+    /// committed) and the consumer resumes at the group's committed offsets
+    /// (the earliest offset where none was ever committed).
+    fn reload(&mut self) -> Result<(), LoopError> {
+        self.processor.abort();
+        self.metrics.aborted();
+        let owned: Vec<TopicPartition> = self.owned.iter().cloned().collect();
+        if owned.is_empty() {
+            return Ok(());
+        }
+        self.processor.revoked(&owned);
+        self.processor.assigned(&self.settings, &owned)?;
+        let mut wanted = TopicPartitionList::new();
+        for tp in &owned {
+            wanted.add_partition(&tp.topic, tp.partition);
+        }
+        let committed = self
+            .consumer
+            .committed_offsets(wanted, self.config.call_timeout)?;
+        for elem in committed.elements() {
+            let offset = match elem.offset() {
+                Offset::Offset(offset) if offset >= 0 => Offset::Offset(offset),
+                _ => Offset::Beginning,
+            };
+            self.consumer.seek(
+                elem.topic(),
+                elem.partition(),
+                offset,
+                self.config.call_timeout,
+            )?;
+        }
+        tracing::info!(name = %self.config.name, partitions = owned.len(), "reloaded every owned partition after an undecided commit");
+        Ok(())
+    }
+
     /// After an abort: drop staged state and re-read the batch from its first
     /// record in each partition, against state as it was before the batch.
     fn roll_back(&mut self, batch: &[OwnedRecord]) -> Result<(), LoopError> {
@@ -469,6 +701,18 @@ impl<P: Processor> TransactionalLoop<P> {
             )?;
         }
         Ok(())
+    }
+}
+
+fn is_fatal_consumer_error(err: &KafkaError) -> bool {
+    match err {
+        KafkaError::MessageConsumptionFatal(_) => true,
+        KafkaError::Transaction(inner) => inner.is_fatal(),
+        KafkaError::MessageConsumption(code) => matches!(
+            code,
+            RDKafkaErrorCode::Fatal | RDKafkaErrorCode::FencedInstanceId
+        ),
+        _ => false,
     }
 }
 

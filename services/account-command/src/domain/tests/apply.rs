@@ -1,10 +1,10 @@
 //! Folding events: what a consistent history rebuilds, and every way an
 //! inconsistent one is refused.
 
-use eventbank_events::{AccountEvent, AccountStatus, Currency, Money, MoneyError, SettledStep};
+use eventbank_events::{AccountEvent, AccountStatus, Currency, Money, MoneyError};
 
 use super::harness::*;
-use crate::domain::{Account, ApplyError, Limits, REFUND_MEMORY, apply};
+use crate::domain::{Account, ApplyError, Limits, apply};
 
 /// The state after `history`, to apply one more event to.
 fn state(history: &[AccountEvent]) -> Option<Account> {
@@ -25,7 +25,6 @@ fn account_opened_starts_an_empty_open_account_from_the_envelope() {
             version: 1,
             opened_at: at(1),
             updated_at: at(1),
-            settled: std::collections::BTreeMap::new(),
         }
     );
 }
@@ -245,52 +244,4 @@ fn replaying_the_log_rebuilds_the_state_decided_step_by_step() {
     let rebuilt = rebuilt.expect("open");
     assert_eq!(rebuilt.status, AccountStatus::Closed);
     assert_eq!(rebuilt.balance, Money::ZERO);
-}
-
-#[test]
-fn a_credit_with_a_deadline_is_remembered_until_an_event_after_it() {
-    let deadline = at(3);
-    let account = state(&[opened(), credited_due(250, 250, Some(deadline))]).expect("open");
-    assert!(account.has_settled(TRANSFER, SettledStep::Credit));
-    let account = state(&[
-        opened(),
-        credited_due(250, 250, Some(deadline)),
-        deposited(1, 251),
-        deposited(1, 252),
-    ])
-    .expect("open");
-    assert!(
-        !account.has_settled(TRANSFER, SettledStep::Credit),
-        "forgotten once an event happened after the deadline"
-    );
-}
-
-#[test]
-fn a_credit_without_a_deadline_is_not_remembered() {
-    let account = state(&[opened(), credited(250, 250)]).expect("open");
-    assert!(account.settled.is_empty());
-}
-
-#[test]
-fn a_refund_is_remembered_for_refund_memory_by_the_events_own_times() {
-    let refund_at = at(4);
-    let history = state(&[
-        opened(),
-        deposited(500, 500),
-        debited(200, 300),
-        refunded(200, 500),
-    ])
-    .expect("open");
-    assert_eq!(
-        history.settled.get(&(TRANSFER, SettledStep::Refund)),
-        Some(&(refund_at + REFUND_MEMORY))
-    );
-    let mut within = envelope(5, deposited(1, 501));
-    within.occurred_at = refund_at + REFUND_MEMORY;
-    let account = apply(Some(history.clone()), &within).expect("applies");
-    assert!(account.has_settled(TRANSFER, SettledStep::Refund));
-    let mut after = envelope(5, deposited(1, 501));
-    after.occurred_at = refund_at + REFUND_MEMORY + chrono::TimeDelta::seconds(1);
-    let account = apply(Some(history), &after).expect("applies");
-    assert!(!account.has_settled(TRANSFER, SettledStep::Refund));
 }
