@@ -4,6 +4,8 @@
 //! committed offsets with its restored state.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use eventbank_events::TopicKind;
@@ -21,6 +23,7 @@ use rdkafka::util::Timeout;
 use tokio_util::sync::CancellationToken;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+const STALL: Duration = Duration::from_secs(15);
 
 /// Numbers each record per partition, keeping the count in the state topic: a
 /// replay that was applied twice would show as a skipped or repeated number.
@@ -29,6 +32,9 @@ struct Numbering {
     state: String,
     committed: HashMap<i32, u64>,
     staged: HashMap<i32, u64>,
+    /// Set: the next tick stalls (a long GC pause, a frozen node) past the
+    /// group's max.poll.interval, then emits `zombie`.
+    stall: Arc<AtomicBool>,
 }
 
 impl Processor for Numbering {
@@ -65,6 +71,17 @@ impl Processor for Numbering {
         if payload == b"poison" {
             return Err(HandleError::DeadLetter("payload is poison".into()));
         }
+        if payload == b"huge" {
+            // An output Kafka refuses whatever happens (over message.max.bytes).
+            out.push(OutputRecord {
+                topic: self.output.clone(),
+                partition: Some(record.partition),
+                key: b"huge".to_vec(),
+                payload: Some(vec![b'x'; 2_000_000]),
+                headers: Vec::new(),
+            });
+            return Ok(());
+        }
         let count = self
             .staged
             .get(&record.partition)
@@ -87,6 +104,20 @@ impl Processor for Numbering {
             payload: Some(count.to_string().into_bytes()),
             headers: Vec::new(),
         });
+        Ok(())
+    }
+
+    fn tick(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
+        if self.stall.swap(false, Ordering::SeqCst) {
+            std::thread::sleep(STALL);
+            out.push(OutputRecord {
+                topic: self.output.clone(),
+                partition: Some(0),
+                key: b"k".to_vec(),
+                payload: Some(b"zombie".to_vec()),
+                headers: Vec::new(),
+            });
+        }
         Ok(())
     }
 
@@ -151,20 +182,45 @@ impl Harness {
         CancellationToken,
         tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
     ) {
+        self.start_with(self.config.clone(), &Readiness::new())
+    }
+
+    fn start_with(
+        &self,
+        config: LoopConfig,
+        readiness: &Readiness,
+    ) -> (
+        CancellationToken,
+        tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
+    ) {
+        self.start_stalling(self.settings.clone(), config, readiness, Arc::default())
+    }
+
+    fn start_stalling(
+        &self,
+        settings: KafkaSettings,
+        config: LoopConfig,
+        readiness: &Readiness,
+        stall: Arc<AtomicBool>,
+    ) -> (
+        CancellationToken,
+        tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
+    ) {
         let shutdown = CancellationToken::new();
         let processor = Numbering {
             output: self.output.clone(),
             state: self.state.clone(),
             committed: HashMap::new(),
             staged: HashMap::new(),
+            stall,
         };
         let metrics = LoopMetrics::register(&MetricsRegistry::new("test", "0"), "numbering");
         let handle = spawn_loop(
-            self.settings.clone(),
-            self.config.clone(),
+            settings,
+            config,
             processor,
             metrics,
-            Readiness::new().register("loop"),
+            readiness.register("loop"),
             shutdown.clone(),
         );
         (shutdown, handle)
@@ -256,4 +312,124 @@ async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
         dead[0].header(HEADER_REASON),
         Some(b"payload is poison".as_slice())
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_kafka_refuses_for_good_dead_letters_its_record_and_the_partition_moves_on() {
+    let isolation = Isolation::new("txloop-huge");
+    let harness = Harness::new(&isolation).await;
+    harness
+        .produce(&["a1".into(), "huge".into(), "a2".into()])
+        .await;
+    let (shutdown, handle) = harness.start();
+    eventually("the records around the refused one", TIMEOUT, || async {
+        (harness.read(&harness.output).await.len() >= 2).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    handle.await.expect("join").expect("loop stopped cleanly");
+
+    assert_eq!(
+        payloads(&harness.read(&harness.output).await),
+        ["1:a1", "2:a2"]
+    );
+    let dead = harness.read(&harness.dlq).await;
+    assert_eq!(payloads(&dead), ["huge"]);
+    let reason =
+        String::from_utf8_lossy(dead[0].header(HEADER_REASON).unwrap_or_default()).into_owned();
+    assert!(
+        reason.contains("refused"),
+        "the reason names the refusal: {reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_static_member_fenced_by_another_instance_stops_its_loop_not_ready() {
+    // Two instances claiming one static identity (a zombie pod and its
+    // replacement): the older consumer is fenced out of the group, a fatal
+    // consumer error. Its loop must stop and say so, not spin looking ready.
+    let isolation = Isolation::new("txloop-fenced");
+    let harness = Harness::new(&isolation).await;
+    harness.produce(&["a1".into()]).await;
+    let mut first = harness.config.clone();
+    first.group_instance_id = Some(format!("{}-member", isolation.run_id));
+    let readiness = Readiness::new();
+    let (_shutdown, old) = harness.start_with(first.clone(), &readiness);
+    eventually("the first instance working", TIMEOUT, || async {
+        (!harness.read(&harness.output).await.is_empty()).then_some(())
+    })
+    .await;
+
+    let mut second = first;
+    second.transactional_id = format!("{}-numbering-2", isolation.run_id);
+    let (new_shutdown, new) = harness.start_with(second, &Readiness::new());
+    let stopped = tokio::time::timeout(Duration::from_secs(90), old)
+        .await
+        .expect("the fenced loop stops")
+        .expect("join");
+    let err = stopped.expect_err("a fenced member's loop fails");
+    println!("fenced loop stopped with: {err}");
+    assert!(
+        !readiness.report().ready,
+        "not ready after a fatal consumer error"
+    );
+    new_shutdown.cancel();
+    new.await
+        .expect("join")
+        .expect("the live instance stops cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
+    // A tick's transaction consumes nothing, yet must be fenced like a
+    // batch's: an instance that stalled past max.poll.interval has lost its
+    // partitions to another member and must not commit what it computed.
+    let isolation = Isolation::new("txloop-zombie");
+    let harness = Harness::new(&isolation).await;
+    let mut settings = harness.settings.clone();
+    settings
+        .client
+        .insert("session.timeout.ms".into(), "6000".into());
+    settings
+        .client
+        .insert("max.poll.interval.ms".into(), "7000".into());
+    let mut config = harness.config.clone();
+    config.tick_interval = Some(Duration::from_millis(200));
+    harness.produce(&["a1".into(), "a2".into()]).await;
+
+    let stall = Arc::new(AtomicBool::new(false));
+    let (zombie_stop, zombie) = harness.start_stalling(
+        settings.clone(),
+        config.clone(),
+        &Readiness::new(),
+        Arc::clone(&stall),
+    );
+    eventually("the first instance working", TIMEOUT, || async {
+        (harness.read(&harness.output).await.len() >= 2).then_some(())
+    })
+    .await;
+    stall.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut successor = config;
+    successor.transactional_id = format!("{}-numbering-successor", isolation.run_id);
+    let (successor_stop, successor) =
+        harness.start_stalling(settings, successor, &Readiness::new(), Arc::default());
+    // Past the stall: the zombie has tried to commit its tick by now.
+    tokio::time::sleep(STALL + Duration::from_secs(5)).await;
+    harness.produce(&["a3".into()]).await;
+    eventually("the group still working", TIMEOUT, || async {
+        (harness.read(&harness.output).await.len() >= 3).then_some(())
+    })
+    .await;
+
+    let outputs = payloads(&harness.read(&harness.output).await);
+    assert!(
+        !outputs.iter().any(|output| output == "zombie"),
+        "the zombie's tick was committed: {outputs:?}"
+    );
+    zombie_stop.cancel();
+    successor_stop.cancel();
+    let _ = zombie.await;
+    let _ = successor.await;
 }

@@ -159,22 +159,13 @@ fn expired_credit_maps_to_the_timeout_failure_reason() {
 }
 
 #[test]
-fn a_repeated_credit_before_its_deadline_is_a_duplicate_whatever_the_command_window() {
-    // The processor's command window may have forgotten the first credit; the
-    // account itself has not, so a late saga retry cannot pay twice.
-    given(&[opened(), credited_due(250, 250, Some(later()))])
-        .when(credit_due(250, Currency::EUR, Some(later())))
-        .then_rejected(RejectionCode::DuplicateTransfer);
-}
-
-#[test]
-fn a_repeated_refund_is_a_duplicate_whatever_the_command_window() {
-    given(&[
-        opened(),
-        deposited(500, 500),
-        debited(200, 300),
-        refunded(200, 500),
-    ])
-    .when(refund(200))
-    .then_rejected(RejectionCode::DuplicateTransfer);
+fn refund_to_an_account_closed_while_its_transfer_was_in_flight_is_accepted() {
+    // Decided rule (docs/DESIGN.md): the money goes back to its owner; the
+    // account stays closed with a non-zero balance that operators pay out.
+    // Refusing would leave it in flight forever.
+    let account = given(&[opened(), deposited(200, 200), debited(200, 0), closed()])
+        .when(refund(200))
+        .then(&[refunded(200, 200)]);
+    assert!(account.is_closed());
+    assert_eq!(account.balance, money(200));
 }
