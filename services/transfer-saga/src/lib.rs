@@ -16,7 +16,7 @@
 //! token is cancelled.
 
 pub mod domain;
-mod inbox;
+pub mod inbox;
 mod metrics;
 pub mod router;
 pub mod saga;

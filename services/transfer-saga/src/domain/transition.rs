@@ -18,11 +18,11 @@
 
 use chrono::{DateTime, Utc};
 use eventbank_events::{
-    EventId, Rejection, RejectionCode, SagaStep, TransferFailureReason, TransferSagaSnapshot,
-    WireRecord,
+    AccountId, Amount, Currency, EventId, Rejection, RejectionCode, SagaStep,
+    TransferFailureReason, TransferSagaSnapshot, WireRecord,
 };
 
-use super::input::{Debit, Input, Leg};
+use super::input::{Debit, DebitSeen, Input, Leg};
 use super::timing::Timing;
 
 /// The saga's new state and what it must emit, in order, in the same
@@ -68,6 +68,39 @@ pub enum Anomaly {
     RefundRejected(Rejection),
     #[error("{input} while the saga is {step:?}")]
     OutOfOrder { input: &'static str, step: SagaStep },
+    /// Another account event debited money under a transfer id the saga
+    /// already runs (or ran) with a different debit. The saga carries on
+    /// with the first; the second debit's money is in flight until an
+    /// operator acts, so it must be seen, never absorbed as a repeat.
+    #[error(
+        "a second, different debit under this transfer id (event {event_id}: {amount} {currency} from {from}); \
+         the transfer goes on with its first debit, and this one's money stays in flight until an operator acts"
+    )]
+    ConflictingDebit {
+        event_id: EventId,
+        from: AccountId,
+        amount: Amount,
+        currency: Currency,
+    },
+}
+
+/// Whether `debit`, for a transfer whose saga started with `seen` (running
+/// or finished), is that same debit again — nothing to do — or a different
+/// one under the same transfer id.
+///
+/// # Errors
+///
+/// [`Anomaly::ConflictingDebit`] when any of its terms differ.
+pub fn check_debit(seen: &DebitSeen, debit: &Debit) -> Result<(), Anomaly> {
+    if seen.is(debit) {
+        return Ok(());
+    }
+    Err(Anomaly::ConflictingDebit {
+        event_id: debit.event_id,
+        from: debit.from,
+        amount: debit.amount,
+        currency: debit.currency,
+    })
 }
 
 /// What `input` does to the saga in `state` (`None`: no pending saga for the
@@ -99,8 +132,12 @@ pub fn decide(
     };
     let crediting = matches!(state.step, SagaStep::Debited | SagaStep::Crediting);
     match input {
-        // The debit that started this saga, again.
-        Input::Debited(_) => Ok(None),
+        // The debit that started this saga again, or a different one. Only
+        // the state is known here, not the debit's event id: the processor
+        // checks with what it remembers (see `check_debit`) before it asks.
+        Input::Debited(debit) => {
+            check_debit(&DebitSeen::of_saga(state, None), debit).map(|()| None)
+        }
         Input::Credited { event_id, .. } if crediting => Ok(Some(Transition {
             state: progressed(state, SagaStep::Completed, now),
             actions: vec![Action::Complete {
