@@ -10,5 +10,5 @@ mod transition;
 mod tests;
 
 pub use input::{Debit, DebitSeen, Input, Leg};
-pub use timing::Timing;
+pub use timing::{Timing, finished_at};
 pub use transition::{Action, Anomaly, Transition, check_debit, decide, due_retry};

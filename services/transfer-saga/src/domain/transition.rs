@@ -9,6 +9,10 @@
 //!                      Refunding ──TransferRefunded──▶ Failed{reason}
 //! ```
 //!
+//! A finished saga is remembered for `Timing::finished_retention`, then
+//! forgotten (its `transfer-state` key tombstoned); see `decide` for what a
+//! late input of a forgotten transfer does.
+//!
 //! Every command the saga issues has an id derived from the transfer and the
 //! leg, so issuing it again (a retry, a replay) is absorbed by the account's
 //! command-id dedup. The saga never decides on its own that a credit did not
@@ -82,6 +86,18 @@ pub enum Anomaly {
         amount: Amount,
         currency: Currency,
     },
+    /// A debit with no saga, older than the finished-transfer retention: a
+    /// replay of a transfer that finished and was forgotten, or one the saga
+    /// lagged behind for longer than the retention. Either way, starting it
+    /// could pay a forgotten transfer again; an operator decides.
+    #[error(
+        "debit event {event_id} of {occurred_at} is older than saga.finished_retention_secs \
+         and has no saga: a forgotten transfer is never started again"
+    )]
+    DebitPastRetention {
+        event_id: EventId,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// Whether `debit`, for a transfer whose saga started with `seen` (running
@@ -122,8 +138,27 @@ pub fn decide(
         // that first answer reached the saga before this one.
         return Ok(None);
     }
+    // No saga: the transfer is new, or it finished longer ago than the
+    // retention and was forgotten (its state tombstoned). Nothing here may
+    // restart a forgotten transfer: its legs' command ids would be new to
+    // accounts whose memory of them has expired too, so a second credit or
+    // refund would be paid. Hence:
+    // - a debit older than the retention is never started: a forgotten
+    //   transfer's debit always is (it is forgotten only once it finished
+    //   more than the retention ago, and it finished after its debit);
+    // - any other leg without a saga is `NoSaga`, dead-lettered as before:
+    //   a late answer (a credit or refund accepted, a credit refused) of a
+    //   forgotten transfer pays nothing and changes nothing, and an operator
+    //   sees it — there is nothing the saga could rightly do with it. A
+    //   duplicate answer was already ignored above.
     let Some(state) = state else {
         return match input {
+            Input::Debited(debit) if timing.is_past_retention(debit.occurred_at, now) => {
+                Err(Anomaly::DebitPastRetention {
+                    event_id: debit.event_id,
+                    occurred_at: debit.occurred_at,
+                })
+            }
             Input::Debited(debit) => Ok(Some(start(debit, now, timing))),
             Input::Credited { .. } | Input::Refunded { .. } | Input::Rejected { .. } => {
                 Err(Anomaly::NoSaga)

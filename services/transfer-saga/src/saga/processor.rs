@@ -16,6 +16,11 @@ use crate::domain::{Action, Input, Timing, Transition, check_debit, decide, due_
 use crate::inbox;
 use crate::metrics::{Outcome, SagaMetrics};
 
+/// Tombstones per tick at most: a tick's transaction stays small even when a
+/// restart finds a backlog of expired transfers; the rest follow on the next
+/// ticks.
+const MAX_TOMBSTONES_PER_TICK: usize = 5_000;
+
 #[derive(Debug)]
 pub struct SagaProcessor {
     topics: SagaTopics,
@@ -77,6 +82,7 @@ impl SagaProcessor {
         let (count, oldest) = self.sagas.backlog();
         let age = oldest.map_or(0, |started| (Utc::now() - started).num_seconds().max(0));
         self.metrics.set_pending(count, age);
+        self.metrics.set_finished(self.sagas.finished_count());
     }
 }
 
@@ -98,7 +104,8 @@ impl Processor for SagaProcessor {
                 snapshots = snapshots.len(),
                 "transfers restored"
             );
-            self.sagas.restore(tp.partition, snapshots);
+            self.sagas
+                .restore(tp.partition, snapshots, Utc::now(), &self.timing);
         }
         self.update_backlog();
         Ok(())
@@ -175,6 +182,21 @@ impl Processor for SagaProcessor {
             );
             self.staged_outcomes.push(Outcome::Retried);
             self.emit(partition, retry, None, out);
+        }
+        // Finished transfers past their retention: tombstoned on
+        // `transfer-state` (so a restore no longer sees them once compacted)
+        // and dropped from memory when this transaction commits.
+        let forgotten = self
+            .sagas
+            .expire(now, &self.timing, MAX_TOMBSTONES_PER_TICK);
+        if !forgotten.is_empty() {
+            tracing::info!(
+                transfers = forgotten.len(),
+                "tombstoning finished transfers past their retention"
+            );
+        }
+        for (partition, id) in forgotten {
+            out.push(self.topics.tombstone(partition, id));
         }
         // Here, not per commit: a scan of every pending transfer has no place
         // on the per-batch path, and the gauges only need the tick's pace.

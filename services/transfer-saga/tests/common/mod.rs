@@ -321,6 +321,12 @@ pub async fn transfer_events(kafka: &KafkaSettings) -> BTreeMap<TransferId, Vec<
 
 /// The value of the (unlabelled) metric `name` on the service's `/metrics`.
 pub async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    labelled_metric(addr, name, "").await
+}
+
+/// The value of metric `name` whose labels contain `labels` (`""`: the
+/// metric has none).
+pub async fn labelled_metric(addr: SocketAddr, name: &str, labels: &str) -> Option<f64> {
     let text = reqwest::get(format!("http://{addr}/metrics"))
         .await
         .expect("/metrics answers")
@@ -328,8 +334,12 @@ pub async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
         .await
         .expect("/metrics body");
     text.lines().find_map(|line| {
-        let (metric, value) = line.split_once(' ')?;
-        (metric == name).then(|| value.trim().parse().ok())?
+        let (metric, value) = line.rsplit_once(' ')?;
+        let matches = match metric.split_once('{') {
+            Some((metric, rest)) => metric == name && !labels.is_empty() && rest.contains(labels),
+            None => metric == name && labels.is_empty(),
+        };
+        matches.then(|| value.trim().parse().ok())?
     })
 }
 
