@@ -349,6 +349,10 @@ def transfer_saga():
                         minimum=2,
                     ),
                     "tick_interval_ms": i(minimum=1),
+                    "finished_retention_secs": i(
+                        "A finished transfer is forgotten (its transfer-state key tombstoned) this long after it finished; an older debit is dead-lettered",
+                        minimum=1,
+                    ),
                 }
             )
         },

@@ -13,7 +13,7 @@ use eventbank_events::{AccountId, TransferId};
 use eventbank_runtime::http::ApiError;
 use serde_json::json;
 
-use crate::rebuild::Projectors;
+use crate::rebuild::{Projectors, RebuildError};
 use crate::store::{Store, StoreError};
 
 /// Header set when a `min_version` read timed out before the view caught up.
@@ -224,12 +224,22 @@ async fn get_generation(
 
 /// Rebuilds the view from offset zero into a fresh generation while the
 /// current one keeps serving; switches over once the rebuild has caught up.
+/// One at a time: 409 `rebuild_in_progress` while one runs.
 async fn post_rebuild(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let (from, to) = state
         .projectors
         .start_rebuild()
         .await
-        .map_err(|err| ApiError::unavailable("rebuild_failed", err.to_string()))?;
+        .map_err(|err| match err {
+            RebuildError::InProgress => ApiError::new(
+                StatusCode::CONFLICT,
+                "rebuild_in_progress",
+                "a rebuild is already running; try again once it has switched",
+            ),
+            RebuildError::Store(_) | RebuildError::Projector(_) => {
+                ApiError::unavailable("rebuild_failed", err.to_string())
+            }
+        })?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "status": "rebuilding", "from": from, "generation": to })),

@@ -11,11 +11,16 @@
 //! | `idx:open`, `idx:closed` | sorted set | score = balance, member = account id |
 //! | `stalled:acct`, `stalled:xfer` | hash | stream id → why it stalled (a sequence gap) |
 //!
+//! Outside any generation: `generation` (the served one),
+//! `generations_allocated` (the highest handed out) and `rebuild_lock` (the
+//! generation a running rebuild builds; it expires unless renewed).
+//!
 //! Each event is applied by one Lua script call, atomically, including the
 //! version check; a batch is one pipelined round trip of such calls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use eventbank_events::{AccountEvent, AccountEventEnvelope, TransferEvent, TransferEventEnvelope};
 use redis::aio::ConnectionManager;
@@ -275,6 +280,102 @@ impl Store {
         .invoke_async(&mut conn)
         .await?;
         Ok(switched == 1)
+    }
+
+    /// Takes the rebuild lock for the rebuild into `generation`, for `ttl`,
+    /// unless another rebuild holds it: the lock lives in Redis, so it holds
+    /// across every instance serving this keyspace, and it expires should
+    /// its holder die.
+    pub async fn lock_rebuild(&self, generation: u64, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(self.rebuild_lock_key())
+            .arg(generation)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Extends the rebuild lock by `ttl` if the rebuild into `generation`
+    /// still holds it.
+    pub async fn renew_rebuild_lock(
+        &self,
+        generation: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let renewed: i64 = Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+               return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+        )
+        .key(self.rebuild_lock_key())
+        .arg(generation)
+        .arg(millis(ttl))
+        .invoke_async(&mut conn)
+        .await?;
+        Ok(renewed == 1)
+    }
+
+    /// Releases the rebuild lock if the rebuild into `generation` holds it.
+    pub async fn unlock_rebuild(&self, generation: u64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+               return redis.call('DEL', KEYS[1]) end return 0",
+        )
+        .key(self.rebuild_lock_key())
+        .arg(generation)
+        .invoke_async(&mut conn)
+        .await?;
+        Ok(())
+    }
+
+    fn rebuild_lock_key(&self) -> String {
+        format!("{}rebuild_lock", self.key_prefix)
+    }
+
+    /// Deletes every key of `generation`: SCAN for its prefix, UNLINK (freed
+    /// off Redis's main thread) in batches of `batch`, so neither a huge
+    /// reply nor a long blocking delete reaches the serving path. Returns
+    /// how many keys were deleted.
+    pub async fn delete_generation(
+        &self,
+        generation: u64,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}*", glob_escape(&self.at_generation(generation).base));
+        let batch = batch.max(1);
+        let mut cursor: u64 = 0;
+        let mut pending: Vec<String> = Vec::new();
+        let mut deleted: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(batch)
+                .query_async(&mut conn)
+                .await?;
+            pending.extend(keys);
+            // SCAN may return a key twice; UNLINK counts only what it removed.
+            while pending.len() >= batch || (next == 0 && !pending.is_empty()) {
+                let chunk: Vec<String> = pending.drain(..pending.len().min(batch)).collect();
+                let removed: u64 = redis::cmd("UNLINK")
+                    .arg(&chunk)
+                    .query_async(&mut conn)
+                    .await?;
+                deleted += removed;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
@@ -601,6 +702,22 @@ impl Store {
     }
 }
 
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `text` matching only itself in a Redis glob pattern.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 fn account_from_fields(id: &str, fields: &HashMap<String, String>) -> Option<AccountView> {
     let version = fields.get("version")?.parse().ok()?;
     Some(AccountView {
@@ -613,4 +730,15 @@ fn account_from_fields(id: &str, fields: &HashMap<String, String>) -> Option<Acc
         opened_at: fields.get("opened_at").cloned().unwrap_or_default(),
         updated_at: fields.get("updated_at").cloned().unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_escape;
+
+    #[test]
+    fn a_key_prefix_matches_only_itself_in_a_scan_pattern() {
+        assert_eq!(glob_escape("eventbank:g1:"), "eventbank:g1:");
+        assert_eq!(glob_escape("t*[1]?\\:"), "t\\*\\[1\\]\\?\\\\:");
+    }
 }

@@ -21,7 +21,7 @@ pub enum InboxKind {
 }
 
 impl InboxKind {
-    const fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::AccountEvent => "account-event",
             Self::CommandResult => "command-result",

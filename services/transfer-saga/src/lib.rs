@@ -16,7 +16,7 @@
 //! token is cancelled.
 
 pub mod domain;
-mod inbox;
+pub mod inbox;
 mod metrics;
 pub mod router;
 pub mod saga;
@@ -127,9 +127,10 @@ impl Service for App {
         );
         let processor = SagaProcessor::new(
             SagaTopics::new(&self.settings.kafka.topics()),
-            Timing::from_millis(
+            Timing::from_settings(
                 saga_settings.retry_after_ms,
                 saga_settings.credit_deadline_ms,
+                saga_settings.finished_retention_secs,
             ),
             self.settings.kafka.restore_limit(),
             SagaMetrics::register(&self.http.ops.metrics),

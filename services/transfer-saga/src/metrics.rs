@@ -12,6 +12,7 @@ type Labels = Vec<(String, String)>;
 pub struct SagaMetrics {
     pending: Gauge,
     oldest_pending_seconds: Gauge,
+    finished: Gauge,
     started: Counter,
     ended: Family<Labels, Counter>,
     retries: Counter,
@@ -39,6 +40,11 @@ impl SagaMetrics {
             "saga_oldest_pending_seconds",
             "Age of the oldest pending transfer this instance owns (since its debit)",
             metrics.oldest_pending_seconds.clone(),
+        );
+        registry.register(
+            "saga_finished_transfers",
+            "Finished transfers this instance still remembers (until saga.finished_retention_secs)",
+            metrics.finished.clone(),
         );
         registry.register(
             "saga_transfers_started",
@@ -96,5 +102,9 @@ impl SagaMetrics {
     pub fn set_pending(&self, count: usize, oldest_seconds: i64) {
         self.pending.set(i64::try_from(count).unwrap_or(i64::MAX));
         self.oldest_pending_seconds.set(oldest_seconds);
+    }
+
+    pub fn set_finished(&self, count: usize) {
+        self.finished.set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 }

@@ -46,8 +46,15 @@ pub struct SagaSettings {
     /// of the debit is refused there (`transfer_expired`), and the saga refunds
     /// the source and fails the transfer with reason `timeout`.
     pub credit_deadline_ms: u64,
-    /// How often pending transfers are checked for due retries.
+    /// How often pending transfers are checked for due retries (and
+    /// finished ones for expiry).
     pub tick_interval_ms: u64,
+    /// A finished transfer is remembered for this long after it finished,
+    /// then its state is deleted from `transfer-state` (a tombstone) and
+    /// from memory. Any debit older than this is refused (dead-lettered)
+    /// rather than started, so it must exceed the longest the saga can lag
+    /// behind the accounts.
+    pub finished_retention_secs: u64,
 }
 
 impl Default for SagaSettings {
@@ -61,6 +68,7 @@ impl Default for SagaSettings {
             retry_after_ms: 10_000,
             credit_deadline_ms: 5 * 60 * 1_000,
             tick_interval_ms: 1_000,
+            finished_retention_secs: 7 * 24 * 60 * 60,
         }
     }
 }
@@ -87,6 +95,7 @@ impl Validate for SagaSettings {
         for (field, value) in [
             ("saga.retry_after_ms", self.retry_after_ms),
             ("saga.tick_interval_ms", self.tick_interval_ms),
+            ("saga.finished_retention_secs", self.finished_retention_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(field, "must be at least 1"));
@@ -139,6 +148,22 @@ mod tests {
         settings.saga.credit_deadline_ms = settings.saga.retry_after_ms;
         let err = settings.validate().expect_err("refused");
         assert!(err.to_string().contains("saga.credit_deadline_ms"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_retention_of_finished_transfers_is_refused() {
+        let mut settings = Settings::default();
+        settings.saga.finished_retention_secs = 0;
+        let err = settings.validate().expect_err("refused");
+        assert!(
+            err.to_string().contains("saga.finished_retention_secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn finished_transfers_are_kept_for_seven_days_by_default() {
+        assert_eq!(SagaSettings::default().finished_retention_secs, 604_800);
     }
 
     #[test]

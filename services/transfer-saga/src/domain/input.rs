@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountEvent, AccountEventEnvelope, AccountId, Amount, CommandId, CommandOutcome,
-    CommandResult, CorrelationId, Currency, EventId, Rejection, TransferId, TransferStep,
+    CommandResult, CorrelationId, Currency, EventId, Rejection, TransferId, TransferSagaSnapshot,
+    TransferStep,
 };
 
 /// A step of a transfer that an account decided, as the saga sees it.
@@ -40,6 +41,48 @@ pub struct Debit {
     pub event_id: EventId,
     pub occurred_at: DateTime<Utc>,
     pub correlation_id: CorrelationId,
+}
+
+/// What the saga keeps of the debit that started a transfer — while the
+/// transfer runs and after it finished — to tell a repeat of that debit from
+/// a different debit under the same transfer id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebitSeen {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Amount,
+    pub currency: Currency,
+    /// The debit event's `occurred_at`: a saga's `started_at`, so it survives
+    /// a restore and tells two debits of identical terms apart.
+    pub occurred_at: DateTime<Utc>,
+    /// The debit event's id, known to the instance that saw the debit. A
+    /// saga restored from `transfer-state` has `None`: the snapshot does not
+    /// carry it, and `occurred_at` identifies the debit in its place.
+    pub event_id: Option<EventId>,
+}
+
+impl DebitSeen {
+    /// The debit of the saga in `state`, with its event id if known.
+    pub const fn of_saga(state: &TransferSagaSnapshot, event_id: Option<EventId>) -> Self {
+        Self {
+            from: state.from,
+            to: state.to,
+            amount: state.amount,
+            currency: state.currency,
+            occurred_at: state.started_at,
+            event_id,
+        }
+    }
+
+    /// Whether `debit` is this debit again (a replay of the same event).
+    pub fn is(&self, debit: &Debit) -> bool {
+        self.from == debit.from
+            && self.to == debit.to
+            && self.amount == debit.amount
+            && self.currency == debit.currency
+            && self.occurred_at == debit.occurred_at
+            && self.event_id.is_none_or(|known| known == debit.event_id)
+    }
 }
 
 /// A command the saga issues.

@@ -9,6 +9,6 @@ mod transition;
 #[cfg(test)]
 mod tests;
 
-pub use input::{Debit, Input, Leg};
-pub use timing::Timing;
-pub use transition::{Action, Anomaly, Transition, decide, due_retry};
+pub use input::{Debit, DebitSeen, Input, Leg};
+pub use timing::{Timing, finished_at};
+pub use transition::{Action, Anomaly, Transition, check_debit, decide, due_retry};

@@ -25,8 +25,12 @@ fn timing() -> Timing {
     Timing {
         retry_after: TimeDelta::seconds(10),
         credit_deadline: TimeDelta::seconds(300),
+        finished_retention: TimeDelta::seconds(RETENTION),
     }
 }
+
+/// Seconds a finished saga is remembered in these tests.
+const RETENTION: i64 = 3_600;
 
 fn debited() -> Input {
     Input::Debited(Debit {
@@ -102,6 +106,109 @@ fn the_same_debit_again_changes_nothing() {
         decide(Some(&crediting()), &debited(), at(5), &timing()),
         Ok(None)
     );
+}
+
+/// The saga's debit with `change` applied: another debit under its id.
+fn other_debit(change: impl FnOnce(&mut Debit)) -> Debit {
+    let Input::Debited(mut debit) = debited() else {
+        unreachable!("debited() is a debit")
+    };
+    change(&mut debit);
+    debit
+}
+
+fn seen(event_id: Option<EventId>) -> DebitSeen {
+    DebitSeen::of_saga(&crediting(), event_id)
+}
+
+const THIRD_ACCOUNT: AccountId = AccountId::from_uuid(Uuid::from_u128(0xC));
+
+/// Every way another debit can differ from the saga's own: source, target,
+/// amount, currency, and (with identical terms) the event itself.
+fn conflicting_debits() -> Vec<(&'static str, Debit)> {
+    vec![
+        ("another source", other_debit(|d| d.from = THIRD_ACCOUNT)),
+        ("another target", other_debit(|d| d.to = THIRD_ACCOUNT)),
+        (
+            "another amount",
+            other_debit(|d| d.amount = Amount::new(251).expect("positive")),
+        ),
+        (
+            "another currency",
+            other_debit(|d| d.currency = Currency::USD),
+        ),
+        (
+            "a later debit of the same terms",
+            other_debit(|d| {
+                d.event_id = OTHER_EVENT;
+                d.occurred_at = at(60);
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn a_different_debit_under_a_pending_transfer_s_id_is_an_anomaly() {
+    for (what, debit) in conflicting_debits() {
+        assert_eq!(
+            decide(Some(&crediting()), &Input::Debited(debit), at(5), &timing()),
+            Err(Anomaly::ConflictingDebit {
+                event_id: debit.event_id,
+                from: debit.from,
+                amount: debit.amount,
+                currency: debit.currency,
+            }),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn a_different_debit_under_a_finished_transfer_s_id_is_an_anomaly() {
+    let completed = step(&crediting(), &credited(), at(3)).state;
+    let failed = step(&refunding(RejectionCode::AccountClosed), &refunded(), at(4)).state;
+    for state in [completed, failed] {
+        for event_id in [None, Some(DEBIT_EVENT)] {
+            let known = DebitSeen::of_saga(&state, event_id);
+            for (what, debit) in conflicting_debits() {
+                assert!(
+                    matches!(
+                        check_debit(&known, &debit),
+                        Err(Anomaly::ConflictingDebit { .. })
+                    ),
+                    "{what} after {:?}, event id known: {}",
+                    state.step,
+                    event_id.is_some()
+                );
+            }
+            let Input::Debited(same) = debited() else {
+                unreachable!()
+            };
+            assert_eq!(check_debit(&known, &same), Ok(()), "{:?}", state.step);
+        }
+    }
+}
+
+#[test]
+fn a_debit_event_of_the_same_terms_and_time_but_another_id_conflicts_once_the_id_is_known() {
+    let same_time_other_event = other_debit(|d| d.event_id = OTHER_EVENT);
+    assert!(matches!(
+        check_debit(&seen(Some(DEBIT_EVENT)), &same_time_other_event),
+        Err(Anomaly::ConflictingDebit { event_id, .. }) if event_id == OTHER_EVENT
+    ));
+    // Restored from a snapshot, which does not carry the event id, the
+    // saga can only compare the terms and the debit's time.
+    assert_eq!(check_debit(&seen(None), &same_time_other_event), Ok(()));
+}
+
+#[test]
+fn the_same_debit_again_is_a_repeat_whether_its_event_id_is_known_or_not() {
+    let Input::Debited(same) = debited() else {
+        unreachable!()
+    };
+    for known in [seen(None), seen(Some(DEBIT_EVENT))] {
+        assert_eq!(check_debit(&known, &same), Ok(()));
+    }
 }
 
 #[test]
@@ -349,4 +456,79 @@ fn a_duplicate_leg_answer_is_ignored_in_every_state() {
         decide(Some(&state), &refund_again, at(9), &timing()),
         Ok(None)
     );
+}
+
+#[test]
+fn a_debit_older_than_the_retention_never_starts_a_saga() {
+    let late = at(RETENTION + 1);
+    assert_eq!(
+        decide(None, &debited(), late, &timing()),
+        Err(Anomaly::DebitPastRetention {
+            event_id: DEBIT_EVENT,
+            occurred_at: at(0),
+        })
+    );
+}
+
+#[test]
+fn a_debit_as_old_as_the_retention_still_starts_its_saga() {
+    // A saga that lagged (say, down for a while) still runs the transfer.
+    let transition = decide(None, &debited(), at(RETENTION), &timing())
+        .expect("no anomaly")
+        .expect("a transition");
+    assert_eq!(transition.state.step, SagaStep::Crediting);
+}
+
+#[test]
+fn no_late_leg_of_a_forgotten_transfer_restarts_or_pays_it() {
+    // Forgotten: no state. Its debit is past the retention by then.
+    let after_expiry = at(RETENTION + 10);
+    let Err(Anomaly::DebitPastRetention { .. }) = decide(None, &debited(), after_expiry, &timing())
+    else {
+        panic!("a forgotten transfer's debit started a saga again")
+    };
+    for input in [
+        credited(),
+        refunded(),
+        rejected(Leg::Credit, RejectionCode::TransferExpired),
+        rejected(Leg::Refund, RejectionCode::AccountNotFound),
+    ] {
+        assert_eq!(
+            decide(None, &input, after_expiry, &timing()),
+            Err(Anomaly::NoSaga),
+            "{input:?}"
+        );
+    }
+    for leg in [Leg::Credit, Leg::Refund] {
+        assert_eq!(
+            decide(
+                None,
+                &rejected(leg, RejectionCode::DuplicateTransfer),
+                after_expiry,
+                &timing()
+            ),
+            Ok(None),
+            "a duplicate answer is ignored as ever"
+        );
+    }
+}
+
+#[test]
+fn a_finished_saga_expires_once_the_retention_has_passed_since_it_finished() {
+    let failed = step(&refunding(RejectionCode::AccountClosed), &refunded(), at(4)).state;
+    assert_eq!(finished_at(&failed), at(4));
+    assert!(!timing().is_expired(finished_at(&failed), at(4 + RETENTION)));
+    assert!(timing().is_expired(finished_at(&failed), at(5 + RETENTION)));
+}
+
+#[test]
+fn a_saga_never_expires_before_its_debit_is_past_the_retention() {
+    // The account's clock ahead of the saga's: the saga's last progress
+    // predates the debit's own time.
+    let mut skewed = step(&crediting(), &credited(), at(3)).state;
+    skewed.started_at = at(100);
+    assert_eq!(finished_at(&skewed), at(100));
+    let now = at(50 + RETENTION);
+    assert!(!timing().is_expired(finished_at(&skewed), now));
+    assert!(!timing().is_past_retention(skewed.started_at, now));
 }

@@ -1,4 +1,5 @@
-//! The saga's two time limits.
+//! The saga's time limits: two for a running transfer, one for how long a
+//! finished one is remembered.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -9,19 +10,39 @@ pub struct Timing {
     pub retry_after: TimeDelta,
     /// A credit must be decided within this time of the debit.
     pub credit_deadline: TimeDelta,
+    /// A finished transfer is remembered (and its state kept on
+    /// `transfer-state`) for this long after it finished, then forgotten.
+    pub finished_retention: TimeDelta,
 }
 
 /// Retries back off linearly up to this many times `retry_after`.
 const MAX_BACKOFF: i32 = 10;
 
 impl Timing {
-    /// From milliseconds (configuration); saturates absurd values.
-    pub fn from_millis(retry_after_ms: u64, credit_deadline_ms: u64) -> Self {
+    /// From configuration; saturates absurd values.
+    pub fn from_settings(
+        retry_after_ms: u64,
+        credit_deadline_ms: u64,
+        finished_retention_secs: u64,
+    ) -> Self {
         let delta = |ms: u64| TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX / 2));
         Self {
             retry_after: delta(retry_after_ms),
             credit_deadline: delta(credit_deadline_ms),
+            finished_retention: delta(finished_retention_secs.saturating_mul(1_000)),
         }
+    }
+
+    /// Whether a transfer that finished at `finished_at` (see
+    /// [`finished_at`]) is to be forgotten at `now`.
+    pub fn is_expired(&self, finished_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        finished_at < now - self.finished_retention
+    }
+
+    /// Whether a debit that occurred at `occurred_at` is older at `now` than
+    /// any finished transfer still remembered.
+    pub fn is_past_retention(&self, occurred_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        occurred_at < now - self.finished_retention
     }
 
     /// The deadline of the credit of a transfer debited at `debited_at`.
@@ -37,4 +58,12 @@ impl Timing {
             .clamp(1, MAX_BACKOFF);
         since + self.retry_after * factor
     }
+}
+
+/// When a finished saga counts as finished for its retention: its last
+/// progress, or its debit's time should the account's clock run ahead of the
+/// saga's. Never before the debit, so that a transfer is forgotten only once
+/// its debit is past the retention too (see `decide`).
+pub fn finished_at(state: &eventbank_events::TransferSagaSnapshot) -> DateTime<Utc> {
+    state.last_progress_at.max(state.started_at)
 }

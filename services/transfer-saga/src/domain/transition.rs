@@ -9,6 +9,10 @@
 //!                      Refunding ──TransferRefunded──▶ Failed{reason}
 //! ```
 //!
+//! A finished saga is remembered for `Timing::finished_retention`, then
+//! forgotten (its `transfer-state` key tombstoned); see `decide` for what a
+//! late input of a forgotten transfer does.
+//!
 //! Every command the saga issues has an id derived from the transfer and the
 //! leg, so issuing it again (a retry, a replay) is absorbed by the account's
 //! command-id dedup. The saga never decides on its own that a credit did not
@@ -18,11 +22,11 @@
 
 use chrono::{DateTime, Utc};
 use eventbank_events::{
-    EventId, Rejection, RejectionCode, SagaStep, TransferFailureReason, TransferSagaSnapshot,
-    WireRecord,
+    AccountId, Amount, Currency, EventId, Rejection, RejectionCode, SagaStep,
+    TransferFailureReason, TransferSagaSnapshot, WireRecord,
 };
 
-use super::input::{Debit, Input, Leg};
+use super::input::{Debit, DebitSeen, Input, Leg};
 use super::timing::Timing;
 
 /// The saga's new state and what it must emit, in order, in the same
@@ -68,6 +72,51 @@ pub enum Anomaly {
     RefundRejected(Rejection),
     #[error("{input} while the saga is {step:?}")]
     OutOfOrder { input: &'static str, step: SagaStep },
+    /// Another account event debited money under a transfer id the saga
+    /// already runs (or ran) with a different debit. The saga carries on
+    /// with the first; the second debit's money is in flight until an
+    /// operator acts, so it must be seen, never absorbed as a repeat.
+    #[error(
+        "a second, different debit under this transfer id (event {event_id}: {amount} {currency} from {from}); \
+         the transfer goes on with its first debit, and this one's money stays in flight until an operator acts"
+    )]
+    ConflictingDebit {
+        event_id: EventId,
+        from: AccountId,
+        amount: Amount,
+        currency: Currency,
+    },
+    /// A debit with no saga, older than the finished-transfer retention: a
+    /// replay of a transfer that finished and was forgotten, or one the saga
+    /// lagged behind for longer than the retention. Either way, starting it
+    /// could pay a forgotten transfer again; an operator decides.
+    #[error(
+        "debit event {event_id} of {occurred_at} is older than saga.finished_retention_secs \
+         and has no saga: a forgotten transfer is never started again"
+    )]
+    DebitPastRetention {
+        event_id: EventId,
+        occurred_at: DateTime<Utc>,
+    },
+}
+
+/// Whether `debit`, for a transfer whose saga started with `seen` (running
+/// or finished), is that same debit again — nothing to do — or a different
+/// one under the same transfer id.
+///
+/// # Errors
+///
+/// [`Anomaly::ConflictingDebit`] when any of its terms differ.
+pub fn check_debit(seen: &DebitSeen, debit: &Debit) -> Result<(), Anomaly> {
+    if seen.is(debit) {
+        return Ok(());
+    }
+    Err(Anomaly::ConflictingDebit {
+        event_id: debit.event_id,
+        from: debit.from,
+        amount: debit.amount,
+        currency: debit.currency,
+    })
 }
 
 /// What `input` does to the saga in `state` (`None`: no pending saga for the
@@ -89,8 +138,27 @@ pub fn decide(
         // that first answer reached the saga before this one.
         return Ok(None);
     }
+    // No saga: the transfer is new, or it finished longer ago than the
+    // retention and was forgotten (its state tombstoned). Nothing here may
+    // restart a forgotten transfer: its legs' command ids would be new to
+    // accounts whose memory of them has expired too, so a second credit or
+    // refund would be paid. Hence:
+    // - a debit older than the retention is never started: a forgotten
+    //   transfer's debit always is (it is forgotten only once it finished
+    //   more than the retention ago, and it finished after its debit);
+    // - any other leg without a saga is `NoSaga`, dead-lettered as before:
+    //   a late answer (a credit or refund accepted, a credit refused) of a
+    //   forgotten transfer pays nothing and changes nothing, and an operator
+    //   sees it — there is nothing the saga could rightly do with it. A
+    //   duplicate answer was already ignored above.
     let Some(state) = state else {
         return match input {
+            Input::Debited(debit) if timing.is_past_retention(debit.occurred_at, now) => {
+                Err(Anomaly::DebitPastRetention {
+                    event_id: debit.event_id,
+                    occurred_at: debit.occurred_at,
+                })
+            }
             Input::Debited(debit) => Ok(Some(start(debit, now, timing))),
             Input::Credited { .. } | Input::Refunded { .. } | Input::Rejected { .. } => {
                 Err(Anomaly::NoSaga)
@@ -99,8 +167,12 @@ pub fn decide(
     };
     let crediting = matches!(state.step, SagaStep::Debited | SagaStep::Crediting);
     match input {
-        // The debit that started this saga, again.
-        Input::Debited(_) => Ok(None),
+        // The debit that started this saga again, or a different one. Only
+        // the state is known here, not the debit's event id: the processor
+        // checks with what it remembers (see `check_debit`) before it asks.
+        Input::Debited(debit) => {
+            check_debit(&DebitSeen::of_saga(state, None), debit).map(|()| None)
+        }
         Input::Credited { event_id, .. } if crediting => Ok(Some(Transition {
             state: progressed(state, SagaStep::Completed, now),
             actions: vec![Action::Complete {

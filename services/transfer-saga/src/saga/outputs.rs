@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountCommand, CommandEnvelope, CommandId, EventEnvelope, EventId, TopicKind, Topics,
-    TransferEvent, TransferEventEnvelope, TransferSagaSnapshot, TransferStep, WireRecord, wire,
+    TransferEvent, TransferEventEnvelope, TransferId, TransferSagaSnapshot, TransferStep,
+    WireRecord, wire,
 };
 use eventbank_runtime::kafka::OutputRecord;
 
@@ -100,6 +101,18 @@ impl SagaTopics {
             partition: Some(partition),
             key: wire::encode_key(saga.transfer_id),
             payload: Some(wire::encode(saga)),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Deletes a forgotten transfer's state from `transfer-state`, on the
+    /// partition its snapshots went to.
+    pub fn tombstone(&self, partition: i32, transfer_id: TransferId) -> OutputRecord {
+        OutputRecord {
+            topic: self.state.clone(),
+            partition: Some(partition),
+            key: wire::encode_key(transfer_id),
+            payload: None,
             headers: Vec::new(),
         }
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use eventbank_events::TransferSagaSnapshot;
+use eventbank_events::{EventId, TransferSagaSnapshot};
 use eventbank_runtime::kafka::transactional::{
     HandleError, Processor, ProcessorError, TopicPartition, restore_snapshots,
 };
@@ -12,9 +12,14 @@ use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
 use super::outputs::SagaTopics;
 use super::sagas::Sagas;
-use crate::domain::{Action, Timing, Transition, decide, due_retry};
+use crate::domain::{Action, Input, Timing, Transition, check_debit, decide, due_retry};
 use crate::inbox;
 use crate::metrics::{Outcome, SagaMetrics};
+
+/// Tombstones per tick at most: a tick's transaction stays small even when a
+/// restart finds a backlog of expired transfers; the rest follow on the next
+/// ticks.
+const MAX_TOMBSTONES_PER_TICK: usize = 5_000;
 
 #[derive(Debug)]
 pub struct SagaProcessor {
@@ -44,14 +49,21 @@ impl SagaProcessor {
         }
     }
 
-    /// Emits the transition's actions and new state, and stages the state.
-    fn emit(&mut self, partition: i32, transition: Transition, out: &mut Vec<OutputRecord>) {
+    /// Emits the transition's actions and new state, and stages the state
+    /// (with the id of the debit event, when that was the input).
+    fn emit(
+        &mut self,
+        partition: i32,
+        transition: Transition,
+        debit_event: Option<EventId>,
+        out: &mut Vec<OutputRecord>,
+    ) {
         let now = Utc::now();
         for action in &transition.actions {
             out.push(self.topics.action(&transition.state, action, now));
         }
         out.push(self.topics.snapshot(partition, &transition.state));
-        self.sagas.stage(partition, transition.state);
+        self.sagas.stage(partition, transition.state, debit_event);
     }
 
     fn outcome(
@@ -70,6 +82,7 @@ impl SagaProcessor {
         let (count, oldest) = self.sagas.backlog();
         let age = oldest.map_or(0, |started| (Utc::now() - started).num_seconds().max(0));
         self.metrics.set_pending(count, age);
+        self.metrics.set_finished(self.sagas.finished_count());
     }
 }
 
@@ -91,7 +104,8 @@ impl Processor for SagaProcessor {
                 snapshots = snapshots.len(),
                 "transfers restored"
             );
-            self.sagas.restore(tp.partition, snapshots);
+            self.sagas
+                .restore(tp.partition, snapshots, Utc::now(), &self.timing);
         }
         self.update_backlog();
         Ok(())
@@ -111,19 +125,35 @@ impl Processor for SagaProcessor {
     ) -> Result<(), HandleError> {
         let input = inbox::read(record).map_err(HandleError::DeadLetter)?;
         let (partition, id) = (record.partition, input.transfer_id());
-        if self.sagas.is_finished(partition, id) {
-            tracing::debug!(transfer_id = %id, ?input, "leg of a finished transfer; nothing to do");
-            return Ok(());
-        }
-        let current = self.sagas.get(partition, id);
-        match decide(current, &input, Utc::now(), &self.timing) {
+        let debit_event = match &input {
+            Input::Debited(debit) => Some(debit.event_id),
+            Input::Credited { .. } | Input::Refunded { .. } | Input::Rejected { .. } => None,
+        };
+        let decided = match (&input, self.sagas.debit_seen(partition, id)) {
+            // Checked before anything else, finished transfers included: a
+            // different debit under a known transfer id took money that no
+            // saga will ever move on, so it must not pass as a repeat.
+            (Input::Debited(debit), Some(seen)) => check_debit(&seen, debit).map(|()| None),
+            _ if self.sagas.is_finished(partition, id) => {
+                tracing::debug!(transfer_id = %id, ?input, "leg of a finished transfer; nothing to do");
+                return Ok(());
+            }
+            _ => decide(
+                self.sagas.get(partition, id),
+                &input,
+                Utc::now(),
+                &self.timing,
+            ),
+        };
+        match decided {
             Ok(None) => Ok(()),
             Ok(Some(transition)) => {
+                let current = self.sagas.get(partition, id);
                 if let Some(outcome) = Self::outcome(current, &transition) {
                     self.staged_outcomes.push(outcome);
                 }
                 tracing::debug!(transfer_id = %id, step = ?transition.state.step, "saga progressed");
-                self.emit(partition, transition, out);
+                self.emit(partition, transition, debit_event, out);
                 Ok(())
             }
             Err(anomaly) => {
@@ -151,7 +181,22 @@ impl Processor for SagaProcessor {
                 "no progress; issuing the pending command again"
             );
             self.staged_outcomes.push(Outcome::Retried);
-            self.emit(partition, retry, out);
+            self.emit(partition, retry, None, out);
+        }
+        // Finished transfers past their retention: tombstoned on
+        // `transfer-state` (so a restore no longer sees them once compacted)
+        // and dropped from memory when this transaction commits.
+        let forgotten = self
+            .sagas
+            .expire(now, &self.timing, MAX_TOMBSTONES_PER_TICK);
+        if !forgotten.is_empty() {
+            tracing::info!(
+                transfers = forgotten.len(),
+                "tombstoning finished transfers past their retention"
+            );
+        }
+        for (partition, id) in forgotten {
+            out.push(self.topics.tombstone(partition, id));
         }
         // Here, not per commit: a scan of every pending transfer has no place
         // on the per-batch path, and the gauges only need the tick's pace.

@@ -139,6 +139,24 @@ impl Bank {
         InProcess::spawn(|token| app.run(token))
     }
 
+    /// The saga built (its topics exist, its HTTP port is bound) but not
+    /// running yet, with the address of its ops endpoints.
+    pub async fn build_saga(
+        &self,
+        settings: transfer_saga::Settings,
+    ) -> (transfer_saga::App, SocketAddr) {
+        let app = transfer_saga::App::build(settings)
+            .await
+            .expect("build transfer-saga");
+        let addr = app.http_addr().expect("bound");
+        (app, addr)
+    }
+
+    /// Runs a saga from [`Bank::build_saga`].
+    pub fn run_saga(app: transfer_saga::App) -> InProcess {
+        InProcess::spawn(|token| app.run(token))
+    }
+
     /// The saga as a child process, to be killed.
     pub fn spawn_saga(&self, instance: &str) -> ServiceProcess {
         self.spawn_saga_with(instance, &[])
@@ -299,6 +317,30 @@ pub async fn transfer_events(kafka: &KafkaSettings) -> BTreeMap<TransferId, Vec<
             .push(envelope.event);
     }
     ended
+}
+
+/// The value of the (unlabelled) metric `name` on the service's `/metrics`.
+pub async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    labelled_metric(addr, name, "").await
+}
+
+/// The value of metric `name` whose labels contain `labels` (`""`: the
+/// metric has none).
+pub async fn labelled_metric(addr: SocketAddr, name: &str, labels: &str) -> Option<f64> {
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .expect("/metrics body");
+    text.lines().find_map(|line| {
+        let (metric, value) = line.rsplit_once(' ')?;
+        let matches = match metric.split_once('{') {
+            Some((metric, rest)) => metric == name && !labels.is_empty() && rest.contains(labels),
+            None => metric == name && labels.is_empty(),
+        };
+        matches.then(|| value.trim().parse().ok())?
+    })
 }
 
 /// The balance after an account's last event.

@@ -1,0 +1,157 @@
+//! Inbox records that contradict their saga, on the real broker: a second,
+//! different debit under a transfer id is dead-lettered with the reason and
+//! counted, whether the transfer is still pending or already finished, while
+//! the exact same debit again changes nothing.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use common::{Bank, LONG, assert_transfers_settled_once, metric};
+use eventbank_events::{
+    AccountEvent, AccountEventEnvelope, Amount, DeadLetter, EventId, TopicKind, TransferEvent,
+    TransferId, wire,
+};
+use eventbank_runtime::kafka::KafkaSettings;
+use eventbank_testkit::eventually;
+use eventbank_testkit::log::read_topic;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+use transfer_saga::inbox::{InboxKind, KIND_HEADER};
+
+const DEADLINE_MS: u64 = 60_000;
+
+/// Puts `envelope` on the inbox the way the router does: keyed by transfer
+/// id (so on the partition the router would choose), marked as an account
+/// event.
+async fn write_to_inbox(kafka: &KafkaSettings, id: TransferId, envelope: &AccountEventEnvelope) {
+    let producer = kafka.producer().expect("producer");
+    let topic = kafka.topics().name(TopicKind::TransferSagaInbox);
+    let key = wire::encode_key(id);
+    let payload = wire::encode(envelope);
+    let headers = OwnedHeaders::new().insert(Header {
+        key: KIND_HEADER,
+        value: Some(InboxKind::AccountEvent.as_str()),
+    });
+    producer
+        .send(
+            FutureRecord::to(&topic)
+                .key(key.as_slice())
+                .payload(payload.as_slice())
+                .headers(headers),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("written to the inbox");
+}
+
+/// `debit` with another amount and event id: what a second debit under the
+/// same transfer id would look like.
+fn conflicting(
+    debit: &AccountEventEnvelope,
+    amount: i64,
+    later: TimeDelta,
+) -> AccountEventEnvelope {
+    let mut other = debit.clone();
+    other.event_id = EventId::new();
+    other.occurred_at = debit.occurred_at + later;
+    if let AccountEvent::TransferDebited { amount: taken, .. } = &mut other.event {
+        *taken = Amount::new(amount).expect("positive");
+    }
+    other
+}
+
+/// The reasons of the inbox's dead letters.
+async fn dead_letter_reasons(kafka: &KafkaSettings) -> Vec<String> {
+    read_topic(kafka, TopicKind::TransferSagaInbox, true)
+        .await
+        .iter()
+        .map(|record| {
+            DeadLetter::from_headers(
+                record
+                    .headers
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_slice())),
+            )
+            .expect("dead-letter headers")
+            .reason
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_different_debit_under_a_transfer_id_is_dead_lettered_pending_or_finished() {
+    let bank = Bank::start("saga-conflicting-debit", true).await;
+    let ann = bank.account("Ann", "EUR", 1_000).await;
+    let bob = bank.account("Bob", "EUR", 0).await;
+    // Debited while no saga runs, so the test decides what the saga's inbox
+    // holds before the router copies the debit there.
+    let id: TransferId = bank
+        .transfer(&ann.to_string(), &bob.to_string(), 100)
+        .await
+        .expect("debited");
+    let debit = bank
+        .accounts()
+        .await
+        .remove(&ann)
+        .expect("Ann's stream")
+        .into_iter()
+        .find(|event| {
+            matches!(event.event, AccountEvent::TransferDebited { transfer_id, .. } if transfer_id == id)
+        })
+        .expect("the transfer's debit");
+
+    let (app, saga_addr) = bank.build_saga(bank.saga_settings(DEADLINE_MS)).await;
+    // The debit, then a different one while the saga is pending; the router
+    // then copies the real debit once more (the same debit again: a no-op).
+    let while_pending = conflicting(&debit, 900, TimeDelta::zero());
+    write_to_inbox(&bank.kafka, id, &debit).await;
+    write_to_inbox(&bank.kafka, id, &while_pending).await;
+    let _saga = Bank::run_saga(app);
+
+    let ended = bank.await_ended(&BTreeSet::from([id])).await;
+    assert!(
+        matches!(ended[&id].as_slice(), [TransferEvent::TransferCompleted { amount, .. }] if amount.minor_units() == 100),
+        "the transfer completes with its first debit: {:?}",
+        ended[&id]
+    );
+    // Once finished: the same debit again (a no-op; were it dead-lettered,
+    // it would come before the next one), then a debit of the same terms but
+    // a later event.
+    let once_finished = conflicting(&debit, 100, TimeDelta::seconds(1));
+    write_to_inbox(&bank.kafka, id, &debit).await;
+    write_to_inbox(&bank.kafka, id, &once_finished).await;
+
+    let reasons = eventually("both conflicting debits dead-lettered", LONG, || async {
+        let reasons = dead_letter_reasons(&bank.kafka).await;
+        (reasons.len() >= 2).then_some(reasons)
+    })
+    .await;
+    eprintln!("dead letters: {reasons:#?}");
+    assert_eq!(
+        reasons.len(),
+        2,
+        "only the two different debits: {reasons:?}"
+    );
+    for (reason, conflict) in reasons.iter().zip([&while_pending, &once_finished]) {
+        assert!(
+            reason.contains(&format!("transfer {id}"))
+                && reason.contains("different debit")
+                && reason.contains(&conflict.event_id.to_string()),
+            "{reason}"
+        );
+    }
+    let anomalies = eventually("the anomalies counted", LONG, || async {
+        metric(saga_addr, "eventbank_saga_anomalies_total")
+            .await
+            .filter(|count| *count >= 2.0)
+    })
+    .await;
+    assert_eq!(anomalies, 2.0);
+
+    let streams = bank.accounts().await;
+    let ended = common::transfer_events(&bank.kafka).await;
+    assert_transfers_settled_once(&ended, &streams);
+}
