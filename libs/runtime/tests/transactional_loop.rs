@@ -354,7 +354,8 @@ async fn a_static_member_fenced_by_another_instance_stops_its_loop_not_ready() {
     let mut first = harness.config.clone();
     first.group_instance_id = Some(format!("{}-member", isolation.run_id));
     let readiness = Readiness::new();
-    let (_shutdown, old) = harness.start_with(first.clone(), &readiness);
+    let (old_shutdown, old) = harness.start_with(first.clone(), &readiness);
+    let _stop_old = old_shutdown.drop_guard();
     eventually("the first instance working", TIMEOUT, || async {
         (!harness.read(&harness.output).await.is_empty()).then_some(())
     })
@@ -363,6 +364,7 @@ async fn a_static_member_fenced_by_another_instance_stops_its_loop_not_ready() {
     let mut second = first;
     second.transactional_id = format!("{}-numbering-2", isolation.run_id);
     let (new_shutdown, new) = harness.start_with(second, &Readiness::new());
+    let _stop_new = new_shutdown.clone().drop_guard();
     let stopped = tokio::time::timeout(Duration::from_secs(90), old)
         .await
         .expect("the fenced loop stops")
@@ -404,6 +406,9 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
         &Readiness::new(),
         Arc::clone(&stall),
     );
+    // A failed assertion must stop the loops too, or their blocking threads
+    // keep the test's runtime (and the test) alive.
+    let _stop_zombie = zombie_stop.clone().drop_guard();
     eventually("the first instance working", TIMEOUT, || async {
         (harness.read(&harness.output).await.len() >= 2).then_some(())
     })
@@ -415,6 +420,7 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
     successor.transactional_id = format!("{}-numbering-successor", isolation.run_id);
     let (successor_stop, successor) =
         harness.start_stalling(settings, successor, &Readiness::new(), Arc::default());
+    let _stop_successor = successor_stop.clone().drop_guard();
     // Past the stall: the zombie has tried to commit its tick by now.
     tokio::time::sleep(STALL + Duration::from_secs(5)).await;
     harness.produce(&["a3".into()]).await;

@@ -143,8 +143,9 @@ async fn retried_credits_the_accounts_already_applied_never_pay_twice() {
         (issued.len() == ids.len() && issued.values().all(|&count| count > 1)).then_some(())
     })
     .await;
-    // Each retry now reaches the account more than the window after the
-    // original was decided.
+    // Both copies of every credit now reach the account; the second is
+    // decided after the one-second window could have forgotten the first,
+    // and only its deadline-long memory refuses it.
     let _processor = bank.spawn_processor_with("p0", &forgetful);
 
     let ended = bank.await_ended(&ids).await;
