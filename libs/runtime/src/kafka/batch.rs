@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::consumer::{ConsumerContext, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tokio_util::sync::CancellationToken;
 
 use super::OwnedRecord;
@@ -24,36 +24,82 @@ pub struct BatchLimits {
 /// cancelled while waiting. The batch may be empty (a consumer error took the
 /// first place). `idle` is true while waiting for a first record: a lag probe
 /// can then trust the consumer's position to be all that was handled.
+///
+/// # Errors
+///
+/// A fatal consumer error ([`is_fatal_consumer_error`]): the consumer is
+/// unusable, and the caller must stop (not ready, non-zero exit) so the
+/// orchestrator restarts it, instead of spinning while it looks ready.
 pub async fn next_batch<C: ConsumerContext + 'static>(
     consumer: &StreamConsumer<C>,
     limits: BatchLimits,
     idle: &AtomicBool,
     shutdown: &CancellationToken,
-) -> Option<Vec<OwnedRecord>> {
+) -> Result<Option<Vec<OwnedRecord>>, KafkaError> {
     idle.store(true, Ordering::SeqCst);
     let first = tokio::select! {
-        () = shutdown.cancelled() => return None,
+        () = shutdown.cancelled() => return Ok(None),
         message = consumer.recv() => message,
     };
     idle.store(false, Ordering::SeqCst);
     let mut batch = Vec::new();
-    push_message(&mut batch, first);
+    push_message(&mut batch, first)?;
     while batch.len() < limits.max {
         match tokio::time::timeout(limits.wait, consumer.recv()).await {
-            Ok(message) => push_message(&mut batch, message),
+            Ok(message) => push_message(&mut batch, message)?,
             Err(_) => break,
         }
     }
-    Some(batch)
+    Ok(Some(batch))
 }
 
 fn push_message(
     batch: &mut Vec<OwnedRecord>,
     message: Result<rdkafka::message::BorrowedMessage<'_>, KafkaError>,
-) {
+) -> Result<(), KafkaError> {
     match message {
         Ok(message) => batch.push(OwnedRecord::from_message(&message)),
         Err(KafkaError::PartitionEOF(_)) => {}
+        Err(err) if is_fatal_consumer_error(&err) => return Err(err),
         Err(err) => tracing::warn!(error = %err, "consumer error"),
+    }
+    Ok(())
+}
+
+/// Whether a consumer error leaves the consumer unusable for good (for
+/// example a static member fenced out of its group by another instance with
+/// its name): everything else is transient and retried by librdkafka.
+pub fn is_fatal_consumer_error(err: &KafkaError) -> bool {
+    match err {
+        KafkaError::MessageConsumptionFatal(_) => true,
+        KafkaError::Transaction(inner) => inner.is_fatal(),
+        KafkaError::MessageConsumption(code) => {
+            matches!(
+                code,
+                RDKafkaErrorCode::Fatal | RDKafkaErrorCode::FencedInstanceId
+            )
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenced_and_fatal_errors_are_fatal_transient_ones_are_not() {
+        assert!(is_fatal_consumer_error(
+            &KafkaError::MessageConsumptionFatal(RDKafkaErrorCode::FencedInstanceId)
+        ));
+        assert!(is_fatal_consumer_error(&KafkaError::MessageConsumption(
+            RDKafkaErrorCode::FencedInstanceId
+        )));
+        assert!(!is_fatal_consumer_error(&KafkaError::MessageConsumption(
+            RDKafkaErrorCode::BrokerTransportFailure
+        )));
+        assert!(!is_fatal_consumer_error(&KafkaError::MessageConsumption(
+            RDKafkaErrorCode::AllBrokersDown
+        )));
     }
 }

@@ -146,7 +146,19 @@ impl AuditConsumer {
             max: self.settings.max_batch,
             wait: Duration::from_millis(self.settings.max_batch_wait_ms),
         };
-        while let Some(batch) = next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
+        loop {
+            let batch = match next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                Err(err) => {
+                    // The consumer is unusable (fenced, say): stop and say so,
+                    // so the service exits non-zero and is restarted.
+                    lag.abort();
+                    self.ready
+                        .set_not_ready(format!("fatal consumer error: {err}"));
+                    return Err(anyhow::anyhow!("fatal consumer error: {err}"));
+                }
+            };
             if batch.is_empty() {
                 continue;
             }

@@ -13,7 +13,7 @@ use super::context::{AssignmentChange, LoopContext};
 use super::metrics::LoopMetrics;
 use super::processor::{HandleError, Processor, ProcessorError, TopicPartition};
 use crate::http::ReadinessCheck;
-use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
+use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord, is_fatal_consumer_error};
 
 /// How one transactional loop consumes and batches.
 #[derive(Debug, Clone)]
@@ -701,18 +701,6 @@ impl<P: Processor> TransactionalLoop<P> {
             )?;
         }
         Ok(())
-    }
-}
-
-fn is_fatal_consumer_error(err: &KafkaError) -> bool {
-    match err {
-        KafkaError::MessageConsumptionFatal(_) => true,
-        KafkaError::Transaction(inner) => inner.is_fatal(),
-        KafkaError::MessageConsumption(code) => matches!(
-            code,
-            RDKafkaErrorCode::Fatal | RDKafkaErrorCode::FencedInstanceId
-        ),
-        _ => false,
     }
 }
 
