@@ -300,14 +300,13 @@ impl<P: Processor> TransactionalLoop<P> {
     /// instance that has lost its partitions in a rebalance — a zombie can
     /// then not write a stale saga state over its successor's.
     fn fence_with_current_offsets(&self) -> Result<(), BatchError> {
-        let owned: Vec<&TopicPartition> = self.owned.iter().collect();
-        if owned.is_empty() {
+        if self.owned.is_empty() {
             return Ok(());
         }
         let positions = self.consumer.position()?;
         let mut offsets = TopicPartitionList::new();
         let mut unknown = TopicPartitionList::new();
-        for tp in &owned {
+        for tp in &self.owned {
             match positions
                 .find_partition(&tp.topic, tp.partition)
                 .and_then(|elem| elem.offset().to_raw())
@@ -358,19 +357,13 @@ impl<P: Processor> TransactionalLoop<P> {
         match err {
             BatchError::Abortable(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "aborting transaction; the batch will be re-read");
-                if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
-                    tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
-                    self.producer = new_producer(&self.settings, &self.config)?;
-                }
+                self.abort_transaction()?;
                 self.failed(&err);
                 self.roll_back(batch)
             }
             BatchError::Poisoned { record, reason } => {
                 tracing::warn!(name = %self.config.name, ?record, %reason, "an output was refused for good; the record will be dead-lettered");
-                if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
-                    tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
-                    self.producer = new_producer(&self.settings, &self.config)?;
-                }
+                self.abort_transaction()?;
                 self.poisoned.insert(record, reason);
                 self.roll_back(batch)
             }
@@ -394,6 +387,16 @@ impl<P: Processor> TransactionalLoop<P> {
                 Err(err)
             }
         }
+    }
+
+    /// Aborts the open transaction; a producer that cannot even abort is
+    /// replaced (its successor's `init_transactions` aborts it).
+    fn abort_transaction(&mut self) -> Result<(), LoopError> {
+        if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
+            tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
+            self.producer = new_producer(&self.settings, &self.config)?;
+        }
+        Ok(())
     }
 
     /// Polls until the batch is full, or its first record has waited
@@ -498,9 +501,8 @@ impl<P: Processor> TransactionalLoop<P> {
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         for record in batch {
             out.clear();
-            let id = (record.topic.clone(), record.partition, record.offset);
-            let handled = match self.poisoned.get(&id) {
-                Some(reason) => Err(HandleError::DeadLetter(reason.clone())),
+            let handled = match self.poisoned_reason(record) {
+                Some(reason) => Err(HandleError::DeadLetter(reason)),
                 None => self.processor.handle(record, &mut out),
             };
             match handled {
@@ -509,7 +511,7 @@ impl<P: Processor> TransactionalLoop<P> {
                         if let Err(err) = self.send(&output) {
                             if refused_for_good(&err) {
                                 return Err(BatchError::Poisoned {
-                                    record: id,
+                                    record: (record.topic.clone(), record.partition, record.offset),
                                     reason: format!(
                                         "an output to {} was refused: {err}",
                                         output.topic
@@ -557,6 +559,18 @@ impl<P: Processor> TransactionalLoop<P> {
         Ok(dead_letters)
     }
 
+    /// Why `record` is to be dead-lettered unhandled, if an earlier attempt
+    /// found its outputs refused for good. No key is built while nothing is
+    /// poisoned: this runs for every record.
+    fn poisoned_reason(&self, record: &OwnedRecord) -> Option<String> {
+        if self.poisoned.is_empty() {
+            return None;
+        }
+        self.poisoned
+            .get(&(record.topic.clone(), record.partition, record.offset))
+            .cloned()
+    }
+
     /// A retriable commit failure (a timeout, say) leaves the outcome open;
     /// librdkafka's contract is to call commit again until it is decided, so
     /// this does, for as long as it takes (a broker may be paused for
@@ -574,9 +588,10 @@ impl<P: Processor> TransactionalLoop<P> {
                         (50 * u64::from(attempts.min(20))).min(1_000),
                     ));
                 }
-                Err(err @ KafkaError::Transaction(_)) if matches!(&err, KafkaError::Transaction(txn) if txn.txn_requires_abort() && !txn.is_fatal()) =>
+                Err(KafkaError::Transaction(err))
+                    if err.txn_requires_abort() && !err.is_fatal() =>
                 {
-                    return Err(BatchError::Abortable(err));
+                    return Err(BatchError::Abortable(KafkaError::Transaction(err)));
                 }
                 Err(err) => return Err(BatchError::Undecided(err)),
             }
