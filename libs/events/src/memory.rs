@@ -10,7 +10,7 @@
 //! and a record is tombstoned once it expires: memory is bounded by a
 //! duration, not by a count of other commands.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,10 +44,10 @@ impl Fingerprint {
         // serde_json writes struct fields in declaration order, so the same
         // command always hashes the same bytes.
         hasher.update(serde_json::to_vec(&command).unwrap_or_default());
-        let digest = hasher.finalize();
         let mut hex = String::with_capacity(64);
-        for byte in digest.iter() {
-            hex.push_str(&format!("{byte:02x}"));
+        for byte in hasher.finalize() {
+            // Writing to a String cannot fail.
+            let _ = write!(hex, "{byte:02x}");
         }
         Self(hex)
     }

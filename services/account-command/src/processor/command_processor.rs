@@ -6,17 +6,16 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use eventbank_events::{
-    AccountEventEnvelope, AccountId, CommandEnvelope, CommandId, CommandOutcome, CommandResult,
-    Fingerprint, RejectionCode, RememberedOutcome, TopicKind, Topics, wire,
+    AccountEventEnvelope, AccountId, AccountSnapshot, CommandEnvelope, CommandId, CommandOutcome,
+    CommandResult, Fingerprint, RejectionCode, RememberedOutcome, TopicKind, Topics, wire,
 };
 use eventbank_runtime::kafka::transactional::{
-    HandleError, Processor, ProcessorError, TopicPartition,
+    HandleError, Processor, ProcessorError, TopicPartition, restore_snapshots,
 };
 use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
 use super::accounts::Accounts;
 use super::memory::{Memory, Recall};
-use super::restore::{restore_accounts, restore_memory};
 use crate::domain::{self, Account, Limits};
 
 /// Expired outcomes tombstoned per tick at most, so a tick's transaction
@@ -225,13 +224,13 @@ impl Processor for CommandProcessor {
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
         for tp in partitions {
-            let snapshots = restore_accounts(
+            let snapshots: Vec<AccountSnapshot> = restore_snapshots(
                 settings,
                 &self.topics.state,
                 tp.partition,
                 self.restore_limit,
             )?;
-            let remembered = restore_memory(
+            let remembered: Vec<RememberedOutcome> = restore_snapshots(
                 settings,
                 &self.topics.memory,
                 tp.partition,

@@ -12,6 +12,5 @@
 mod accounts;
 mod command_processor;
 pub mod memory;
-mod restore;
 
 pub use command_processor::{CommandProcessor, ProcessorTopics};
