@@ -517,8 +517,8 @@ fn no_late_leg_of_a_forgotten_transfer_restarts_or_pays_it() {
 fn a_finished_saga_expires_once_the_retention_has_passed_since_it_finished() {
     let failed = step(&refunding(RejectionCode::AccountClosed), &refunded(), at(4)).state;
     assert_eq!(finished_at(&failed), at(4));
-    assert!(!timing().is_expired(finished_at(&failed), at(4 + RETENTION)));
-    assert!(timing().is_expired(finished_at(&failed), at(5 + RETENTION)));
+    assert!(!timing().is_past_retention(finished_at(&failed), at(4 + RETENTION)));
+    assert!(timing().is_past_retention(finished_at(&failed), at(5 + RETENTION)));
 }
 
 #[test]
@@ -529,6 +529,6 @@ fn a_saga_never_expires_before_its_debit_is_past_the_retention() {
     skewed.started_at = at(100);
     assert_eq!(finished_at(&skewed), at(100));
     let now = at(50 + RETENTION);
-    assert!(!timing().is_expired(finished_at(&skewed), now));
+    assert!(!timing().is_past_retention(finished_at(&skewed), now));
     assert!(!timing().is_past_retention(skewed.started_at, now));
 }

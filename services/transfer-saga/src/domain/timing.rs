@@ -33,16 +33,12 @@ impl Timing {
         }
     }
 
-    /// Whether a transfer that finished at `finished_at` (see
-    /// [`finished_at`]) is to be forgotten at `now`.
-    pub fn is_expired(&self, finished_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        finished_at < now - self.finished_retention
-    }
-
-    /// Whether a debit that occurred at `occurred_at` is older at `now` than
-    /// any finished transfer still remembered.
-    pub fn is_past_retention(&self, occurred_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        occurred_at < now - self.finished_retention
+    /// Whether `at` lies further back than the finished-transfer retention
+    /// at `now`: a transfer that finished then (see [`finished_at`]) is to be
+    /// forgotten, and a debit that occurred then is older than any finished
+    /// transfer still remembered.
+    pub fn is_past_retention(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        at < now - self.finished_retention
     }
 
     /// The deadline of the credit of a transfer debited at `debited_at`.

@@ -16,8 +16,7 @@ pub struct Sagas {
     finished: HashMap<i32, Finished>,
     /// Per partition: restored finished transfers already past their
     /// retention, not loaded, whose `transfer-state` key still needs its
-    /// tombstone (or needs it again: until restore applies tombstones, a
-    /// tombstoned key's last snapshot comes back until compaction drops it).
+    /// tombstone (their instance stopped before its tick wrote it).
     tombstones_due: HashMap<i32, HashSet<TransferId>>,
     /// Changes of the open transaction.
     staged: HashMap<TransferId, Staged>,
@@ -104,7 +103,7 @@ impl Sagas {
                         debit_event: None,
                     },
                 );
-            } else if timing.is_expired(finished_at(&snapshot), now) {
+            } else if timing.is_past_retention(finished_at(&snapshot), now) {
                 due.insert(id);
             } else {
                 finished.insert(&snapshot, None);
@@ -247,7 +246,7 @@ impl Sagas {
             finished
                 .by_age
                 .iter()
-                .take_while(|(finished_at, _)| timing.is_expired(*finished_at, now))
+                .take_while(|(finished_at, _)| timing.is_past_retention(*finished_at, now))
                 .map(move |(_, id)| (*partition, *id))
         });
         let selected: Vec<_> = queued.chain(expired).take(limit).collect();
