@@ -9,6 +9,7 @@
 //! service binary as a child process a test can SIGKILL.
 
 pub mod bank;
+pub mod commands;
 mod env;
 mod eventually;
 mod isolation;

@@ -19,15 +19,15 @@ use account_command::{App, Settings};
 use chrono::Utc;
 use eventbank_events::{
     AccountCommand, AccountId, Amount, CommandEnvelope, CommandId, CorrelationId, Currency, Holder,
-    TopicKind, wire,
+    TopicKind,
 };
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpSettings;
 use eventbank_runtime::kafka::{KafkaSettings, ensure_topics};
+use eventbank_testkit::commands::produce_commands;
 use eventbank_testkit::{Isolation, TestEnv};
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureRecord, Producer};
 use tokio_util::sync::CancellationToken;
 
 /// Integer rate: the workspace keeps floats out of the code on purpose.
@@ -81,9 +81,7 @@ async fn backlog(commands: usize) {
     )
     .await
     .expect("topics");
-    let producer = kafka.producer().expect("producer");
     let accounts: Vec<AccountId> = (0..64).map(|_| AccountId::new()).collect();
-    let command_topic = topics.name(TopicKind::AccountCommands);
     let mut records = Vec::with_capacity(commands);
     for account in &accounts {
         records.push(envelope(
@@ -102,25 +100,7 @@ async fn backlog(commands: usize) {
             },
         ));
     }
-    futures::stream::iter(records.iter())
-        .for_each_concurrent(256, |command| {
-            let producer = producer.clone();
-            let topic = command_topic.clone();
-            async move {
-                let key = wire::encode_key(command.account_id);
-                let payload = wire::encode(command);
-                producer
-                    .send(
-                        FutureRecord::to(&topic).key(&key).payload(&payload),
-                        Duration::from_secs(30),
-                    )
-                    .await
-                    .map_err(|(err, _)| err)
-                    .expect("produce");
-            }
-        })
-        .await;
-    producer.flush(Duration::from_secs(30)).expect("flush");
+    produce_commands(kafka, &records).await;
 
     let results: StreamConsumer = kafka
         .consumer_config(&isolation.consumer_group("bench-results"))

@@ -17,39 +17,13 @@ use eventbank_events::{
 };
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::bank::BankClient;
+use eventbank_testkit::commands::produce_commands;
 use eventbank_testkit::log::{account_events, assert_streams_consistent, read_topic};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
-use futures::StreamExt;
-use rdkafka::producer::FutureRecord;
 use reqwest::StatusCode;
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(120);
-
-async fn produce(kafka: &KafkaSettings, envelopes: &[CommandEnvelope]) {
-    let producer = kafka.producer().expect("producer");
-    let topic = kafka.topics().name(TopicKind::AccountCommands);
-    futures::stream::iter(envelopes)
-        .map(|envelope| {
-            let producer = producer.clone();
-            let topic = topic.clone();
-            async move {
-                let key = wire::encode_key(envelope.account_id);
-                let payload = wire::encode(envelope);
-                producer
-                    .send(
-                        FutureRecord::to(&topic).key(&key).payload(&payload),
-                        Duration::from_secs(30),
-                    )
-                    .await
-                    .map_err(|(err, _)| err)
-                    .expect("produce command");
-            }
-        })
-        .buffer_unordered(256)
-        .collect::<Vec<()>>()
-        .await;
-}
 
 /// Every result on `command-results` for `command_id`, in log order.
 async fn results_for(kafka: &KafkaSettings, command_id: CommandId) -> Vec<CommandResult> {
@@ -118,7 +92,7 @@ async fn a_credit_refused_for_an_unopened_account_stays_refused_once_it_is_opene
         deadline: Some(Utc::now() + chrono::TimeDelta::minutes(5)),
     };
 
-    produce(&kafka, &[envelope(credit_id, x, credit.clone())]).await;
+    produce_commands(&kafka, &[envelope(credit_id, x, credit.clone())]).await;
     let first = await_results(&kafka, credit_id, 1).await;
     assert_eq!(
         rejection_code(&first[0]),
@@ -137,7 +111,7 @@ async fn a_credit_refused_for_an_unopened_account_stays_refused_once_it_is_opene
     assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
     assert_eq!(opened.body["account_id"], x.to_string());
 
-    produce(&kafka, &[envelope(credit_id, x, credit)]).await;
+    produce_commands(&kafka, &[envelope(credit_id, x, credit)]).await;
     let both = await_results(&kafka, credit_id, 2).await;
     assert_eq!(
         rejection_code(&both[1]),
@@ -320,7 +294,7 @@ async fn outcomes_are_remembered_for_a_time_not_a_count_and_tombstoned_after_it(
             )
         })
         .collect();
-    produce(&kafka, &others).await;
+    produce_commands(&kafka, &others).await;
     let last = others.last().unwrap().command_id;
     await_results(&kafka, last, 1).await;
 
@@ -333,7 +307,7 @@ async fn outcomes_are_remembered_for_a_time_not_a_count_and_tombstoned_after_it(
             amount: Amount::new(7).unwrap(),
         },
     );
-    produce(&kafka, &[retry]).await;
+    produce_commands(&kafka, &[retry]).await;
     let answers = await_results(&kafka, command_id, 2).await;
     assert_eq!(
         answers[1].outcome, answers[0].outcome,
@@ -395,7 +369,7 @@ async fn twenty_thousand_commands_on_one_account_keep_every_record_small_and_res
         })
         .collect();
     let started = Instant::now();
-    produce(&kafka, &commands).await;
+    produce_commands(&kafka, &commands).await;
     let last = commands.last().unwrap().command_id;
     await_results(&kafka, last, 1).await;
     println!(

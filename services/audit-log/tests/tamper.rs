@@ -157,13 +157,7 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
     .await;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].payload.as_deref(), Some(&b"{not json"[..]));
-    let letter = eventbank_events::DeadLetter::from_headers(
-        letters[0]
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice())),
-    )
-    .expect("dead-letter headers");
+    let letter = letters[0].dead_letter().expect("dead-letter headers");
     assert!(letter.reason.contains("invalid JSON"), "{}", letter.reason);
     assert!(
         letter.consumer.starts_with("audit-log/"),

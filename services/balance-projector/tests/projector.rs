@@ -11,7 +11,7 @@ use common::{
     LONG, Running, Writer, completed, credited, debited, deposited, events_series, events_total,
     failed, opened, redis_connection, refunded, withdrawn,
 };
-use eventbank_events::{AccountEvent, AccountId, DeadLetter, TopicKind, TransferId, wire};
+use eventbank_events::{AccountEvent, AccountId, TopicKind, TransferId, wire};
 use eventbank_testkit::log::read_topic;
 use eventbank_testkit::{Isolation, eventually};
 use serde_json::Value;
@@ -259,13 +259,7 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
     .await;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].payload.as_deref(), Some(&b"{not json"[..]));
-    let letter = DeadLetter::from_headers(
-        letters[0]
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())),
-    )
-    .expect("dead-letter headers");
+    let letter = letters[0].dead_letter().expect("dead-letter headers");
     assert_eq!(letter.source_topic, writer.accounts);
     assert!(letter.reason.contains("invalid JSON"), "{}", letter.reason);
 

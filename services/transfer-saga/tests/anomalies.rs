@@ -11,8 +11,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use common::{Bank, LONG, assert_transfers_settled_once, metric};
 use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, Amount, DeadLetter, EventId, TopicKind, TransferEvent,
-    TransferId, wire,
+    AccountEvent, AccountEventEnvelope, Amount, EventId, TopicKind, TransferEvent, TransferId, wire,
 };
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::eventually;
@@ -68,16 +67,7 @@ async fn dead_letter_reasons(kafka: &KafkaSettings) -> Vec<String> {
     read_topic(kafka, TopicKind::TransferSagaInbox, true)
         .await
         .iter()
-        .map(|record| {
-            DeadLetter::from_headers(
-                record
-                    .headers
-                    .iter()
-                    .map(|(key, value)| (key.as_str(), value.as_slice())),
-            )
-            .expect("dead-letter headers")
-            .reason
-        })
+        .map(|record| record.dead_letter().expect("dead-letter headers").reason)
         .collect()
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{Bank, LONG, assert_transfers_settled_once, labelled_metric, metric};
 use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, AccountId, DeadLetter, TopicKind, TransferId, wire,
+    AccountEvent, AccountEventEnvelope, AccountId, TopicKind, TransferId, wire,
 };
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::eventually;
@@ -147,16 +147,7 @@ async fn finished_transfers_are_tombstoned_after_the_retention_and_never_restore
         read_topic(&bank.kafka, TopicKind::TransferSagaInbox, true)
             .await
             .first()
-            .map(|record| {
-                DeadLetter::from_headers(
-                    record
-                        .headers
-                        .iter()
-                        .map(|(key, value)| (key.as_str(), value.as_slice())),
-                )
-                .expect("dead-letter headers")
-                .reason
-            })
+            .map(|record| record.dead_letter().expect("dead-letter headers").reason)
     })
     .await;
     assert!(
@@ -166,8 +157,8 @@ async fn finished_transfers_are_tombstoned_after_the_retention_and_never_restore
     );
     saga.stop().await;
 
-    // A restart restores none of them: the tombstoned keys' last snapshots
-    // are still on the uncompacted partition, and past the retention.
+    // A restart restores none of them: restore applies their tombstones
+    // (and would not load a finished saga past the retention either).
     let (app, addr) = bank.build_saga(short_retention(&bank)).await;
     let _saga = Bank::run_saga(app);
     let took = await_assigned(&bank, addr).await;

@@ -1,3 +1,4 @@
+use eventbank_events::{DeadLetter, DeadLetterHeaderError};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedMessage, Headers};
 
@@ -46,6 +47,11 @@ impl OwnedRecord {
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_slice())
+    }
+
+    /// The dead-letter metadata this record carries, if it is a dead letter.
+    pub fn dead_letter(&self) -> Result<DeadLetter, DeadLetterHeaderError> {
+        DeadLetter::from_headers(self.headers.iter().map(|(key, value)| (key, value)))
     }
 }
 
