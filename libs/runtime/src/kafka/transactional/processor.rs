@@ -45,9 +45,11 @@ pub trait Processor: Send + 'static {
     }
 
     /// Every record of the batch has been handled (or, for a tick, the tick
-    /// has run): push what belongs to the transaction as a whole — e.g. one
-    /// snapshot per changed key instead of one per record. It goes out in the
-    /// same transaction, before the offsets.
+    /// has run and produced something: a tick with no output opens no
+    /// transaction, and this is not called): push what belongs to the
+    /// transaction as a whole — e.g. one snapshot per changed key instead of
+    /// one per record. It goes out in the same transaction, before the
+    /// offsets.
     fn finish_batch(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
         let _ = out;
         Ok(())
