@@ -11,12 +11,16 @@ pub struct TestEnv {
     pub kafka_brokers: u16,
     pub redis_url: String,
     pub postgres_url: String,
+    /// The broker jars `scripts/dev` cached, for tests that start a
+    /// [`PrivateKafka`](crate::PrivateKafka) of their own.
+    pub kafka_libs: Option<PathBuf>,
 }
 
 const KAFKA: &str = "EVENTBANK_TEST_KAFKA";
 const KAFKA_BROKERS: &str = "EVENTBANK_TEST_KAFKA_BROKERS";
 const REDIS: &str = "EVENTBANK_TEST_REDIS";
 const POSTGRES: &str = "EVENTBANK_TEST_POSTGRES";
+const KAFKA_LIBS: &str = "EVENTBANK_TEST_KAFKA_LIBS";
 
 impl TestEnv {
     /// The environment, from `EVENTBANK_TEST_*` variables or the `.dev/env` file
@@ -43,6 +47,7 @@ impl TestEnv {
                     .unwrap_or(1),
                 redis_url: require(REDIS),
                 postgres_url: require(POSTGRES),
+                kafka_libs: lookup(KAFKA_LIBS).map(PathBuf::from),
             }
         })
     }
@@ -51,18 +56,31 @@ impl TestEnv {
     /// machine runs many tests at once) and a replication factor that fits the
     /// cluster the dev script started.
     pub fn kafka_settings(&self, topic_prefix: &str) -> KafkaSettings {
-        let replication_factor = if self.kafka_brokers >= 3 { 3 } else { 1 };
-        KafkaSettings {
-            bootstrap_servers: self.kafka_bootstrap.clone(),
-            topic_prefix: topic_prefix.to_owned(),
-            topics: TopicSettings {
-                create: true,
-                partitions: 3,
-                replication_factor,
-                min_insync_replicas: (replication_factor == 3).then_some(2),
-            },
-            ..KafkaSettings::default()
-        }
+        kafka_settings_for(
+            self.kafka_bootstrap.clone(),
+            usize::from(self.kafka_brokers),
+            topic_prefix,
+        )
+    }
+}
+
+/// Settings for a test on a cluster of `brokers` at `bootstrap_servers`.
+pub(crate) fn kafka_settings_for(
+    bootstrap_servers: String,
+    brokers: usize,
+    topic_prefix: &str,
+) -> KafkaSettings {
+    let replication_factor = if brokers >= 3 { 3 } else { 1 };
+    KafkaSettings {
+        bootstrap_servers,
+        topic_prefix: topic_prefix.to_owned(),
+        topics: TopicSettings {
+            create: true,
+            partitions: 3,
+            replication_factor,
+            min_insync_replicas: (replication_factor == 3).then_some(2),
+        },
+        ..KafkaSettings::default()
     }
 }
 

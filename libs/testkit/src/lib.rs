@@ -1,7 +1,9 @@
 //! Test support for integration tests against the real infrastructure.
 //!
-//! Tests never start Kafka, Redis or PostgreSQL themselves: `scripts/dev up` does,
-//! and writes where they listen to `.dev/env`; the test command runs it first.
+//! Tests never start the shared Kafka, Redis or PostgreSQL themselves: `scripts/dev
+//! up` does, and writes where they listen to `.dev/env`; the test command runs it
+//! first. The few tests that must pause or kill a broker start a
+//! [`PrivateKafka`] of their own from the jars that script cached.
 //! [`TestEnv`] reads those addresses (environment variables win over the file),
 //! and [`Isolation`] gives each test its own topic prefix, consumer group,
 //! transactional id, Redis key prefix and database schema so tests run in
@@ -13,10 +15,13 @@ pub mod commands;
 mod env;
 mod eventually;
 mod isolation;
+pub mod kafka_proxy;
 pub mod log;
 pub mod ops;
+mod private_kafka;
 pub mod process;
 
 pub use env::TestEnv;
 pub use eventually::eventually;
 pub use isolation::Isolation;
+pub use private_kafka::PrivateKafka;

@@ -1,5 +1,6 @@
 //! Exactly-once under failure: the processor is killed with SIGKILL mid-stream,
-//! or instances leave and join under load, while clients keep sending. Every
+//! instances leave and join under load, or a commit is left without an answer
+//! (a private broker frozen mid-commit), while clients keep sending. Every
 //! acknowledged command must end with exactly one effect in the log, sequences
 //! stay gapless, and the restored state equals the sum of the events.
 
@@ -13,9 +14,11 @@ use std::time::Duration;
 use common::{ProcessorProcess, Running, settings};
 use eventbank_events::dead_letter::{HEADER_REASON, HEADER_SOURCE_TOPIC};
 use eventbank_events::{AccountId, CommandId, TopicKind};
+use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::bank::{BankClient, Reply};
+use eventbank_testkit::kafka_proxy::{ApiKey, Fault};
 use eventbank_testkit::log::{account_events, assert_streams_consistent, read_topic};
-use eventbank_testkit::{Isolation, TestEnv, eventually};
+use eventbank_testkit::{Isolation, PrivateKafka, TestEnv, eventually};
 use futures::StreamExt;
 use rdkafka::producer::FutureRecord;
 use reqwest::StatusCode;
@@ -57,6 +60,10 @@ async fn workload(
         .await
 }
 
+fn shared_kafka(isolation: &Isolation) -> KafkaSettings {
+    TestEnv::get().kafka_settings(&isolation.topic_prefix())
+}
+
 async fn wait_for(done: &AtomicUsize, count: usize) {
     eventually("workload progress", Duration::from_secs(300), || async {
         (done.load(Ordering::SeqCst) >= count).then_some(())
@@ -65,9 +72,8 @@ async fn wait_for(done: &AtomicUsize, count: usize) {
 }
 
 /// Checks the log against what the clients were told.
-async fn verify(isolation: &Isolation, client: &BankClient, replies: &[(String, Reply)]) {
-    let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-    let streams = account_events(&kafka).await;
+async fn verify(kafka: &KafkaSettings, client: &BankClient, replies: &[(String, Reply)]) {
+    let streams = account_events(kafka).await;
     assert_streams_consistent(&streams);
 
     let mut effects: HashMap<CommandId, usize> = HashMap::new();
@@ -161,7 +167,7 @@ async fn killing_the_processor_twice_mid_stream_loses_and_doubles_nothing() {
         processor = ProcessorProcess::spawn(&isolation, "p0");
     }
     let replies = work.await.expect("workload");
-    verify(&isolation, &client, &replies).await;
+    verify(&shared_kafka(&isolation), &client, &replies).await;
     processor.terminate();
     api.stop().await;
 }
@@ -188,10 +194,113 @@ async fn instances_leaving_and_joining_under_load_apply_every_command_once() {
     wait_for(&done, COMMANDS / 2).await;
     let p1 = ProcessorProcess::spawn_with(&isolation, "p1", &dynamic);
     let replies = work.await.expect("workload");
-    verify(&isolation, &client, &replies).await;
+    verify(&shared_kafka(&isolation), &client, &replies).await;
     p1.terminate();
     p0.terminate();
     api.stop().await;
+}
+
+/// Sum of every sample of the counter `name` on a service's `/metrics`.
+async fn counter(base_url: &str, name: &str) -> u64 {
+    let text = reqwest::get(format!("{base_url}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .filter(|line| line.starts_with(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
+/// How long a commit is left without an answer: past the commit call's
+/// 30 s timeout (so the processor sees an open outcome) and the 10 s
+/// transaction timeout these tests set.
+const FROZEN: Duration = Duration::from_secs(40);
+
+/// Runs the workload against a private broker behind a proxy, lets
+/// `inject` freeze the first commit asked for after a quarter of it, and
+/// checks that every batch was decided exactly once.
+async fn commit_left_open<F, Fut>(name: &str, inject: F)
+where
+    F: FnOnce(PrivateKafka) -> Fut,
+    Fut: std::future::Future<Output = PrivateKafka>,
+{
+    let cluster = PrivateKafka::start_behind_proxy().await;
+    let isolation = Isolation::new(name);
+    let kafka = cluster.kafka_settings(&isolation.topic_prefix());
+    let mut service = settings(&isolation, true, true, "p0");
+    service.kafka = kafka.clone();
+    // Shorter than the freeze: the coordinator aborts on its own a
+    // transaction it was not yet asked to commit.
+    service.kafka.transaction_timeout_ms = 10_000;
+    let running = Running::start(service).await;
+    let base_url = running.base_url();
+    let client = BankClient::new(base_url.clone());
+    let mut accounts = Vec::new();
+    for holder in ["Ann", "Bo", "Cy"] {
+        accounts.push(client.open(holder, "EUR").await);
+    }
+
+    let done = Arc::new(AtomicUsize::new(0));
+    let work = tokio::spawn(workload(client.clone(), accounts, Arc::clone(&done)));
+    wait_for(&done, COMMANDS / 4).await;
+    let cluster = inject(cluster).await;
+    let replies = work.await.expect("workload");
+    let retried = counter(&base_url, "eventbank_txn_commit_retries_total").await;
+    let undecided = counter(&base_url, "eventbank_txn_undecided_total").await;
+    assert!(
+        retried + undecided > 0,
+        "the processor never saw a commit without an answer (retried {retried}, undecided {undecided})"
+    );
+    verify(&kafka, &client, &replies).await;
+    running.stop().await;
+    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_the_broker_froze_on_is_decided_exactly_once() {
+    // The broker is asked to commit and freezes (SIGSTOP: a GC pause, a
+    // stalled VM) right after; its answer, if it gave one, is lost. If it
+    // had committed, taking the unanswered commit for an abort and deciding
+    // the batch again would append its events a second time.
+    commit_left_open("broker-froze-on-commit", |cluster| async move {
+        let (asked, commit_sent) = tokio::sync::oneshot::channel();
+        cluster
+            .proxy()
+            .arm(ApiKey::EndTxn, Fault::LoseAnswers(FROZEN, asked));
+        tokio::time::timeout(Duration::from_secs(60), commit_sent)
+            .await
+            .expect("a commit within a minute")
+            .expect("proxy alive");
+        cluster.pause(0);
+        tokio::time::sleep(FROZEN).await;
+        cluster.resume(0);
+        cluster
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_request_delayed_past_the_transaction_timeout_is_decided_exactly_once() {
+    // The other way an unanswered commit ends: the request is stuck in the
+    // network while the coordinator times the transaction out and aborts
+    // it. When the commit finally arrives it is refused; the batch must be
+    // decided again, once.
+    commit_left_open("commit-delayed", |cluster| async move {
+        cluster.proxy().arm(ApiKey::EndTxn, Fault::Hold(FROZEN));
+        eventually(
+            "a commit to be asked for",
+            Duration::from_secs(60),
+            || async { (!cluster.proxy().is_armed()).then_some(()) },
+        )
+        .await;
+        tokio::time::sleep(FROZEN).await;
+        cluster
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

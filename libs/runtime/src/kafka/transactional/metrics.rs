@@ -17,6 +17,8 @@ pub struct LoopMetrics {
     aborts: Family<Labels, Counter>,
     assigned: Family<Labels, Gauge>,
     stalled: Family<Labels, Gauge>,
+    commit_retries: Family<Labels, Counter>,
+    undecided: Family<Labels, Counter>,
     commit_seconds: Family<Labels, Histogram>,
 }
 
@@ -30,6 +32,8 @@ impl LoopMetrics {
             aborts: Family::default(),
             assigned: Family::default(),
             stalled: Family::default(),
+            commit_retries: Family::default(),
+            undecided: Family::default(),
             commit_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.002, 2.0, 12))
             }),
@@ -65,6 +69,16 @@ impl LoopMetrics {
             metrics.stalled.clone(),
         );
         registry.register(
+            "txn_commit_retries",
+            "Commit calls that timed out with the outcome still open, and were repeated",
+            metrics.commit_retries.clone(),
+        );
+        registry.register(
+            "txn_undecided",
+            "Commits whose outcome stayed unknown: settled by a new producer, then every owned partition reloaded",
+            metrics.undecided.clone(),
+        );
+        registry.register(
             "txn_commit_seconds",
             "Time to commit one batch's transaction",
             metrics.commit_seconds.clone(),
@@ -87,6 +101,14 @@ impl LoopMetrics {
 
     pub(super) fn aborted(&self) {
         self.aborts.get_or_create(&self.labels).inc();
+    }
+
+    pub(super) fn commit_retried(&self) {
+        self.commit_retries.get_or_create(&self.labels).inc();
+    }
+
+    pub(super) fn undecided(&self) {
+        self.undecided.get_or_create(&self.labels).inc();
     }
 
     pub(super) fn set_stalled(&self, stalled: bool) {

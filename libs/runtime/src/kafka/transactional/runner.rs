@@ -375,6 +375,7 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             BatchError::Undecided(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
+                self.metrics.undecided();
                 self.producer = new_producer(&self.settings, &self.config)?;
                 self.failed(&err);
                 self.reload()
@@ -583,6 +584,7 @@ impl<P: Processor> TransactionalLoop<P> {
                 Ok(()) => return Ok(()),
                 Err(KafkaError::Transaction(err)) if err.is_retriable() => {
                     attempts = attempts.saturating_add(1);
+                    self.metrics.commit_retried();
                     tracing::warn!(error = %err, attempts, "commit not confirmed yet; retrying");
                     std::thread::sleep(Duration::from_millis(
                         (50 * u64::from(attempts.min(20))).min(1_000),
