@@ -83,6 +83,23 @@ impl ServiceProcess {
         assert!(exit.success(), "{} exited with {exit}", self.name);
     }
 
+    /// Waits (polling, up to `limit`) for the process to exit on its own and
+    /// returns how it exited; panics if it is still running then.
+    pub async fn exit_status(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{} still running after {limit:?}",
+                self.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -152,3 +152,28 @@ async fn killed_mid_stream_and_restarted_no_gap_no_duplicate() {
     process.terminate();
     common::drop_schema(&isolation).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_fenced_out_of_its_group_exits_non_zero() {
+    // Two pods claiming one static identity (a zombie and its replacement):
+    // the broker fences the older consumer out of the group, a fatal
+    // consumer error. It must exit non-zero, so the orchestrator restarts
+    // it, not stay up looking ready while it consumes nothing.
+    let isolation = Isolation::new("audit-fenced");
+    let first_port = free_port();
+    let mut first = spawn_process(&isolation, "same-pod", first_port, 50);
+    let ready = format!("http://127.0.0.1:{first_port}/readyz");
+    eventually("the first instance ready", LONG, || async {
+        let status = reqwest::get(&ready).await.ok()?.status();
+        (status == 200).then_some(())
+    })
+    .await;
+
+    let second = spawn_process(&isolation, "same-pod", free_port(), 50);
+    let status = first.exit_status(Duration::from_secs(120)).await;
+    assert!(
+        !status.success(),
+        "the fenced instance exits with a failure status, got {status}"
+    );
+    drop(second);
+}
