@@ -3,7 +3,7 @@
 //! | endpoint | answer |
 //! |---|---|
 //! | `GET /audit/streams/{id}?after=&limit=&format=` | the stream's records from position `after + 1`, as JSON (`{"records", "next_after"}`), JSON Lines or CSV (`X-Next-After` header when there is more) |
-//! | `GET /audit/verify?stream=` | every chain (or one) recomputed; the first broken link |
+//! | `GET /audit/verify?stream=` | every chain (or one) recomputed; the first broken link; whether retention deleted source records before they were read (`complete`, `retention_gaps`) |
 //! | `GET /audit/reconcile?limit=` | balances recomputed from events vs `balance_after` |
 //!
 //! Every error is the runtime's JSON error; a database that cannot be

@@ -15,6 +15,7 @@ pub struct AuditMetrics {
     dead_letters: Family<Labels, Counter>,
     batches: Counter,
     lag: Family<Labels, Gauge>,
+    lost: Family<Labels, Counter>,
 }
 
 impl AuditMetrics {
@@ -50,7 +51,16 @@ impl AuditMetrics {
             "Offsets between what is recorded and the end of the partition",
             metrics.lag.clone(),
         );
+        registry.register(
+            "audit_retention_lost_offsets",
+            "Source offsets deleted by retention before they were read (an upper bound: markers hold offsets too), by topic",
+            metrics.lost.clone(),
+        );
         metrics
+    }
+
+    pub fn lost_to_retention(&self, topic: &str, offsets: u64) {
+        self.lost.get_or_create(&Self::topic(topic)).inc_by(offsets);
     }
 
     fn topic(topic: &str) -> Labels {

@@ -330,3 +330,118 @@ async fn a_scripted_scenario_is_recorded_once_in_order_with_valid_chains() {
         .expect("clean stop");
     common::drop_schema(&isolation).await;
 }
+
+/// Per partition of `kind`: the offset after its last record.
+async fn ends(kafka: &KafkaSettings, kind: TopicKind) -> BTreeMap<i32, i64> {
+    let topic = kafka.topics().name(kind);
+    let mut ends = BTreeMap::new();
+    for partition in 0..kafka.topics.partitions {
+        let (kafka, topic) = (kafka.clone(), topic.clone());
+        let records = tokio::task::spawn_blocking(move || {
+            read_partition(&kafka, &topic, partition, Duration::from_secs(60))
+        })
+        .await
+        .unwrap()
+        .expect("read partition");
+        ends.insert(partition, records.last().map_or(0, |r| r.offset + 1));
+    }
+    ends
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejections_deleted_by_retention_while_the_audit_log_was_down_are_reported_as_a_gap() {
+    // A rejection exists only on command-results (kept for hours). If the
+    // audit log is down for longer, the broker deletes rejections it never
+    // read; the trail cannot hold them, but it must not pretend to be whole.
+    use common::{Feed, rejection};
+    use rdkafka::TopicPartitionList;
+    use rdkafka::admin::AdminOptions;
+
+    let isolation = Isolation::new("audit-retention-gap");
+    let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+    let db = pg(&isolation).await;
+    let feed = Feed::new(&isolation);
+    let account = AccountId::new();
+
+    let running = start_ready(settings(&isolation, "gap")).await;
+    for _ in 0..3 {
+        feed.send(TopicKind::CommandResults, &rejection(account))
+            .await;
+    }
+    wait_for_records(&db, 3).await;
+    running.stop().await;
+
+    // Down: six rejections arrive, and retention deletes everything unread.
+    for _ in 0..6 {
+        feed.send(TopicKind::CommandResults, &rejection(account))
+            .await;
+    }
+    let topic = kafka.topics().name(TopicKind::CommandResults);
+    let stored: BTreeMap<i32, i64> = db
+        .query(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE topic = $1",
+            &[&topic],
+        )
+        .await
+        .expect("stored offsets")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let deleted_to = ends(&kafka, TopicKind::CommandResults).await;
+    let mut expected = Vec::new();
+    let mut delete = TopicPartitionList::new();
+    for (&partition, &end) in &deleted_to {
+        delete
+            .add_partition_offset(&topic, partition, rdkafka::Offset::Offset(end))
+            .expect("offset");
+        let from = stored.get(&partition).copied().unwrap_or(0);
+        if end > from {
+            expected.push(json!({"topic": topic, "partition": partition,
+                                 "from_offset": from, "to_offset": end}));
+        }
+    }
+    assert!(
+        !expected.is_empty(),
+        "rejections were written while it was down"
+    );
+    let admin = kafka.admin_client().expect("admin");
+    admin
+        .delete_records(&delete, &AdminOptions::new())
+        .await
+        .expect("delete records");
+
+    // Back up, with two more rejections after the deletion.
+    for _ in 0..2 {
+        feed.send(TopicKind::CommandResults, &rejection(account))
+            .await;
+    }
+    let running = start_ready(settings(&isolation, "gap")).await;
+    wait_for_records(&db, 5).await;
+    // Partitions where nothing new arrived learn of their gap from the lag
+    // probe, which runs on its own interval.
+    let expected = Value::Array(expected);
+    let report = eventually("every gap recorded", LONG, || async {
+        let (status, report) = get_json(&format!("{}/audit/verify", running.base)).await;
+        assert_eq!(status, 200, "{report}");
+        (report["retention_gaps"] == expected).then_some(report)
+    })
+    .await;
+    assert_eq!(report["ok"], true, "the chains are intact: {report}");
+    assert_eq!(
+        report["complete"], false,
+        "but the trail says it is not whole: {report}"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", running.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let lost: u64 = metrics
+        .lines()
+        .filter(|line| line.starts_with("eventbank_audit_retention_lost_offsets_total"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(lost, 6, "the six deleted rejections are counted\n{metrics}");
+    running.stop().await;
+}

@@ -10,6 +10,7 @@
 //! committed to Kafka; assignment starts from the stored ones ([`assign`]).
 
 mod assign;
+mod gaps;
 mod lag;
 
 use std::collections::HashMap;
@@ -55,6 +56,8 @@ enum BatchError {
     Db(#[from] DbError),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error("asking where a partition starts failed: {0}")]
+    Watermarks(KafkaError),
     #[error("dead-lettering to {topic} failed: {error}")]
     DeadLetter { topic: String, error: KafkaError },
 }
@@ -137,6 +140,7 @@ impl AuditConsumer {
             Arc::clone(&self.consumer),
             self.offsets.clone(),
             Arc::clone(&self.idle),
+            self.db.clone(),
             self.metrics.clone(),
             Duration::from_millis(self.settings.lag_interval_ms.max(50)),
             shutdown.clone(),
@@ -211,6 +215,16 @@ impl AuditConsumer {
         partitions.sort();
         partitions.dedup();
         let stored = store::lock_offsets(&tx, &partitions).await?;
+        let mut first_offsets = OffsetMap::new();
+        for record in batch {
+            first_offsets
+                .entry((record.topic.clone(), record.partition))
+                .or_insert(record.offset);
+        }
+        let found = gaps::find(&self.consumer, gaps::suspects(&first_offsets, &stored))
+            .await
+            .map_err(BatchError::Watermarks)?;
+        let lost = store::record_gaps(&tx, found).await?;
 
         let mut next = OffsetMap::new();
         let mut entries = Vec::new();
@@ -245,6 +259,7 @@ impl AuditConsumer {
         store::save_offsets(&tx, &next).await?;
         tx.commit().await?;
 
+        gaps::report(&lost, &self.metrics);
         self.offsets.advance(&next);
         self.metrics.batch();
         self.metrics.duplicates(outcome.duplicates);

@@ -20,11 +20,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "audit_trail",
-    sql: include_str!("../../migrations/0001_audit_trail.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "audit_trail",
+        sql: include_str!("../../migrations/0001_audit_trail.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "retention_gaps",
+        sql: include_str!("../../migrations/0002_retention_gaps.sql"),
+    },
+];
 
 /// First key of the advisory lock (ASCII "audt"); the second is the schema's hash.
 const LOCK_CLASS: i32 = 0x6175_6474;
@@ -114,7 +121,7 @@ async fn grant(client: &Client, schema: &str, role: &str) -> Result<(), DbError>
         .batch_execute(&format!(
             "GRANT USAGE ON SCHEMA {schema} TO {role};
              GRANT SELECT ON {schema}.schema_migrations TO {role};
-             GRANT SELECT, INSERT ON {schema}.audit_records TO {role};
+             GRANT SELECT, INSERT ON {schema}.audit_records, {schema}.retention_gaps TO {role};
              GRANT SELECT, INSERT, UPDATE ON {schema}.stream_heads, {schema}.consumer_offsets TO {role};"
         ))
         .await?;

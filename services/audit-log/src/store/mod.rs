@@ -7,6 +7,8 @@ mod read;
 mod scan;
 
 pub use append::{AppendOutcome, Sourced, append};
-pub use offsets::{OffsetMap, load_offsets, lock_offsets, save_offsets};
+pub use offsets::{
+    OffsetMap, RetentionGap, load_offsets, lock_offsets, record_gaps, retention_gaps, save_offsets,
+};
 pub use read::{stream_exists, stream_page};
 pub use scan::{ReconcileReport, VerifyReport, reconcile, verify};

@@ -4,6 +4,60 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::{Client, GenericClient, Transaction};
 
+/// Offsets of a source partition deleted by retention before they were read
+/// (`[from_offset, to_offset)`; see `consumer::gaps`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RetentionGap {
+    pub topic: String,
+    pub partition: i32,
+    pub from_offset: i64,
+    pub to_offset: i64,
+}
+
+/// Writes `gaps`; one found twice (by the consumer and the lag probe, or two
+/// instances) is kept once. Returns the ones that were new.
+pub async fn record_gaps<C: GenericClient>(
+    client: &C,
+    gaps: Vec<RetentionGap>,
+) -> Result<Vec<RetentionGap>, tokio_postgres::Error> {
+    let mut new = Vec::new();
+    for gap in gaps {
+        let inserted = client
+            .execute(
+                "INSERT INTO retention_gaps (topic, partition, from_offset, to_offset)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (topic, partition, from_offset) DO NOTHING",
+                &[&gap.topic, &gap.partition, &gap.from_offset, &gap.to_offset],
+            )
+            .await?;
+        if inserted == 1 {
+            new.push(gap);
+        }
+    }
+    Ok(new)
+}
+
+/// Every recorded gap, oldest offset first.
+pub async fn retention_gaps<C: GenericClient>(
+    client: &C,
+) -> Result<Vec<RetentionGap>, tokio_postgres::Error> {
+    Ok(client
+        .query(
+            "SELECT topic, partition, from_offset, to_offset FROM retention_gaps
+             ORDER BY topic, partition, from_offset",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|row| RetentionGap {
+            topic: row.get(0),
+            partition: row.get(1),
+            from_offset: row.get(2),
+            to_offset: row.get(3),
+        })
+        .collect())
+}
+
 /// Next offset to read, per (topic, partition).
 pub type OffsetMap = BTreeMap<(String, i32), i64>;
 

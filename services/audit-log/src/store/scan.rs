@@ -14,6 +14,7 @@ use crate::chain::{BrokenLink, ChainVerifier, StreamHead};
 use crate::entry::COMMAND_REJECTED;
 use crate::reconcile::{LedgerEvent, Mismatch, Reconciler};
 use crate::record::{AuditRecord, COLUMNS};
+use crate::store::offsets::{RetentionGap, retention_gaps};
 
 /// Rows fetched per round trip.
 const CHUNK: i32 = 1_000;
@@ -26,6 +27,10 @@ pub struct VerifyReport {
     pub records_checked: u64,
     /// The first broken link, in stream id then position order.
     pub broken: Option<BrokenLink>,
+    /// False if retention deleted source records before they were read
+    /// (`ok` speaks of the chains; this of what reached them).
+    pub complete: bool,
+    pub retention_gaps: Vec<RetentionGap>,
 }
 
 /// The answer of `GET /audit/reconcile`.
@@ -102,12 +107,15 @@ pub async fn verify(
     {
         broken = Some(link);
     }
+    let retention_gaps = retention_gaps(&tx).await?;
     tx.commit().await?;
     Ok(VerifyReport {
         ok: broken.is_none(),
         streams_checked: verifier.streams_checked,
         records_checked: verifier.records_checked,
         broken,
+        complete: retention_gaps.is_empty(),
+        retention_gaps,
     })
 }
 
