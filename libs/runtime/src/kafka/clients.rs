@@ -78,10 +78,17 @@ impl KafkaSettings {
     /// A producer for read-process-write transactions under `transactional_id`.
     pub fn transactional_producer_config(&self, transactional_id: &str) -> ClientConfig {
         let mut config = self.producer_config();
-        config.set("transactional.id", transactional_id).set(
-            "transaction.timeout.ms",
-            self.transaction_timeout_ms.to_string(),
-        );
+        config
+            .set("transactional.id", transactional_id)
+            .set(
+                "transaction.timeout.ms",
+                self.transaction_timeout_ms.to_string(),
+            )
+            // Right after a commit the coordinator may still be completing it
+            // and answers the next transaction's first request with
+            // CONCURRENT_TRANSACTIONS; librdkafka retries after this back-off
+            // (100 ms by default), which would stall the next commit.
+            .set("retry.backoff.ms", "10");
         self.with_overrides(config)
     }
 

@@ -100,6 +100,10 @@ struct TransactionalLoop<P> {
     poisoned: HashMap<(String, i32, i64), String>,
 }
 
+/// How often [`TransactionalLoop::wait_for_delivery`] looks at the in-flight
+/// count: small against a commit's few milliseconds.
+const DELIVERY_POLL: Duration = Duration::from_micros(200);
+
 /// After this many transactions in a row fail, the loop reports itself not
 /// ready (and the stalled gauge shows it) until one commits again.
 const STALLED_AFTER: u32 = 5;
@@ -279,6 +283,7 @@ impl<P: Processor> TransactionalLoop<P> {
             for output in &out {
                 self.send(output)?;
             }
+            self.wait_for_delivery()?;
             self.fence_with_current_offsets()?;
             self.commit()
         })();
@@ -554,6 +559,7 @@ impl<P: Processor> TransactionalLoop<P> {
         let group = self.consumer.group_metadata().ok_or_else(|| {
             BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
         })?;
+        self.wait_for_delivery()?;
         self.producer
             .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)?;
         self.commit()?;
@@ -570,6 +576,31 @@ impl<P: Processor> TransactionalLoop<P> {
         self.poisoned
             .get(&(record.topic.clone(), record.partition, record.offset))
             .cloned()
+    }
+
+    /// Waits until every record of the open transaction is acknowledged (or
+    /// has failed, which then fails the commit).
+    ///
+    /// `commit_transaction` flushes first, but rust-rdkafka's flush polls in
+    /// whole 100 ms steps while anything is in flight (its poll does not
+    /// return early), which put a 100 ms floor under every commit. Sending
+    /// the offsets right after the records also meets a coordinator that
+    /// has not registered the batch's partitions yet (`CONCURRENT_TRANSACTIONS`,
+    /// retried after `retry.backoff.ms`). Here the producer's own poll thread
+    /// serves the delivery reports, so the in-flight count drops to zero as
+    /// soon as the broker has acknowledged; watching it costs well under a
+    /// millisecond, and the flush inside the commit then finds nothing to do.
+    fn wait_for_delivery(&self) -> Result<(), BatchError> {
+        let started = Instant::now();
+        while self.producer.in_flight_count() > 0 {
+            if started.elapsed() >= self.config.call_timeout {
+                return Err(BatchError::Abortable(KafkaError::Flush(
+                    RDKafkaErrorCode::OperationTimedOut,
+                )));
+            }
+            std::thread::sleep(DELIVERY_POLL);
+        }
+        Ok(())
     }
 
     /// A retriable commit failure (a timeout, say) leaves the outcome open;
