@@ -282,9 +282,50 @@ pub fn metric_sum(text: &str, metric: &str) -> u64 {
         .sum()
 }
 
+/// A decimal figure (`"1.234"`, `"5"`, `"2.5e-3"` is not one) in millionths.
+pub fn millionths(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let whole: u64 = whole.parse().ok()?;
+    let mut digits: String = fraction.chars().take(6).collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    while digits.len() < 6 {
+        digits.push('0');
+    }
+    Some(whole * 1_000_000 + digits.parse::<u64>().ok()?)
+}
+
+/// The first sample of `metric` whose labels contain `labels` (e.g.
+/// `loop="account-processor"`), in millionths.
+pub fn metric_millionths(text: &str, metric: &str, labels: &str) -> Option<u64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find(|line| {
+            line.split_once(['{', ' '])
+                .is_some_and(|(name, _)| name == metric)
+                && line.contains(labels)
+        })
+        .and_then(|line| millionths(line.rsplit(' ').next()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_metrics_without_floats() {
+        assert_eq!(millionths("1.5"), Some(1_500_000));
+        assert_eq!(millionths("12"), Some(12_000_000));
+        assert_eq!(millionths("0.0001234567"), Some(123));
+        assert_eq!(millionths("1e-3"), None);
+        let text = "eventbank_txn_commit_seconds_sum{loop=\"a\"} 2.25\n\
+                    eventbank_txn_commit_seconds_sum{loop=\"b\"} 1.0\n";
+        assert_eq!(
+            metric_millionths(text, "eventbank_txn_commit_seconds_sum", "loop=\"b\""),
+            Some(1_000_000)
+        );
+    }
 
     #[test]
     fn sums_a_metric_over_its_labels() {

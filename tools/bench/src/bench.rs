@@ -40,7 +40,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bank::{Bank, metric_sum};
+use crate::bank::{Bank, metric_millionths, metric_sum};
 use crate::ceiling::KafkaTools;
 use crate::kafka;
 use crate::load::{self, LatencySummary, LoadConfig, Rate};
@@ -48,7 +48,7 @@ use crate::report::{
     Audit, Backlog, Ceiling, HttpLevel, Machine, Rebuild, Results, Rss, StageTime, Startup,
     TransferLevel, VisibleLevel,
 };
-use crate::services::{RssPeaks, Service};
+use crate::services::{CpuSnapshot, RssPeaks, Service};
 use crate::watch::TransferWatcher;
 use crate::workloads::{Commands, Transfers, VisibleDeposits};
 
@@ -556,6 +556,7 @@ impl Bench {
             .start("audit-log", &self.prefix.clone(), &[], "audit-log-backlog")
             .await?;
         let peaks = RssPeaks::start(vec![("audit-log".into(), audit.pid())]);
+        let cpu = CpuSnapshot::take(&[("audit-log".to_owned(), audit.pid())]);
         let metrics = format!("{}/metrics", audit.base_url());
         let mut first: Option<Instant> = None;
         let mut recorded;
@@ -580,6 +581,7 @@ impl Bench {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let done = Instant::now();
+        let cpu = cpu.since();
         let peaks = peaks.stop();
         audit.stop(STOP_GRACE).await?;
         bar.finish_and_clear();
@@ -590,6 +592,7 @@ impl Bench {
             recorded,
             elapsed_ms: ms(elapsed),
             per_sec: load::per_second(records, elapsed),
+            cpu,
         };
         println!(
             "[bench] audit: {records} records ({recorded} recorded) at {} records/s",
@@ -647,8 +650,15 @@ impl Bench {
             let bar = calls(&format!("http: {clients} clients, full speed"));
             let config =
                 LoadConfig::new(clients, Rate::Max).for_duration(self.config.http_duration);
+            let before = self.loop_figures(&commands.base_url()).await;
+            let cpu = CpuSnapshot::take(&pids);
             let report = load::run(workload.clone(), &config, Some(bar.clone())).await?;
+            let cpu = cpu.since();
+            let after = self.loop_figures(&commands.base_url()).await;
             bar.finish_and_clear();
+            let transactions = after.commits.saturating_sub(before.commits);
+            let in_transactions = after.records.saturating_sub(before.records);
+            let commit_us = after.commit_us.saturating_sub(before.commit_us);
             if let Some(profile) = profile {
                 finish_perf(profile, &self.config.out_dir).await;
             }
@@ -659,12 +669,21 @@ impl Bench {
                 errors: report.errors.clone(),
                 per_sec: report.ok_per_second(),
                 latency: report.latency(),
+                transactions,
+                commands_per_transaction: in_transactions / transactions.max(1),
+                mean_commit_us: commit_us / transactions.max(1),
+                cpu,
             };
             println!(
-                "[bench] http {clients:>3} clients: {} commands/s, p50 {} p99 {}{}",
+                "[bench] http {clients:>3} clients: {} commands/s, p50 {} p99 {}; {} commands per \
+                 transaction, commit {} on average; CPU % of a core {:?}, machine {}%{}",
                 level.per_sec,
                 crate::report::ms(level.latency.p50_us),
                 crate::report::ms(level.latency.p99_us),
+                level.commands_per_transaction,
+                crate::report::ms(level.mean_commit_us),
+                level.cpu.percent_of_one_core,
+                level.cpu.machine_busy_percent,
                 errors_note(&level.errors)
             );
             self.results.http.push(level);
@@ -679,13 +698,19 @@ impl Bench {
             let offered = (max * percent / 100).max(1);
             let workload = Arc::new(VisibleDeposits::new(bank.clone(), self.accounts.clone()));
             let bar = calls(&format!("visible: {percent}% of max ({offered}/s)"));
-            let config = LoadConfig::new(self.config.rate_clients, Rate::PerSecond(offered))
+            let clients = rate_clients(self.config.rate_clients, offered, 2);
+            let config = LoadConfig::new(clients, Rate::PerSecond(offered))
                 .for_duration(self.config.level_duration);
+            let cpu = CpuSnapshot::take(&pids);
             let report = load::run(workload.clone(), &config, Some(bar.clone())).await?;
+            let cpu = cpu.since();
             bar.finish_and_clear();
             let level = VisibleLevel {
+                cpu,
                 percent,
                 offered_per_sec: offered,
+                clients,
+                behind_schedule_ms: ms(report.behind_schedule),
                 achieved_per_sec: report.ok_per_second(),
                 errors: report.errors.clone(),
                 command_to_visible: report.latency(),
@@ -708,7 +733,7 @@ impl Bench {
         let kafka = self.kafka(&prefix);
         let watcher =
             TransferWatcher::start(&kafka, &format!("{prefix}bench-transfer-watch")).await?;
-        let peaks = RssPeaks::start(pids);
+        let peaks = RssPeaks::start(pids.clone());
         for percent in self.config.levels.clone() {
             let offered = (max * percent / 100).max(1);
             let workload = Arc::new(Transfers::new(
@@ -717,15 +742,21 @@ impl Bench {
                 watcher.clone(),
             ));
             let bar = calls(&format!("transfers: {percent}% of max ({offered}/s)"));
-            let config = LoadConfig::new(self.config.rate_clients, Rate::PerSecond(offered))
+            let clients = rate_clients(self.config.rate_clients, offered, 4);
+            let config = LoadConfig::new(clients, Rate::PerSecond(offered))
                 .for_duration(self.config.level_duration);
+            let cpu = CpuSnapshot::take(&pids);
             let report = load::run(workload.clone(), &config, Some(bar.clone())).await?;
+            let cpu = cpu.since();
             bar.finish_and_clear();
             let completed = workload.completed.load(Ordering::Relaxed);
             let failed = workload.failed.load(Ordering::Relaxed);
             let level = TransferLevel {
+                cpu,
                 percent,
                 offered_per_sec: offered,
+                clients,
+                behind_schedule_ms: ms(report.behind_schedule),
                 completed,
                 failed,
                 errors: report.errors.clone(),
@@ -787,6 +818,7 @@ impl Bench {
             .await?;
         let peaks = RssPeaks::start(vec![("balance-projector".into(), projector.pid())]);
         let metrics = format!("{}/metrics", projector.base_url());
+        let projector_pid = vec![("balance-projector".to_owned(), projector.pid())];
         let catch_up = self
             .wait_projected(&metrics, 1, events, started, &bar)
             .await?;
@@ -799,6 +831,7 @@ impl Bench {
             4,
             Duration::from_secs(30),
         );
+        let cpu = CpuSnapshot::take(&projector_pid);
         let started = Instant::now();
         let (status, body) = bank
             .post_empty(&projector.base_url(), "/admin/rebuild")
@@ -832,6 +865,7 @@ impl Bench {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let switched = started.elapsed();
+        let cpu = cpu.since();
         let peaks = peaks.stop();
         projector.stop(STOP_GRACE).await?;
         bar.finish_and_clear();
@@ -846,6 +880,7 @@ impl Bench {
             catch_up_per_sec: load::per_second(events, catch_up),
             rebuild_ms: ms(switched),
             per_sec: load::per_second(events, switched),
+            cpu,
         };
         println!(
             "[bench] rebuild: {events} events; catch-up {} events/s, rebuild {} events/s \
@@ -857,6 +892,24 @@ impl Bench {
             self.results.rebuild.raw_read_per_sec
         );
         Ok(())
+    }
+
+    /// The account-command processor's transaction counters now.
+    async fn loop_figures(&self, base: &str) -> LoopFigures {
+        let label = "loop=\"account-processor\"";
+        let Ok(response) = self.http.get(format!("{base}/metrics")).send().await else {
+            return LoopFigures::default();
+        };
+        let Ok(text) = response.text().await else {
+            return LoopFigures::default();
+        };
+        let whole = |metric: &str| metric_millionths(&text, metric, label).unwrap_or(0) / 1_000_000;
+        LoopFigures {
+            commits: whole("eventbank_txn_commits_total"),
+            records: whole("eventbank_txn_records_total"),
+            commit_us: metric_millionths(&text, "eventbank_txn_commit_seconds_sum", label)
+                .unwrap_or(0),
+        }
     }
 
     /// Waits until the projector writing `generation` has seen `events`
@@ -920,6 +973,14 @@ impl Bench {
     }
 }
 
+/// Clients for an open-loop `rate`: enough that requests taking up to
+/// `latency_secs` each do not cap the rate (a load engine with too few
+/// clients measures itself), at least `floor`, at most 4096.
+fn rate_clients(floor: usize, rate: u64, latency_secs: u64) -> usize {
+    let needed = usize::try_from(rate.saturating_mul(latency_secs)).unwrap_or(usize::MAX);
+    needed.clamp(floor.max(1), 4096.max(floor))
+}
+
 /// Sends deposits one at a time until one is answered with its result (a
 /// processor still restoring its partitions after `/readyz` said ready makes
 /// the first ones wait); the time that took after the start.
@@ -935,6 +996,13 @@ async fn warm_up(bank: &Bank, accounts: &[String], ready: Duration) -> anyhow::R
         }
     }
     anyhow::bail!("no command was answered within 60 attempts after the start")
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LoopFigures {
+    commits: u64,
+    records: u64,
+    commit_us: u64,
 }
 
 fn errors_note(errors: &BTreeMap<String, u64>) -> String {
@@ -1087,36 +1155,44 @@ fn start_perf(out: &Path, pid: u32, duration: Duration) -> Option<Perf> {
     Some(Perf { child, data })
 }
 
+/// Waits for `perf record` to end and writes two flat reports next to the
+/// results: CPU by thread (which of librdkafka's, tokio's or the processor's
+/// threads burn it) and by symbol.
 async fn finish_perf(perf: Perf, out: &Path) {
     let Perf { mut child, data } = perf;
-    let report = tokio::task::spawn_blocking(move || {
+    let reports = tokio::task::spawn_blocking(move || {
         let _ = child.wait();
-        std::process::Command::new("perf")
-            .args([
-                "report",
-                "--stdio",
-                "--no-children",
-                "--percent-limit",
-                "0.5",
-                "-i",
-            ])
-            .arg(&data)
-            .args(["--sort", "dso,symbol", "-g", "none"])
-            .output()
+        let report = |sort: &str| {
+            std::process::Command::new("perf")
+                .args([
+                    "report",
+                    "--stdio",
+                    "--no-children",
+                    "--percent-limit",
+                    "0.5",
+                ])
+                .args(["-g", "none", "--sort", sort, "-i"])
+                .arg(&data)
+                .output()
+        };
+        Ok::<_, std::io::Error>((report("comm")?, report("dso,symbol")?))
     })
     .await
     .map_err(std::io::Error::other)
     .and_then(|r| r);
-    match report {
-        Ok(output) if output.status.success() => {
+    match reports {
+        Ok((by_thread, by_symbol)) if by_thread.status.success() && by_symbol.status.success() => {
             let path = out.join("perf-account-command.txt");
-            if std::fs::write(&path, &output.stdout).is_ok() {
+            let mut text = by_thread.stdout;
+            text.extend_from_slice(b"\n");
+            text.extend_from_slice(&by_symbol.stdout);
+            if std::fs::write(&path, text).is_ok() {
                 println!("[bench] profile of account-command: {}", path.display());
             }
         }
-        Ok(output) => eprintln!(
+        Ok((by_thread, _)) => eprintln!(
             "[bench] perf report failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            String::from_utf8_lossy(&by_thread.stderr)
         ),
         Err(err) => eprintln!("[bench] perf report failed: {err}"),
     }

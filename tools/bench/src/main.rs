@@ -88,7 +88,9 @@ struct Args {
     /// Seconds per offered load [default: 10, quick 3].
     #[arg(long)]
     level_secs: Option<u64>,
-    /// Clients of the fixed-rate stages (must cover rate x latency).
+    /// Fewest clients of the fixed-rate stages; more are used where the rate
+    /// needs them (rate x 2 s for command -> visible, rate x 4 s for
+    /// transfers, at most 4096), so the client count does not cap the rate.
     #[arg(long, default_value_t = 256)]
     rate_clients: usize,
     /// Events the projector rebuilds [default: 1000000, quick 20000].

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::ceiling::ToolFigures;
 use crate::load::LatencySummary;
+use crate::services::CpuUse;
 
 /// The machine the figures come from.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -94,6 +95,12 @@ pub struct HttpLevel {
     pub errors: BTreeMap<String, u64>,
     pub per_sec: u64,
     pub latency: LatencySummary,
+    /// Transactions the processor committed during the stage.
+    pub transactions: u64,
+    pub commands_per_transaction: u64,
+    /// `eventbank_txn_commit_seconds` sum / count over the stage.
+    pub mean_commit_us: u64,
+    pub cpu: CpuUse,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -101,6 +108,11 @@ pub struct VisibleLevel {
     /// Of the max HTTP commands/s.
     pub percent: u64,
     pub offered_per_sec: u64,
+    /// Clients the open-loop rate was offered with.
+    pub clients: usize,
+    /// Most a request was sent after it was due (too few clients or an
+    /// overloaded bench process if far above the latency).
+    pub behind_schedule_ms: u64,
     pub achieved_per_sec: u64,
     pub errors: BTreeMap<String, u64>,
     /// Command sent (due) → the view shows its version.
@@ -109,12 +121,18 @@ pub struct VisibleLevel {
     pub command: LatencySummary,
     /// Answer → the view shows the version.
     pub ack_to_visible: LatencySummary,
+    pub cpu: CpuUse,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TransferLevel {
     pub percent: u64,
     pub offered_per_sec: u64,
+    /// Clients the open-loop rate was offered with.
+    pub clients: usize,
+    /// Most a request was sent after it was due (too few clients or an
+    /// overloaded bench process if far above the latency).
+    pub behind_schedule_ms: u64,
     pub completed: u64,
     pub failed: u64,
     pub errors: BTreeMap<String, u64>,
@@ -126,6 +144,7 @@ pub struct TransferLevel {
     pub debit: LatencySummary,
     /// POST sent → terminal event committed on `transfer-events`.
     pub ended: LatencySummary,
+    pub cpu: CpuUse,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -143,6 +162,8 @@ pub struct Rebuild {
     /// `POST /admin/rebuild` → the new generation is served.
     pub rebuild_ms: u64,
     pub per_sec: u64,
+    /// During the rebuild.
+    pub cpu: CpuUse,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -153,6 +174,7 @@ pub struct Audit {
     pub recorded: u64,
     pub elapsed_ms: u64,
     pub per_sec: u64,
+    pub cpu: CpuUse,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -186,9 +186,108 @@ impl RssPeaks {
     }
 }
 
+/// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`;
+/// 100 on every Linux this runs on).
+const TICKS_PER_SEC: u64 = 100;
+
+/// CPU time of a process (user + system), in clock ticks.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; fields count from after it.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Busy and total jiffies of the whole machine (`/proc/stat`).
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = values.iter().take(8).sum();
+    // idle + iowait
+    let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
+    Some((total.saturating_sub(idle), total))
+}
+
+/// CPU use over a stretch of time: each process's, in % of one core, and
+/// the whole machine's busy share in % of all its cores.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CpuUse {
+    pub percent_of_one_core: BTreeMap<String, u64>,
+    pub machine_busy_percent: u64,
+}
+
+/// CPU counters at one moment, to diff with a later one.
+#[derive(Debug, Clone)]
+pub struct CpuSnapshot {
+    at: Instant,
+    processes: Vec<(String, u32, u64)>,
+    machine: (u64, u64),
+}
+
+impl CpuSnapshot {
+    /// Counters of `processes` (name, pid) and of the machine now. This
+    /// process is included as `bench`.
+    pub fn take(processes: &[(String, u32)]) -> Self {
+        let mut all: Vec<(String, u32)> = processes.to_vec();
+        all.push(("bench".to_owned(), std::process::id()));
+        Self {
+            at: Instant::now(),
+            processes: all
+                .into_iter()
+                .map(|(name, pid)| {
+                    let ticks = cpu_ticks(pid).unwrap_or(0);
+                    (name, pid, ticks)
+                })
+                .collect(),
+            machine: machine_ticks().unwrap_or((0, 0)),
+        }
+    }
+
+    /// Use since this snapshot.
+    pub fn since(&self) -> CpuUse {
+        let elapsed_ms = u64::try_from(self.at.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut use_ = CpuUse::default();
+        for (name, pid, before) in &self.processes {
+            if let Some(now) = cpu_ticks(*pid) {
+                let cpu_ms = now.saturating_sub(*before) * 1000 / TICKS_PER_SEC;
+                use_.percent_of_one_core
+                    .insert(name.clone(), cpu_ms * 100 / elapsed_ms);
+            }
+        }
+        if let Some((busy, total)) = machine_ticks() {
+            let busy = busy.saturating_sub(self.machine.0);
+            let total = total.saturating_sub(self.machine.1).max(1);
+            use_.machine_busy_percent = busy * 100 / total;
+        }
+        use_
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_its_own_cpu_time() {
+        let snapshot = CpuSnapshot::take(&[]);
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_add(i * i);
+        }
+        assert!(x > 0);
+        let used = snapshot.since();
+        assert!(used.percent_of_one_core.contains_key("bench"));
+        assert!(cpu_ticks(std::process::id()).is_some());
+    }
 
     #[test]
     fn reads_its_own_rss() {
