@@ -24,7 +24,7 @@ pub struct Service {
 impl Service {
     /// Starts `binary` with exactly `env` as its `EVENTBANK_*` settings (any
     /// `EVENTBANK_*` variable of this process is removed first), its output
-    /// appended to `log`.
+    /// written to `log` (replaced if it exists).
     pub fn spawn(
         name: &str,
         binary: &Path,
@@ -37,7 +37,7 @@ impl Service {
             "{} is missing: build the services first (cargo build --release)",
             binary.display()
         );
-        let out = File::options().create(true).append(true).open(log)?;
+        let out = File::create(log)?;
         let mut command = Command::new(binary);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("EVENTBANK_") {
