@@ -15,6 +15,7 @@ use eventbank_events::{
 };
 use eventbank_runtime::Service;
 use eventbank_runtime::kafka::{KafkaSettings, read_partition};
+use eventbank_testkit::log::read_topic;
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -333,17 +334,10 @@ async fn a_scripted_scenario_is_recorded_once_in_order_with_valid_chains() {
 
 /// Per partition of `kind`: the offset after its last record.
 async fn ends(kafka: &KafkaSettings, kind: TopicKind) -> BTreeMap<i32, i64> {
-    let topic = kafka.topics().name(kind);
-    let mut ends = BTreeMap::new();
-    for partition in 0..kafka.topics.partitions {
-        let (kafka, topic) = (kafka.clone(), topic.clone());
-        let records = tokio::task::spawn_blocking(move || {
-            read_partition(&kafka, &topic, partition, Duration::from_secs(60))
-        })
-        .await
-        .unwrap()
-        .expect("read partition");
-        ends.insert(partition, records.last().map_or(0, |r| r.offset + 1));
+    let mut ends: BTreeMap<i32, i64> = (0..kafka.topics.partitions).map(|p| (p, 0)).collect();
+    for record in read_topic(kafka, kind, false).await {
+        let end = ends.entry(record.partition).or_default();
+        *end = (*end).max(record.offset + 1);
     }
     ends
 }
