@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
@@ -57,6 +57,11 @@ impl KnownOffsets {
 #[derive(Debug, Clone)]
 pub struct SeekOnAssign {
     pub offsets: KnownOffsets,
+    /// Whether the configured assignment strategy is cooperative. Known
+    /// from the configuration: asking librdkafka (`rebalance_protocol`)
+    /// inside this callback is a synchronous request to its main thread,
+    /// which was seen to deadlock there (a test hung for 20 minutes).
+    pub cooperative: bool,
 }
 
 impl ClientContext for SeekOnAssign {}
@@ -68,10 +73,7 @@ impl ConsumerContext for SeekOnAssign {
         err: RDKafkaRespErr,
         partitions: &mut TopicPartitionList,
     ) {
-        let cooperative = matches!(
-            consumer.rebalance_protocol(),
-            RebalanceProtocol::Cooperative
-        );
+        let cooperative = self.cooperative;
         let result = if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
             let assigned: Vec<(String, i32)> = partitions
                 .elements()

@@ -108,8 +108,12 @@ impl AuditConsumer {
                 transactional_id(kafka, "audit-log", instance),
             );
         }
+        let cooperative = config
+            .get("partition.assignment.strategy")
+            .is_some_and(|strategy| strategy.contains("cooperative"));
         let consumer: StreamConsumer<SeekOnAssign> = config.create_with_context(SeekOnAssign {
             offsets: offsets.clone(),
+            cooperative,
         })?;
         let topics = kafka.topics();
         Ok(Self {
