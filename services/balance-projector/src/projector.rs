@@ -14,9 +14,9 @@ use chrono::Utc;
 use eventbank_events::{AccountEventEnvelope, DeadLetter, TopicKind, TransferEventEnvelope, wire};
 use eventbank_runtime::http::ReadinessCheck;
 use eventbank_runtime::kafka::{
-    BatchLimits, KafkaSettings, OwnedRecord, next_batch, send_dead_letter,
+    BatchLimits, GroupContext, KafkaSettings, OwnedRecord, next_batch, send_dead_letter,
 };
-use rdkafka::consumer::{CommitMode, Consumer, DefaultConsumerContext, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
@@ -34,7 +34,7 @@ type Positions = Arc<Mutex<HashMap<(String, i32), i64>>>;
 
 /// The projector's consumer loop and its helpers.
 pub struct Projector {
-    consumer: Arc<StreamConsumer<DefaultConsumerContext>>,
+    consumer: Arc<StreamConsumer<GroupContext>>,
     producer: FutureProducer,
     store: Store,
     metrics: ProjectorMetrics,
@@ -74,7 +74,8 @@ impl Projector {
         // Reaching the end of a partition updates the consumer's position past
         // trailing transaction markers, which the lag measurement relies on.
         config.set("enable.partition.eof", "true");
-        let consumer: StreamConsumer<DefaultConsumerContext> = config.create()?;
+        let consumer: StreamConsumer<GroupContext> =
+            config.create_with_context(GroupContext::for_config(&config))?;
         let topics = kafka.topics();
         let account_topic = topics.name(TopicKind::AccountEvents);
         let transfer_topic = topics.name(TopicKind::TransferEvents);
@@ -333,7 +334,7 @@ pub fn consumer_group(
 /// every assigned partition has been caught up (once; it stays ready).
 #[allow(clippy::too_many_arguments)]
 async fn lag_loop(
-    consumer: Arc<StreamConsumer<DefaultConsumerContext>>,
+    consumer: Arc<StreamConsumer<GroupContext>>,
     positions: Positions,
     idle: Arc<AtomicBool>,
     metrics: ProjectorMetrics,
@@ -394,7 +395,7 @@ async fn lag_loop(
 }
 
 fn partition_count(
-    consumer: &StreamConsumer<DefaultConsumerContext>,
+    consumer: &StreamConsumer<GroupContext>,
     topics: &[String; 2],
 ) -> Result<usize, KafkaError> {
     let mut total = 0;
@@ -411,7 +412,7 @@ fn partition_count(
 }
 
 fn measure_lag(
-    consumer: &StreamConsumer<DefaultConsumerContext>,
+    consumer: &StreamConsumer<GroupContext>,
     positions: &Positions,
     idle: &AtomicBool,
 ) -> Result<BTreeMap<(String, i32), i64>, KafkaError> {

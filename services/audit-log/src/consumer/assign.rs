@@ -11,7 +11,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use eventbank_runtime::kafka::{apply_rebalance, is_partition_eof};
+use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
@@ -57,14 +59,17 @@ impl KnownOffsets {
 #[derive(Debug, Clone)]
 pub struct SeekOnAssign {
     pub offsets: KnownOffsets,
-    /// Whether the configured assignment strategy is cooperative. Known
-    /// from the configuration: asking librdkafka (`rebalance_protocol`)
-    /// inside this callback is a synchronous request to its main thread,
-    /// which was seen to deadlock there (a test hung for 20 minutes).
+    /// From the configured assignment strategy; see `runtime::kafka::rebalance`.
     pub cooperative: bool,
 }
 
-impl ClientContext for SeekOnAssign {}
+impl ClientContext for SeekOnAssign {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !is_partition_eof(&error) {
+            tracing::error!(%error, reason, "librdkafka error");
+        }
+    }
+}
 
 impl ConsumerContext for SeekOnAssign {
     fn rebalance(
@@ -73,8 +78,7 @@ impl ConsumerContext for SeekOnAssign {
         err: RDKafkaRespErr,
         partitions: &mut TopicPartitionList,
     ) {
-        let cooperative = self.cooperative;
-        let result = if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
             let assigned: Vec<(String, i32)> = partitions
                 .elements()
                 .iter()
@@ -87,24 +91,8 @@ impl ConsumerContext for SeekOnAssign {
                 }
                 tracing::info!(%topic, partition, ?start, "partition assigned");
             }
-            if cooperative {
-                consumer.incremental_assign(partitions)
-            } else {
-                consumer.assign(partitions)
-            }
-        } else {
-            if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
-                tracing::error!(?err, "rebalance error; giving up the assignment");
-            }
-            if cooperative {
-                consumer.incremental_unassign(partitions)
-            } else {
-                consumer.unassign()
-            }
-        };
-        if let Err(error) = result {
-            tracing::error!(%error, "applying the rebalance failed");
         }
+        apply_rebalance(consumer, err, partitions, self.cooperative);
     }
 }
 

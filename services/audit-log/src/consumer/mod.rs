@@ -22,7 +22,8 @@ use chrono::Utc;
 use eventbank_events::{DeadLetter, TopicKind};
 use eventbank_runtime::http::ReadinessCheck;
 use eventbank_runtime::kafka::{
-    BatchLimits, KafkaSettings, OwnedRecord, next_batch, send_dead_letter, transactional_id,
+    BatchLimits, KafkaSettings, OwnedRecord, is_cooperative, next_batch, send_dead_letter,
+    transactional_id,
 };
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -108,9 +109,7 @@ impl AuditConsumer {
                 transactional_id(kafka, "audit-log", instance),
             );
         }
-        let cooperative = config
-            .get("partition.assignment.strategy")
-            .is_some_and(|strategy| strategy.contains("cooperative"));
+        let cooperative = is_cooperative(&config);
         let consumer: StreamConsumer<SeekOnAssign> = config.create_with_context(SeekOnAssign {
             offsets: offsets.clone(),
             cooperative,

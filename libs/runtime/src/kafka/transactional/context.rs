@@ -1,9 +1,12 @@
 use std::sync::{Mutex, PoisonError};
 
-use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, TopicPartitionList};
 
 use super::processor::TopicPartition;
+use crate::kafka::rebalance::{apply_rebalance, is_partition_eof};
 
 /// A change of assignment, recorded inside `poll` and acted on by the loop right
 /// after it, before any record of an assigned partition is handled.
@@ -16,13 +19,16 @@ pub(super) enum AssignmentChange {
 #[derive(Debug)]
 pub(super) struct LoopContext {
     name: String,
+    /// From the configured assignment strategy; see `kafka::rebalance`.
+    cooperative: bool,
     changes: Mutex<Vec<AssignmentChange>>,
 }
 
 impl LoopContext {
-    pub(super) fn new(name: String) -> Self {
+    pub(super) fn new(name: String, cooperative: bool) -> Self {
         Self {
             name,
+            cooperative,
             changes: Mutex::new(Vec::new()),
         }
     }
@@ -49,9 +55,32 @@ impl LoopContext {
     }
 }
 
-impl ClientContext for LoopContext {}
+impl ClientContext for LoopContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !is_partition_eof(&error) {
+            tracing::error!(name = %self.name, %error, reason, "librdkafka error");
+        }
+    }
+}
 
 impl ConsumerContext for LoopContext {
+    /// rdkafka's default, minus its `rebalance_protocol()` query.
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        let rebalance = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(partitions),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(partitions),
+            _ => Rebalance::Error(KafkaError::Rebalance(err.into())),
+        };
+        self.pre_rebalance(consumer, &rebalance);
+        apply_rebalance(consumer, err, partitions, self.cooperative);
+        self.post_rebalance(consumer, &rebalance);
+    }
+
     fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions = Self::partitions(list);

@@ -169,7 +169,10 @@ impl<P: Processor> TransactionalLoop<P> {
             consumer_config.set("group.instance.id", instance);
         }
         let consumer: BaseConsumer<LoopContext> =
-            consumer_config.create_with_context(LoopContext::new(config.name.clone()))?;
+            consumer_config.create_with_context(LoopContext::new(
+                config.name.clone(),
+                crate::kafka::is_cooperative(&consumer_config),
+            ))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
         readiness.set_ready();

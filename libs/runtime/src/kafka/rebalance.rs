@@ -1,0 +1,110 @@
+//! Applying a group rebalance without asking librdkafka which protocol it uses.
+//!
+//! rdkafka's default `ConsumerContext::rebalance` calls `rebalance_protocol()`
+//! inside the callback: a synchronous request to librdkafka's main thread,
+//! made from the thread that is serving that thread's rebalance event. A gdb
+//! stack dump of a test hung for 20 minutes showed it stuck right there. The
+//! protocol follows from the configured assignment strategy, so every
+//! consumer that joins a group decides it once, at creation, and the
+//! callback only assigns or unassigns.
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, TopicPartitionList};
+
+/// Whether `config`'s assignment strategy is cooperative (incremental
+/// assign/unassign) rather than eager.
+pub fn is_cooperative(config: &ClientConfig) -> bool {
+    config
+        .get("partition.assignment.strategy")
+        .is_some_and(|strategy| strategy.contains("cooperative"))
+}
+
+/// What librdkafka's rebalance event asks for, applied for `cooperative` or
+/// eager assignment. Failures are logged: the callback cannot return them,
+/// and the next rebalance or poll error reports a consumer that fell out.
+pub fn apply_rebalance<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    err: RDKafkaRespErr,
+    partitions: &TopicPartitionList,
+    cooperative: bool,
+) {
+    let result = if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        if cooperative {
+            consumer.incremental_assign(partitions)
+        } else {
+            consumer.assign(partitions)
+        }
+    } else {
+        if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
+            tracing::error!(?err, "rebalance error; giving up the assignment");
+        }
+        if cooperative {
+            consumer.incremental_unassign(partitions)
+        } else {
+            consumer.unassign()
+        }
+    };
+    if let Err(error) = result {
+        tracing::error!(%error, "applying the rebalance failed");
+    }
+}
+
+/// Whether a librdkafka global error is only a partition-EOF event, which
+/// consumers ask for on purpose (lag and readiness) and must not log as an
+/// error after every batch.
+pub fn is_partition_eof(error: &KafkaError) -> bool {
+    error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF)
+}
+
+/// The context of a plain group consumer: rebalances applied without the
+/// protocol query, librdkafka errors logged except partition EOF.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupContext {
+    cooperative: bool,
+}
+
+impl GroupContext {
+    /// The context for a consumer created from `config`.
+    pub fn for_config(config: &ClientConfig) -> Self {
+        Self {
+            cooperative: is_cooperative(config),
+        }
+    }
+}
+
+impl ClientContext for GroupContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !is_partition_eof(&error) {
+            tracing::error!(%error, reason, "librdkafka error");
+        }
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        apply_rebalance(consumer, err, partitions, self.cooperative);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_follows_the_configured_strategy() {
+        let mut config = ClientConfig::new();
+        assert!(!is_cooperative(&config), "librdkafka's default is eager");
+        config.set("partition.assignment.strategy", "cooperative-sticky");
+        assert!(is_cooperative(&config));
+        config.set("partition.assignment.strategy", "range,roundrobin");
+        assert!(!is_cooperative(&config));
+    }
+}
