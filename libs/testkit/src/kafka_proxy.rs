@@ -23,7 +23,81 @@ pub enum ApiKey {
     TxnOffsetCommit = 28,
 }
 
-/// What happens to the first request with the armed API key.
+/// Which request a fault fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The first request with this API key.
+    Api(ApiKey),
+    /// The first `EndTxn` that commits (not one that aborts): an abort held
+    /// or lost is a different fault, which a commit test must not mistake
+    /// for its own.
+    Commit,
+}
+
+impl From<ApiKey> for Trigger {
+    fn from(key: ApiKey) -> Self {
+        Self::Api(key)
+    }
+}
+
+impl Trigger {
+    fn matches(self, frame: &[u8]) -> bool {
+        let api_key = frame.get(4..6).map(|b| i16::from_be_bytes([b[0], b[1]]));
+        match self {
+            Self::Api(key) => api_key == Some(key as i16),
+            Self::Commit => {
+                api_key == Some(ApiKey::EndTxn as i16) && end_txn_commits(&frame[4..]) == Some(true)
+            }
+        }
+    }
+}
+
+/// The `committed` flag of an EndTxn request (`request` without its size
+/// prefix), or `None` if it cannot be read. Header v1 (v2, with tagged
+/// fields, from EndTxn v3); body: transactional id, producer id (8 bytes),
+/// epoch (2), committed (1).
+fn end_txn_commits(request: &[u8]) -> Option<bool> {
+    let mut at = 0usize;
+    let take = |at: &mut usize, n: usize| -> Option<&[u8]> {
+        let bytes = request.get(*at..*at + n)?;
+        *at += n;
+        Some(bytes)
+    };
+    let uvarint = |at: &mut usize| -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *request.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    };
+    take(&mut at, 2)?; // api key
+    let version = take(&mut at, 2).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
+    take(&mut at, 4)?; // correlation id
+    let client_id_len = take(&mut at, 2).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
+    take(&mut at, usize::try_from(client_id_len.max(0)).ok()?)?;
+    let flexible = version >= 3;
+    if flexible {
+        for _ in 0..uvarint(&mut at)? {
+            uvarint(&mut at)?;
+            let size = uvarint(&mut at)?;
+            take(&mut at, usize::try_from(size).ok()?)?;
+        }
+        let len_plus_one = uvarint(&mut at)?;
+        take(&mut at, usize::try_from(len_plus_one.checked_sub(1)?).ok()?)?;
+    } else {
+        let len = take(&mut at, 2).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
+        take(&mut at, usize::try_from(len).ok()?)?;
+    }
+    take(&mut at, 10)?; // producer id, producer epoch
+    take(&mut at, 1).map(|b| b[0] != 0)
+}
+
+/// What happens to the first request the trigger matches.
 #[derive(Debug)]
 pub enum Fault {
     /// Forward it, but hold every answer on that connection for this long
@@ -32,20 +106,22 @@ pub enum Fault {
     LoseAnswers(Duration, oneshot::Sender<()>),
     /// Hold it (and everything behind it on that connection) this long
     /// before forwarding it: the client waits without an answer while the
-    /// broker never heard the request.
+    /// broker never heard the request. Requests the same trigger matches
+    /// meanwhile (the client's own resends, on new connections) are held
+    /// until the same moment, so the broker hears none of them before then.
     Hold(Duration),
-}
-
-#[derive(Debug, Default)]
-struct Armed {
-    fault: Option<(ApiKey, Fault)>,
+    /// A request matched while a `Hold` is in force (internal).
+    #[doc(hidden)]
+    HeldUntil(Instant),
 }
 
 /// Forwards every connection on its port to the broker's real listener.
 #[derive(Debug, Clone)]
 pub struct KafkaProxy {
     port: u16,
-    armed: Arc<Mutex<Armed>>,
+    armed: Arc<Mutex<Option<(Trigger, Fault)>>>,
+    /// After a `Hold` fired: what it matched, and until when it holds.
+    holding: Arc<Mutex<Option<(Trigger, Instant)>>>,
 }
 
 impl KafkaProxy {
@@ -58,8 +134,12 @@ impl KafkaProxy {
             .set_nonblocking(true)
             .expect("nonblocking listener");
         let port = listener.local_addr().expect("proxy address").port();
-        let armed = Arc::new(Mutex::new(Armed::default()));
-        let proxy = Self { port, armed };
+        let armed = Arc::new(Mutex::new(None));
+        let proxy = Self {
+            port,
+            armed,
+            holding: Arc::default(),
+        };
         let listener = TcpListener::from_std(listener).expect("tokio listener");
         let accepting = proxy.clone();
         tokio::spawn(async move {
@@ -79,14 +159,14 @@ impl KafkaProxy {
         self.port
     }
 
-    /// Arms `fault` for the next request with `api_key` (once).
-    pub fn arm(&self, api_key: ApiKey, fault: Fault) {
-        self.armed.lock().expect("proxy lock").fault = Some((api_key, fault));
+    /// Arms `fault` for the next request `trigger` matches (once).
+    pub fn arm(&self, trigger: impl Into<Trigger>, fault: Fault) {
+        *self.armed.lock().expect("proxy lock") = Some((trigger.into(), fault));
     }
 
     /// Whether the armed fault has not fired yet.
     pub fn is_armed(&self) -> bool {
-        self.armed.lock().expect("proxy lock").fault.is_some()
+        self.armed.lock().expect("proxy lock").is_some()
     }
 
     async fn forward(&self, client: TcpStream, broker: TcpStream) {
@@ -124,10 +204,14 @@ impl KafkaProxy {
             }
             let api_key = (len >= 2).then(|| i16::from_be_bytes([frame[4], frame[5]]));
             let mut notify = None;
-            match self.take_fault(api_key) {
+            match self.take_fault(&frame) {
                 Some(Fault::Hold(delay)) => {
                     eprintln!("kafka proxy: holding request {api_key:?} for {delay:?}");
                     tokio::time::sleep(delay).await;
+                }
+                Some(Fault::HeldUntil(until)) => {
+                    eprintln!("kafka proxy: holding a resent request {api_key:?} too");
+                    tokio::time::sleep_until(until.into()).await;
                 }
                 Some(Fault::LoseAnswers(delay, tell)) => {
                     eprintln!(
@@ -148,13 +232,75 @@ impl KafkaProxy {
         answers.abort();
     }
 
-    fn take_fault(&self, api_key: Option<i16>) -> Option<Fault> {
+    fn take_fault(&self, frame: &[u8]) -> Option<Fault> {
+        let mut holding = self.holding.lock().expect("proxy lock");
+        if let Some((trigger, until)) = *holding {
+            if Instant::now() >= until {
+                *holding = None;
+            } else if trigger.matches(frame) {
+                return Some(Fault::HeldUntil(until));
+            }
+        }
         let mut armed = self.armed.lock().expect("proxy lock");
-        match (&armed.fault, api_key) {
-            (Some((key, _)), Some(seen)) if *key as i16 == seen => {
-                armed.fault.take().map(|(_, fault)| fault)
+        match &*armed {
+            Some((trigger, _)) if trigger.matches(frame) => {
+                let (trigger, fault) = armed.take()?;
+                if let Fault::Hold(delay) = &fault {
+                    *holding = Some((trigger, Instant::now() + *delay));
+                }
+                Some(fault)
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An EndTxn request frame as librdkafka writes it (header v1, body
+    /// non-flexible for v0-2) or flexible (v3+).
+    fn end_txn(version: i16, committed: bool) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&(ApiKey::EndTxn as i16).to_be_bytes());
+        body.extend_from_slice(&version.to_be_bytes());
+        body.extend_from_slice(&7i32.to_be_bytes());
+        body.extend_from_slice(&6i16.to_be_bytes());
+        body.extend_from_slice(b"client");
+        if version >= 3 {
+            body.push(0); // no header tags
+            body.push(4); // compact string, length 3
+            body.extend_from_slice(b"tx1");
+        } else {
+            body.extend_from_slice(&3i16.to_be_bytes());
+            body.extend_from_slice(b"tx1");
+        }
+        body.extend_from_slice(&42i64.to_be_bytes());
+        body.extend_from_slice(&1i16.to_be_bytes());
+        body.push(u8::from(committed));
+        if version >= 3 {
+            body.push(0);
+        }
+        let mut frame = i32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+        frame.extend(body);
+        frame
+    }
+
+    #[test]
+    fn the_commit_trigger_fires_on_commits_only() {
+        for version in [0, 1, 3, 4] {
+            assert!(
+                Trigger::Commit.matches(&end_txn(version, true)),
+                "v{version}"
+            );
+            assert!(
+                !Trigger::Commit.matches(&end_txn(version, false)),
+                "v{version}"
+            );
+            assert!(Trigger::Api(ApiKey::EndTxn).matches(&end_txn(version, false)));
+        }
+        assert!(!Trigger::Commit.matches(&[0, 0, 0, 2, 0, 26]), "truncated");
+        assert!(!Trigger::Api(ApiKey::Produce).matches(&end_txn(1, true)));
     }
 }

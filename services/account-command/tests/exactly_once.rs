@@ -16,7 +16,7 @@ use eventbank_events::dead_letter::{HEADER_REASON, HEADER_SOURCE_TOPIC};
 use eventbank_events::{AccountId, CommandId, TopicKind};
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::bank::{BankClient, Reply};
-use eventbank_testkit::kafka_proxy::{ApiKey, Fault};
+use eventbank_testkit::kafka_proxy::{Fault, Trigger};
 use eventbank_testkit::log::{account_events, assert_streams_consistent, read_topic};
 use eventbank_testkit::{Isolation, PrivateKafka, TestEnv, eventually};
 use futures::StreamExt;
@@ -261,7 +261,6 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "passes alone, did not finish in the full parallel suite; under investigation (run with --ignored)"]
 async fn a_commit_the_broker_froze_on_is_decided_exactly_once() {
     // The broker is asked to commit and freezes (SIGSTOP: a GC pause, a
     // stalled VM) right after; its answer, if it gave one, is lost. If it
@@ -271,7 +270,7 @@ async fn a_commit_the_broker_froze_on_is_decided_exactly_once() {
         let (asked, commit_sent) = tokio::sync::oneshot::channel();
         cluster
             .proxy()
-            .arm(ApiKey::EndTxn, Fault::LoseAnswers(FROZEN, asked));
+            .arm(Trigger::Commit, Fault::LoseAnswers(FROZEN, asked));
         tokio::time::timeout(Duration::from_secs(60), commit_sent)
             .await
             .expect("a commit within a minute")
@@ -285,14 +284,13 @@ async fn a_commit_the_broker_froze_on_is_decided_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "passes alone, failed once in the full parallel suite; under investigation (run with --ignored)"]
 async fn a_commit_request_delayed_past_the_transaction_timeout_is_decided_exactly_once() {
     // The other way an unanswered commit ends: the request is stuck in the
     // network while the coordinator times the transaction out and aborts
     // it. When the commit finally arrives it is refused; the batch must be
     // decided again, once.
     commit_left_open("commit-delayed", |cluster| async move {
-        cluster.proxy().arm(ApiKey::EndTxn, Fault::Hold(FROZEN));
+        cluster.proxy().arm(Trigger::Commit, Fault::Hold(FROZEN));
         eventually(
             "a commit to be asked for",
             Duration::from_secs(60),
