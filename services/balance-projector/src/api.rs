@@ -21,6 +21,8 @@ pub const BEHIND_HEADER: &str = "x-read-model-behind";
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1000;
+/// How often a `min_version` read re-reads when no local batch woke it (the
+/// account may be projected by another instance).
 const POLL: Duration = Duration::from_millis(25);
 
 #[derive(Debug, Clone)]
@@ -104,7 +106,13 @@ async fn get_account(
         })
         .transpose()?;
     let deadline = Instant::now() + state.read_wait;
+    let applied = state.store.applied();
     loop {
+        // Registered before the read, so a batch applied between the read
+        // and the wait still wakes it.
+        let woken = applied.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let account = state
             .serving()
             .await?
@@ -135,7 +143,11 @@ async fn get_account(
             }
             return Ok(response);
         }
-        tokio::time::sleep(POLL).await;
+        let retry_at = deadline.min(Instant::now() + POLL);
+        tokio::select! {
+            () = &mut woken => {}
+            () = tokio::time::sleep_until(retry_at.into()) => {}
+        }
     }
 }
 

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use eventbank_events::{AccountEvent, AccountEventEnvelope, TransferEvent, TransferEventEnvelope};
 use redis::aio::ConnectionManager;
@@ -151,6 +152,9 @@ pub struct Store {
     base: String,
     account_script: Arc<Script>,
     transfer_script: Arc<Script>,
+    /// Woken after every applied batch, so a read waiting for a version
+    /// re-reads at once instead of on its next poll.
+    applied: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -218,6 +222,7 @@ impl Store {
             base: String::new(),
             account_script: Arc::new(Script::new(ACCOUNT_SCRIPT)),
             transfer_script: Arc::new(Script::new(TRANSFER_SCRIPT)),
+            applied: Arc::new(Notify::new()),
         }
         .at_generation(generation);
         store.load_scripts().await?;
@@ -394,6 +399,13 @@ impl Store {
         format!("{}{kind}:{id}", self.base)
     }
 
+    /// Notified after each batch this process applies (to any generation).
+    /// Only this process's projectors notify: a reader must still poll for
+    /// partitions projected elsewhere.
+    pub fn applied(&self) -> Arc<Notify> {
+        Arc::clone(&self.applied)
+    }
+
     /// Applies `events` in order, one script call each, in one pipelined round
     /// trip. Safe to repeat: already-applied events are skipped.
     pub async fn apply(&self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
@@ -417,6 +429,7 @@ impl Store {
             }
             Err(err) => return Err(err.into()),
         };
+        self.applied.notify_waiters();
         answers
             .into_iter()
             .map(|answer| match answer {
