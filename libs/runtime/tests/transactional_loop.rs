@@ -17,7 +17,7 @@ use eventbank_runtime::kafka::transactional::{
 use eventbank_runtime::kafka::{
     KafkaSettings, OutputRecord, OwnedRecord, ensure_topics, read_partition,
 };
-use eventbank_testkit::{Isolation, TestEnv, eventually};
+use eventbank_testkit::{Isolation, PrivateKafka, TestEnv, eventually};
 use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use tokio_util::sync::CancellationToken;
@@ -141,7 +141,15 @@ struct Harness {
 
 impl Harness {
     async fn new(isolation: &Isolation) -> Self {
-        let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+        Self::on(
+            TestEnv::get().kafka_settings(&isolation.topic_prefix()),
+            isolation,
+        )
+        .await
+    }
+
+    /// A harness on the cluster `settings` point at (a private one, say).
+    async fn on(settings: KafkaSettings, isolation: &Isolation) -> Self {
         let topics = settings.topics();
         let admin = settings.admin_client().expect("admin");
         ensure_topics(
@@ -193,7 +201,14 @@ impl Harness {
         CancellationToken,
         tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
     ) {
-        self.start_stalling(self.settings.clone(), config, readiness, Arc::default())
+        let registry = MetricsRegistry::new("test", "0");
+        self.start_stalling(
+            self.settings.clone(),
+            config,
+            readiness,
+            &registry,
+            Arc::default(),
+        )
     }
 
     fn start_stalling(
@@ -201,6 +216,7 @@ impl Harness {
         settings: KafkaSettings,
         config: LoopConfig,
         readiness: &Readiness,
+        registry: &MetricsRegistry,
         stall: Arc<AtomicBool>,
     ) -> (
         CancellationToken,
@@ -214,7 +230,7 @@ impl Harness {
             staged: HashMap::new(),
             stall,
         };
-        let metrics = LoopMetrics::register(&MetricsRegistry::new("test", "0"), "numbering");
+        let metrics = LoopMetrics::register(registry, "numbering");
         let handle = spawn_loop(
             settings,
             config,
@@ -404,6 +420,7 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
         settings.clone(),
         config.clone(),
         &Readiness::new(),
+        &MetricsRegistry::new("test", "0"),
         Arc::clone(&stall),
     );
     // A failed assertion must stop the loops too, or their blocking threads
@@ -418,8 +435,13 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
 
     let mut successor = config;
     successor.transactional_id = format!("{}-numbering-successor", isolation.run_id);
-    let (successor_stop, successor) =
-        harness.start_stalling(settings, successor, &Readiness::new(), Arc::default());
+    let (successor_stop, successor) = harness.start_stalling(
+        settings,
+        successor,
+        &Readiness::new(),
+        &MetricsRegistry::new("test", "0"),
+        Arc::default(),
+    );
     let _stop_successor = successor_stop.clone().drop_guard();
     // Past the stall: the zombie has tried to commit its tick by now.
     tokio::time::sleep(STALL + Duration::from_secs(5)).await;
@@ -438,4 +460,69 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
     successor_stop.cancel();
     let _ = zombie.await;
     let _ = successor.await;
+}
+
+/// The value of the counter `name` in a registry's text.
+fn counter(registry: &MetricsRegistry, name: &str) -> u64 {
+    registry
+        .encode()
+        .lines()
+        .filter(|line| line.starts_with(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broker_outage_restarts_the_loop_in_place_instead_of_stopping_it() {
+    // The broker is gone when the loop starts (init_transactions times out)
+    // and comes back later: before, the first error stopped the loop and
+    // with it the service, which then waited for a person.
+    let mut cluster = PrivateKafka::start(1).await;
+    let isolation = Isolation::new("txloop-outage");
+    let harness = Harness::on(
+        cluster.kafka_settings(&isolation.topic_prefix()),
+        &isolation,
+    )
+    .await;
+    harness.produce(&["a1".into(), "a2".into()]).await;
+    cluster.kill(0);
+
+    let mut config = harness.config.clone();
+    config.call_timeout = Duration::from_secs(3);
+    let readiness = Readiness::new();
+    let registry = MetricsRegistry::new("test", "0");
+    let (shutdown, handle) = harness.start_stalling(
+        harness.settings.clone(),
+        config,
+        &readiness,
+        &registry,
+        Arc::default(),
+    );
+    let _stop = shutdown.clone().drop_guard();
+    eventually(
+        "the loop failing and starting again",
+        Duration::from_secs(90),
+        || async { (counter(&registry, "eventbank_txn_loop_restarts_total") >= 2).then_some(()) },
+    )
+    .await;
+    assert!(!handle.is_finished(), "a transient error stopped the loop");
+    assert!(!readiness.report().ready, "not ready while it cannot start");
+
+    cluster.restart(0);
+    harness.produce(&["a3".into()]).await;
+    eventually(
+        "every record handled once the broker is back",
+        Duration::from_secs(120),
+        || async { (harness.read(&harness.output).await.len() >= 3).then_some(()) },
+    )
+    .await;
+    assert!(readiness.report().ready, "ready again");
+    shutdown.cancel();
+    handle.await.expect("join").expect("loop stopped cleanly");
+    assert_eq!(
+        payloads(&harness.read(&harness.output).await),
+        ["1:a1", "2:a2", "3:a3"],
+        "each record once, numbered without gaps, after the restarts"
+    );
 }

@@ -19,6 +19,7 @@ pub struct LoopMetrics {
     stalled: Family<Labels, Gauge>,
     commit_retries: Family<Labels, Counter>,
     undecided: Family<Labels, Counter>,
+    loop_restarts: Family<Labels, Counter>,
     commit_seconds: Family<Labels, Histogram>,
 }
 
@@ -34,6 +35,7 @@ impl LoopMetrics {
             stalled: Family::default(),
             commit_retries: Family::default(),
             undecided: Family::default(),
+            loop_restarts: Family::default(),
             commit_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.002, 2.0, 12))
             }),
@@ -79,6 +81,11 @@ impl LoopMetrics {
             metrics.undecided.clone(),
         );
         registry.register(
+            "txn_loop_restarts",
+            "Times the loop failed on a transient error (a broker away, say) and was started again in place",
+            metrics.loop_restarts.clone(),
+        );
+        registry.register(
             "txn_commit_seconds",
             "Time to commit one batch's transaction",
             metrics.commit_seconds.clone(),
@@ -109,6 +116,10 @@ impl LoopMetrics {
 
     pub(super) fn undecided(&self) {
         self.undecided.get_or_create(&self.labels).inc();
+    }
+
+    pub(super) fn loop_restarted(&self) {
+        self.loop_restarts.get_or_create(&self.labels).inc();
     }
 
     pub(super) fn set_stalled(&self, stalled: bool) {

@@ -54,8 +54,36 @@ pub enum LoopError {
     Join(String),
 }
 
+impl LoopError {
+    /// Whether starting the loop again in this process cannot help: this
+    /// instance was fenced out of its group by another with its identity,
+    /// or the configuration is wrong. Everything else (a broker away, a
+    /// restore cut short, a producer that cannot be rebuilt yet) is cured by
+    /// new clients and a fresh restore, which is what a restart does.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Kafka(err) => {
+                is_fatal_consumer_error(err) || matches!(err, KafkaError::ClientCreation(_))
+            }
+            Self::Processor(_) => false,
+            Self::NoDeadLetterTopic(_) | Self::Join(_) => true,
+        }
+    }
+}
+
+/// Back-off before the loop is started again after a transient failure:
+/// doubling from this, up to [`RESTART_BACKOFF_MAX`].
+const RESTART_BACKOFF_MIN: Duration = Duration::from_millis(500);
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A loop that ran this long before failing starts its back-off afresh.
+const RESTART_BACKOFF_RESET: Duration = Duration::from_secs(60);
+
 /// Starts the loop on a blocking thread. It runs until `shutdown` (finishing the
-/// batch in hand first) or a fatal error.
+/// batch in hand first) or a fatal error ([`LoopError::is_fatal`]); after any
+/// other error it is started again in place, with back-off: new clients,
+/// every partition restored from its state topic, not ready meanwhile, and
+/// counted in `eventbank_txn_loop_restarts`. One broker of three going away
+/// must not stop a service.
 pub fn spawn_loop<P: Processor>(
     settings: KafkaSettings,
     config: LoopConfig,
@@ -66,9 +94,9 @@ pub fn spawn_loop<P: Processor>(
 ) -> tokio::task::JoinHandle<Result<(), LoopError>> {
     tokio::task::spawn_blocking(move || {
         let name = config.name.clone();
-        let result =
-            TransactionalLoop::start(settings, config, processor, metrics, readiness.clone())
-                .and_then(|mut running| running.run(&shutdown));
+        let result = run_restarting(
+            &settings, &config, processor, &metrics, &readiness, &shutdown,
+        );
         match &result {
             Ok(()) => tracing::info!(name, "transactional loop stopped"),
             Err(err) => {
@@ -78,6 +106,61 @@ pub fn spawn_loop<P: Processor>(
         }
         result
     })
+}
+
+fn run_restarting<P: Processor>(
+    settings: &KafkaSettings,
+    config: &LoopConfig,
+    mut processor: P,
+    metrics: &LoopMetrics,
+    readiness: &ReadinessCheck,
+    shutdown: &CancellationToken,
+) -> Result<(), LoopError> {
+    let mut backoff = RESTART_BACKOFF_MIN;
+    loop {
+        let started = Instant::now();
+        let result = match TransactionalLoop::start(
+            settings.clone(),
+            config.clone(),
+            processor,
+            metrics.clone(),
+            readiness.clone(),
+        ) {
+            Ok(mut running) => {
+                let result = running.run(shutdown);
+                processor = running.into_processor();
+                result
+            }
+            Err((err, returned)) => {
+                processor = returned;
+                Err(err)
+            }
+        };
+        let err = match result {
+            Ok(()) => return Ok(()),
+            Err(err) if err.is_fatal() || shutdown.is_cancelled() => return Err(err),
+            Err(err) => err,
+        };
+        if started.elapsed() >= RESTART_BACKOFF_RESET {
+            backoff = RESTART_BACKOFF_MIN;
+        }
+        metrics.loop_restarted();
+        readiness.set_not_ready(format!("{}: restarting after: {err}", config.name));
+        tracing::warn!(
+            name = %config.name,
+            error = %err,
+            backoff_ms = backoff.as_millis() as u64,
+            "transactional loop failed; starting it again"
+        );
+        let deadline = Instant::now() + backoff;
+        while Instant::now() < deadline {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+    }
 }
 
 type Txn = ThreadedProducer<DefaultProducerContext>;
@@ -156,25 +239,19 @@ impl From<KafkaError> for BatchError {
 }
 
 impl<P: Processor> TransactionalLoop<P> {
+    /// The loop with new clients; on failure the processor is handed back
+    /// for the next attempt.
     fn start(
         settings: KafkaSettings,
         config: LoopConfig,
         processor: P,
         metrics: LoopMetrics,
         readiness: ReadinessCheck,
-    ) -> Result<Self, LoopError> {
-        let producer = new_producer(&settings, &config)?;
-        let mut consumer_config = settings.consumer_config(&config.group_id);
-        if let Some(instance) = &config.group_instance_id {
-            consumer_config.set("group.instance.id", instance);
-        }
-        let consumer: BaseConsumer<LoopContext> =
-            consumer_config.create_with_context(LoopContext::new(
-                config.name.clone(),
-                crate::kafka::is_cooperative(&consumer_config),
-            ))?;
-        let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics)?;
+    ) -> Result<Self, (LoopError, P)> {
+        let (consumer, producer) = match Self::connect(&settings, &config) {
+            Ok(clients) => clients,
+            Err(err) => return Err((err, processor)),
+        };
         readiness.set_ready();
         tracing::info!(
             name = %config.name,
@@ -195,6 +272,36 @@ impl<P: Processor> TransactionalLoop<P> {
             failures_in_a_row: 0,
             poisoned: HashMap::new(),
         })
+    }
+
+    fn connect(
+        settings: &KafkaSettings,
+        config: &LoopConfig,
+    ) -> Result<(BaseConsumer<LoopContext>, Txn), LoopError> {
+        let producer = new_producer(settings, config)?;
+        let mut consumer_config = settings.consumer_config(&config.group_id);
+        if let Some(instance) = &config.group_instance_id {
+            consumer_config.set("group.instance.id", instance);
+        }
+        let consumer: BaseConsumer<LoopContext> =
+            consumer_config.create_with_context(LoopContext::new(
+                config.name.clone(),
+                crate::kafka::is_cooperative(&consumer_config),
+            ))?;
+        let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        Ok((consumer, producer))
+    }
+
+    /// The processor, with nothing staged and no partition: what a new loop
+    /// starts from (it restores what it is assigned).
+    fn into_processor(mut self) -> P {
+        self.processor.abort();
+        let owned: Vec<TopicPartition> = std::mem::take(&mut self.owned).into_iter().collect();
+        if !owned.is_empty() {
+            self.processor.revoked(&owned);
+        }
+        self.processor
     }
 
     /// Batch, then tick — never the other way round: the records a batch
@@ -409,8 +516,8 @@ impl<P: Processor> TransactionalLoop<P> {
     }
 
     /// Polls until the batch is full, or its first record has waited
-    /// `max_batch_wait`, or shutdown is requested or a tick is due with
-    /// nothing in hand.
+    /// `max_batch_wait` and the consumer has nothing more buffered, or
+    /// shutdown is requested or a tick is due with nothing in hand.
     /// Assignment changes are applied right after the `poll` that reported them.
     /// Also answers whether the consumer ran dry (its last poll found no
     /// record), which is when timed work may run.
@@ -456,7 +563,9 @@ impl<P: Processor> TransactionalLoop<P> {
                 None => drained = true,
             }
             let full = batch.len() >= self.config.max_batch;
-            let waited = deadline.is_some_and(|at| Instant::now() >= at);
+            // Past the wait, still take what the consumer already holds:
+            // under load a batch is what arrived during the last commit.
+            let waited = drained && deadline.is_some_and(|at| Instant::now() >= at);
             let idle = batch.is_empty() && (shutdown.is_cancelled() || self.tick_due());
             if full || waited || idle {
                 return Ok((batch, drained));
