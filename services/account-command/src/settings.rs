@@ -53,7 +53,9 @@ pub struct ProcessorSettings {
     pub consumer_group: String,
     /// Commands per Kafka transaction at most.
     pub max_batch: usize,
-    /// How long the first command of a batch waits for others to join it.
+    /// How long the first command of a batch waits for others to join it
+    /// once the consumer has nothing more buffered. 0: none; batches still
+    /// form from what arrived while the previous transaction committed.
     pub max_batch_wait_ms: u64,
     /// Join the consumer group as a static member named after the instance:
     /// a restarted instance (a rescheduled pod) resumes its partitions at once
@@ -105,7 +107,7 @@ impl Default for ProcessorSettings {
             enabled: true,
             consumer_group: "eventbank-account-processor".to_owned(),
             max_batch: 500,
-            max_batch_wait_ms: 5,
+            max_batch_wait_ms: 0,
             static_membership: true,
             idempotency_window_secs: 24 * 60 * 60,
         }

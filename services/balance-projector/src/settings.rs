@@ -68,7 +68,8 @@ pub struct ProjectorSettings {
     pub consumer_group: String,
     /// Most records applied to Redis in one pipelined round trip.
     pub max_batch: usize,
-    /// How long a batch waits for more records after its first one.
+    /// How long a batch waits for more records once none is buffered (0:
+    /// none; a view is on a reader's path).
     pub max_batch_wait_ms: u64,
     /// How long `GET /accounts/{id}?min_version=N` waits for the view to reach N.
     pub read_wait_ms: u64,
@@ -81,7 +82,7 @@ impl Default for ProjectorSettings {
         Self {
             consumer_group: "eventbank-balance-projector".to_owned(),
             max_batch: 500,
-            max_batch_wait_ms: 20,
+            max_batch_wait_ms: 0,
             read_wait_ms: 3_000,
             lag_interval_ms: 1_000,
         }

@@ -33,7 +33,8 @@ pub struct SagaSettings {
     pub router_consumer_group: String,
     /// Records per Kafka transaction at most.
     pub max_batch: usize,
-    /// How long the first record of a batch waits for others to join it.
+    /// How long the first record of a batch waits for others to join it
+    /// once the consumer has nothing more buffered (0: none).
     pub max_batch_wait_ms: u64,
     /// Join the groups as static members named after the instance (see
     /// account-command's setting of the same name).
@@ -63,7 +64,7 @@ impl Default for SagaSettings {
             consumer_group: "transfer-saga".to_owned(),
             router_consumer_group: "transfer-saga-router".to_owned(),
             max_batch: 500,
-            max_batch_wait_ms: 5,
+            max_batch_wait_ms: 0,
             static_membership: true,
             retry_after_ms: 10_000,
             credit_deadline_ms: 5 * 60 * 1_000,
