@@ -5,7 +5,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::KafkaSettings;
+use super::{GroupContext, KafkaSettings};
 use super::record::OwnedRecord;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,12 +60,17 @@ pub fn visit_partition<E: From<ReadError>>(
     let read = |err: KafkaError| E::from(ReadError::from(err));
     let mut config = settings.consumer_config("eventbank-partition-reader");
     config.set("enable.partition.eof", "true");
-    let consumer: BaseConsumer = config.create().map_err(read)?;
+    // GroupContext: the EOF events this reader asks for are not errors.
+    let consumer: BaseConsumer<GroupContext> = config
+        .create_with_context(GroupContext::for_config(&config))
+        .map_err(read)?;
     // ListOffsets answers with the last stable offset to a read_committed
     // client; the true end of the log needs a read_uncommitted one.
     let mut probe_config = settings.consumer_config("eventbank-partition-reader");
     probe_config.set("isolation.level", "read_uncommitted");
-    let probe: BaseConsumer = probe_config.create().map_err(read)?;
+    let probe: BaseConsumer<GroupContext> = probe_config
+        .create_with_context(GroupContext::for_config(&probe_config))
+        .map_err(read)?;
     let mut assignment = TopicPartitionList::new();
     assignment
         .add_partition_offset(topic, partition, Offset::Beginning)

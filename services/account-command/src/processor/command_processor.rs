@@ -10,7 +10,7 @@ use eventbank_events::{
     CommandResult, Fingerprint, RejectionCode, RememberedOutcome, TopicKind, Topics, wire,
 };
 use eventbank_runtime::kafka::transactional::{
-    HandleError, Processor, ProcessorError, TopicPartition, restore_snapshots,
+    HandleError, Processor, ProcessorError, TopicPartition, restore_partitions,
 };
 use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
@@ -223,21 +223,33 @@ impl Processor for CommandProcessor {
         settings: &KafkaSettings,
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
-        for tp in partitions {
-            let snapshots: Vec<AccountSnapshot> = restore_snapshots(
+        let numbers: Vec<i32> = partitions.iter().map(|tp| tp.partition).collect();
+        // Accounts and command memory of every partition, read side by side.
+        let (accounts, memory) = std::thread::scope(|scope| {
+            let memory = scope.spawn(|| {
+                restore_partitions::<RememberedOutcome>(
+                    settings,
+                    &self.topics.memory,
+                    &numbers,
+                    self.restore_limit,
+                )
+            });
+            let accounts = restore_partitions::<AccountSnapshot>(
                 settings,
                 &self.topics.state,
-                tp.partition,
+                &numbers,
                 self.restore_limit,
-            )?;
-            let remembered: Vec<RememberedOutcome> = restore_snapshots(
-                settings,
-                &self.topics.memory,
-                tp.partition,
-                self.restore_limit,
-            )?;
+            );
+            let memory = memory
+                .join()
+                .unwrap_or_else(|_| Err(ProcessorError::new("a restore thread panicked")));
+            (accounts, memory)
+        });
+        let mut memory: HashMap<i32, Vec<RememberedOutcome>> = memory?.into_iter().collect();
+        for (partition, snapshots) in accounts? {
+            let remembered = memory.remove(&partition).unwrap_or_default();
             tracing::info!(
-                partition = tp.partition,
+                partition,
                 accounts = snapshots.len(),
                 remembered = remembered.len(),
                 "accounts and command memory restored"
@@ -246,14 +258,9 @@ impl Processor for CommandProcessor {
                 .iter()
                 .map(|snapshot| (snapshot.account_id, Account::from_snapshot(snapshot)))
                 .collect();
-            self.memory.restore(
-                tp.partition,
-                remembered,
-                &snapshots,
-                self.window,
-                Utc::now(),
-            );
-            self.accounts.restore(tp.partition, accounts);
+            self.memory
+                .restore(partition, remembered, &snapshots, self.window, Utc::now());
+            self.accounts.restore(partition, accounts);
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use eventbank_events::{EventId, TransferSagaSnapshot};
 use eventbank_runtime::kafka::transactional::{
-    HandleError, Processor, ProcessorError, TopicPartition, restore_snapshots,
+    HandleError, Processor, ProcessorError, TopicPartition, restore_partitions,
 };
 use eventbank_runtime::kafka::{KafkaSettings, OutputRecord, OwnedRecord};
 
@@ -92,20 +92,13 @@ impl Processor for SagaProcessor {
         settings: &KafkaSettings,
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
-        for tp in partitions {
-            let snapshots = restore_snapshots(
-                settings,
-                &self.topics.state,
-                tp.partition,
-                self.restore_limit,
-            )?;
-            tracing::info!(
-                partition = tp.partition,
-                snapshots = snapshots.len(),
-                "transfers restored"
-            );
+        let numbers: Vec<i32> = partitions.iter().map(|tp| tp.partition).collect();
+        for (partition, snapshots) in
+            restore_partitions(settings, &self.topics.state, &numbers, self.restore_limit)?
+        {
+            tracing::info!(partition, snapshots = snapshots.len(), "transfers restored");
             self.sagas
-                .restore(tp.partition, snapshots, Utc::now(), &self.timing);
+                .restore(partition, snapshots, Utc::now(), &self.timing);
         }
         self.update_backlog();
         Ok(())

@@ -22,5 +22,5 @@ mod runner;
 
 pub use metrics::LoopMetrics;
 pub use processor::{HandleError, Processor, ProcessorError, TopicPartition};
-pub use restore::restore_snapshots;
+pub use restore::{restore_partitions, restore_snapshots};
 pub use runner::{LoopConfig, LoopError, spawn_loop};
