@@ -659,6 +659,15 @@ impl Bench {
             let transactions = after.commits.saturating_sub(before.commits);
             let in_transactions = after.records.saturating_sub(before.records);
             let commit_us = after.commit_us.saturating_sub(before.commit_us);
+            let phases_us: BTreeMap<String, u64> = after
+                .phases_us
+                .iter()
+                .map(|(phase, total)| {
+                    let spent =
+                        total.saturating_sub(before.phases_us.get(phase).copied().unwrap_or(0));
+                    (phase.clone(), spent / transactions.max(1))
+                })
+                .collect();
             if let Some(profile) = profile {
                 finish_perf(profile, &self.config.out_dir).await;
             }
@@ -672,16 +681,23 @@ impl Bench {
                 transactions,
                 commands_per_transaction: in_transactions / transactions.max(1),
                 mean_commit_us: commit_us / transactions.max(1),
+                mean_phase_us: phases_us,
                 cpu,
             };
             println!(
                 "[bench] http {clients:>3} clients: {} commands/s, p50 {} p99 {}; {} commands per \
-                 transaction, commit {} on average; CPU % of a core {:?}, machine {}%{}",
+                 transaction, commit {} on average ({}); CPU % of a core {:?}, machine {}%{}",
                 level.per_sec,
                 crate::report::ms(level.latency.p50_us),
                 crate::report::ms(level.latency.p99_us),
                 level.commands_per_transaction,
                 crate::report::ms(level.mean_commit_us),
+                level
+                    .mean_phase_us
+                    .iter()
+                    .map(|(phase, us)| format!("{phase} {}", crate::report::ms(*us)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 level.cpu.percent_of_one_core,
                 level.cpu.machine_busy_percent,
                 errors_note(&level.errors)
@@ -909,6 +925,15 @@ impl Bench {
             records: whole("eventbank_txn_records_total"),
             commit_us: metric_millionths(&text, "eventbank_txn_commit_seconds_sum", label)
                 .unwrap_or(0),
+            phases_us: ["handle", "deliver", "offsets", "commit"]
+                .into_iter()
+                .map(|phase| {
+                    let labels = format!("{label},phase=\"{phase}\"");
+                    let sum = metric_millionths(&text, "eventbank_txn_phase_seconds_sum", &labels)
+                        .unwrap_or(0);
+                    (phase.to_owned(), sum)
+                })
+                .collect(),
         }
     }
 
@@ -998,11 +1023,13 @@ async fn warm_up(bank: &Bank, accounts: &[String], ready: Duration) -> anyhow::R
     anyhow::bail!("no command was answered within 60 attempts after the start")
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct LoopFigures {
     commits: u64,
     records: u64,
     commit_us: u64,
+    /// `eventbank_txn_phase_seconds` sums by phase, in microseconds.
+    phases_us: BTreeMap<String, u64>,
 }
 
 fn errors_note(errors: &BTreeMap<String, u64>) -> String {

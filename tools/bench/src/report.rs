@@ -100,6 +100,9 @@ pub struct HttpLevel {
     pub commands_per_transaction: u64,
     /// `eventbank_txn_commit_seconds` sum / count over the stage.
     pub mean_commit_us: u64,
+    /// `eventbank_txn_phase_seconds` by phase (handle, deliver, offsets,
+    /// commit), sum / transactions over the stage.
+    pub mean_phase_us: BTreeMap<String, u64>,
     pub cpu: CpuUse,
 }
 

@@ -21,6 +21,32 @@ pub struct LoopMetrics {
     undecided: Family<Labels, Counter>,
     loop_restarts: Family<Labels, Counter>,
     commit_seconds: Family<Labels, Histogram>,
+    phase_seconds: Family<Labels, Histogram>,
+}
+
+/// The steps of one batch's transaction, timed apart so a slow commit can be
+/// pinned on one of them.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Phase {
+    /// Deciding every record and handing its outputs to the producer.
+    Handle,
+    /// Until the broker has acknowledged every output.
+    Deliver,
+    /// `send_offsets_to_transaction` (AddOffsetsToTxn + TxnOffsetCommit).
+    Offsets,
+    /// `commit_transaction` (EndTxn).
+    Commit,
+}
+
+impl Phase {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Handle => "handle",
+            Self::Deliver => "deliver",
+            Self::Offsets => "offsets",
+            Self::Commit => "commit",
+        }
+    }
 }
 
 impl LoopMetrics {
@@ -36,6 +62,9 @@ impl LoopMetrics {
             commit_retries: Family::default(),
             undecided: Family::default(),
             loop_restarts: Family::default(),
+            phase_seconds: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.000_25, 2.0, 14))
+            }),
             commit_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.002, 2.0, 12))
             }),
@@ -90,6 +119,11 @@ impl LoopMetrics {
             "Time to commit one batch's transaction",
             metrics.commit_seconds.clone(),
         );
+        registry.register(
+            "txn_phase_seconds",
+            "Time of each step of a batch's transaction: handle, deliver, offsets, commit",
+            metrics.phase_seconds.clone(),
+        );
         metrics
     }
 
@@ -104,6 +138,12 @@ impl LoopMetrics {
         self.commit_seconds
             .get_or_create(&self.labels)
             .observe(seconds);
+    }
+
+    pub(super) fn phase(&self, phase: Phase, seconds: f64) {
+        let mut labels = self.labels.clone();
+        labels.push(("phase".to_owned(), phase.label().to_owned()));
+        self.phase_seconds.get_or_create(&labels).observe(seconds);
     }
 
     pub(super) fn aborted(&self) {

@@ -10,7 +10,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{AssignmentChange, LoopContext};
-use super::metrics::LoopMetrics;
+use super::metrics::{LoopMetrics, Phase};
 use super::processor::{HandleError, Processor, ProcessorError, TopicPartition};
 use crate::http::ReadinessCheck;
 use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord, is_fatal_consumer_error};
@@ -613,6 +613,7 @@ impl<P: Processor> TransactionalLoop<P> {
     /// offsets after the last record of each partition. Returns the number of
     /// dead letters.
     fn process(&mut self, batch: &[OwnedRecord]) -> Result<usize, BatchError> {
+        let started = Instant::now();
         self.producer.begin_transaction()?;
         let mut out = Vec::new();
         let mut dead_letters = 0;
@@ -671,10 +672,21 @@ impl<P: Processor> TransactionalLoop<P> {
         let group = self.consumer.group_metadata().ok_or_else(|| {
             BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
         })?;
+        let mut lap = started;
+        let mut timed = |phase: Phase| {
+            let now = Instant::now();
+            self.metrics
+                .phase(phase, now.duration_since(lap).as_secs_f64());
+            lap = now;
+        };
+        timed(Phase::Handle);
         self.wait_for_delivery()?;
+        timed(Phase::Deliver);
         self.producer
             .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)?;
+        timed(Phase::Offsets);
         self.commit()?;
+        timed(Phase::Commit);
         Ok(dead_letters)
     }
 
