@@ -38,8 +38,17 @@ pub async fn get(
             ),
         ));
     };
+    // An instance that did not send the command (or sent it before a
+    // restart) has no context of its own; a transfer's result names its
+    // transfer, which the answer must carry (the bank test under faults
+    // found retried transfers answered without it).
     let context = results
         .context(command_id)
+        .or_else(|| {
+            result
+                .transfer_id
+                .map(|transfer_id| CommandContext::Transfer { transfer_id })
+        })
         .unwrap_or(CommandContext::AccountChange);
     let mut response = responses::outcome(&context, &result, Audience::Lookup);
     if let Ok(value) = HeaderValue::from_str(&command_id.to_string()) {
