@@ -19,8 +19,10 @@ mod metrics;
 mod processor;
 mod restore;
 mod runner;
+mod watchdog;
 
 pub use metrics::LoopMetrics;
 pub use processor::{HandleError, Processor, ProcessorError, TopicPartition};
 pub use restore::{restore_partitions, restore_snapshots};
 pub use runner::{LoopConfig, LoopError, spawn_loop};
+pub use watchdog::EXIT_CODE as STUCK_CALL_EXIT_CODE;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::context::{AssignmentChange, LoopContext};
 use super::metrics::{LoopMetrics, Phase};
 use super::processor::{HandleError, Processor, ProcessorError, TopicPartition};
+use super::watchdog::CallWatchdog;
 use crate::http::ReadinessCheck;
 use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord, is_fatal_consumer_error};
 
@@ -117,6 +118,9 @@ fn run_restarting<P: Processor>(
     shutdown: &CancellationToken,
 ) -> Result<(), LoopError> {
     let mut backoff = RESTART_BACKOFF_MIN;
+    // Far past any call's own timeout (a commit is retried call by call, so
+    // a long outage never trips it).
+    let watchdog = CallWatchdog::start(config.name.clone(), config.call_timeout * 3);
     loop {
         let started = Instant::now();
         let result = match TransactionalLoop::start(
@@ -125,6 +129,7 @@ fn run_restarting<P: Processor>(
             processor,
             metrics.clone(),
             readiness.clone(),
+            watchdog.clone(),
         ) {
             Ok(mut running) => {
                 let result = running.run(shutdown);
@@ -181,6 +186,7 @@ struct TransactionalLoop<P> {
     /// with the reason: dead-lettered instead of handled when re-read, so one
     /// record can never make its partition abort forever.
     poisoned: HashMap<(String, i32, i64), String>,
+    watchdog: CallWatchdog,
 }
 
 /// How often [`TransactionalLoop::wait_for_delivery`] looks at the in-flight
@@ -247,8 +253,9 @@ impl<P: Processor> TransactionalLoop<P> {
         processor: P,
         metrics: LoopMetrics,
         readiness: ReadinessCheck,
+        watchdog: CallWatchdog,
     ) -> Result<Self, (LoopError, P)> {
-        let (consumer, producer) = match Self::connect(&settings, &config) {
+        let (consumer, producer) = match Self::connect(&settings, &config, &watchdog) {
             Ok(clients) => clients,
             Err(err) => return Err((err, processor)),
         };
@@ -271,14 +278,16 @@ impl<P: Processor> TransactionalLoop<P> {
             readiness,
             failures_in_a_row: 0,
             poisoned: HashMap::new(),
+            watchdog,
         })
     }
 
     fn connect(
         settings: &KafkaSettings,
         config: &LoopConfig,
+        watchdog: &CallWatchdog,
     ) -> Result<(BaseConsumer<LoopContext>, Txn), LoopError> {
-        let producer = new_producer(settings, config)?;
+        let producer = new_producer(settings, config, watchdog)?;
         let mut consumer_config = settings.consumer_config(&config.group_id);
         if let Some(instance) = &config.group_instance_id {
             consumer_config.set("group.instance.id", instance);
@@ -461,8 +470,10 @@ impl<P: Processor> TransactionalLoop<P> {
         let group = self.consumer.group_metadata().ok_or_else(|| {
             BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
         })?;
-        self.producer
-            .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)?;
+        self.watchdog.call("send_offsets_to_transaction", || {
+            self.producer
+                .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)
+        })?;
         Ok(())
     }
 
@@ -484,21 +495,23 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             BatchError::FatalProducer(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
-                self.producer = new_producer(&self.settings, &self.config)?;
+                self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
                 self.failed(&err);
                 self.roll_back(batch)
             }
             BatchError::Undecided(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
                 self.metrics.undecided();
-                self.producer = new_producer(&self.settings, &self.config)?;
+                self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
                 self.failed(&err);
                 self.reload()
             }
             BatchError::Stop(err) => {
                 // Best effort: the broker aborts it anyway when this
                 // transactional id is next initialised or times out.
-                let _ = self.producer.abort_transaction(self.config.call_timeout);
+                let _ = self.watchdog.call("abort_transaction", || {
+                    self.producer.abort_transaction(self.config.call_timeout)
+                });
                 self.processor.abort();
                 Err(err)
             }
@@ -508,9 +521,12 @@ impl<P: Processor> TransactionalLoop<P> {
     /// Aborts the open transaction; a producer that cannot even abort is
     /// replaced (its successor's `init_transactions` aborts it).
     fn abort_transaction(&mut self) -> Result<(), LoopError> {
-        if let Err(abort_err) = self.producer.abort_transaction(self.config.call_timeout) {
+        let aborted = self.watchdog.call("abort_transaction", || {
+            self.producer.abort_transaction(self.config.call_timeout)
+        });
+        if let Err(abort_err) = aborted {
             tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
-            self.producer = new_producer(&self.settings, &self.config)?;
+            self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
         }
         Ok(())
     }
@@ -682,8 +698,10 @@ impl<P: Processor> TransactionalLoop<P> {
         timed(Phase::Handle);
         self.wait_for_delivery()?;
         timed(Phase::Deliver);
-        self.producer
-            .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)?;
+        self.watchdog.call("send_offsets_to_transaction", || {
+            self.producer
+                .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)
+        })?;
         timed(Phase::Offsets);
         self.commit()?;
         timed(Phase::Commit);
@@ -735,7 +753,10 @@ impl<P: Processor> TransactionalLoop<P> {
     fn commit(&self) -> Result<(), BatchError> {
         let mut attempts: u32 = 0;
         loop {
-            match self.producer.commit_transaction(self.config.call_timeout) {
+            let committed = self.watchdog.call("commit_transaction", || {
+                self.producer.commit_transaction(self.config.call_timeout)
+            });
+            match committed {
                 Ok(()) => return Ok(()),
                 Err(KafkaError::Transaction(err)) if err.is_retriable() => {
                     attempts = attempts.saturating_add(1);
@@ -876,11 +897,17 @@ impl<P: Processor> TransactionalLoop<P> {
     }
 }
 
-fn new_producer(settings: &KafkaSettings, config: &LoopConfig) -> Result<Txn, LoopError> {
+fn new_producer(
+    settings: &KafkaSettings,
+    config: &LoopConfig,
+    watchdog: &CallWatchdog,
+) -> Result<Txn, LoopError> {
     let producer: Txn = settings
         .transactional_producer_config(&config.transactional_id)
         .create()?;
     // Fences any earlier producer with this id and aborts its open transaction.
-    producer.init_transactions(config.call_timeout)?;
+    watchdog.call("init_transactions", || {
+        producer.init_transactions(config.call_timeout)
+    })?;
     Ok(producer)
 }
