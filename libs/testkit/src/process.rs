@@ -83,6 +83,17 @@ impl ServiceProcess {
         assert!(exit.success(), "{} exited with {exit}", self.name);
     }
 
+    /// SIGTERM, then how the process exited (waiting up to `limit`).
+    pub async fn stop(mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("send SIGTERM");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        self.exit_status(limit).await
+    }
+
     /// Waits (polling, up to `limit`) for the process to exit on its own and
     /// returns how it exited; panics if it is still running then.
     pub async fn exit_status(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {

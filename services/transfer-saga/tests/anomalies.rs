@@ -9,13 +9,14 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use common::{Bank, LONG, assert_transfers_settled_once, metric};
+use common::{Bank, LONG, metric};
 use eventbank_events::{
     AccountEvent, AccountEventEnvelope, Amount, EventId, TopicKind, TransferEvent, TransferId, wire,
 };
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::eventually;
 use eventbank_testkit::log::read_topic;
+use eventbank_testkit::log::{assert_transfers_settled_once, transfer_events};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use transfer_saga::inbox::{InboxKind, KIND_HEADER};
@@ -142,6 +143,6 @@ async fn a_second_different_debit_under_a_transfer_id_is_dead_lettered_pending_o
     assert_eq!(anomalies, 2.0);
 
     let streams = bank.accounts().await;
-    let ended = common::transfer_events(&bank.kafka).await;
+    let ended = transfer_events(&bank.kafka).await;
     assert_transfers_settled_once(&ended, &streams);
 }

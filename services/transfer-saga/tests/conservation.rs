@@ -5,9 +5,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Bank, assert_transfers_settled_once, balance};
+use common::Bank;
 use eventbank_events::AccountId;
 use eventbank_testkit::log::assert_streams_consistent;
+use eventbank_testkit::log::{assert_transfers_settled_once, balance};
 use futures::StreamExt;
 
 const DEADLINE_MS: u64 = 120_000;

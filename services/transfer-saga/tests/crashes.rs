@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Bank, LONG, assert_transfers_settled_once, balance, transfer_events};
+use common::{Bank, LONG};
+use eventbank_testkit::log::{assert_transfers_settled_once, balance, transfer_events};
 use std::collections::BTreeMap;
 
 use eventbank_events::{

@@ -7,9 +7,10 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Bank, assert_transfers_settled_once, balance};
+use common::Bank;
 use eventbank_events::{AccountId, TransferEvent, TransferFailureReason};
 use eventbank_testkit::log::assert_streams_consistent;
+use eventbank_testkit::log::{assert_transfers_settled_once, balance};
 
 const DEADLINE_MS: u64 = 60_000;
 

@@ -8,13 +8,14 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{Bank, LONG, assert_transfers_settled_once, labelled_metric, metric};
+use common::{Bank, LONG, labelled_metric, metric};
 use eventbank_events::{
     AccountEvent, AccountEventEnvelope, AccountId, TopicKind, TransferId, wire,
 };
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::eventually;
 use eventbank_testkit::log::read_topic;
+use eventbank_testkit::log::{assert_transfers_settled_once, transfer_events};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use transfer_saga::inbox::{InboxKind, KIND_HEADER};
@@ -173,7 +174,7 @@ async fn finished_transfers_are_tombstoned_after_the_retention_and_never_restore
     );
 
     // Nothing was credited, refunded or ended twice along the way.
-    let ended = common::transfer_events(&bank.kafka).await;
+    let ended = transfer_events(&bank.kafka).await;
     assert_eq!(ended.len(), all.len());
     assert_transfers_settled_once(&ended, &bank.accounts().await);
 }
