@@ -5,8 +5,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{GroupContext, KafkaSettings};
 use super::record::OwnedRecord;
+use super::{GroupContext, KafkaSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
