@@ -85,8 +85,13 @@ impl Projectors {
                         return task.await?;
                     }
                     finished = &mut task => {
-                        // The projector only stops by itself on an error.
                         finished??;
+                        // Shutdown cancels the projector too, and select!
+                        // may see it finish before it sees the shutdown.
+                        if self.shutdown.is_cancelled() {
+                            return Ok(());
+                        }
+                        // Otherwise it only stops by itself on an error.
                         anyhow::bail!("projector of generation {generation} stopped");
                     }
                     () = tokio::time::sleep(WATCH_INTERVAL) => {}
