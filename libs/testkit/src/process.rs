@@ -23,11 +23,45 @@ impl ServiceProcess {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
+        Self::spawn_to(binary, name, env, Stdio::null())
+    }
+
+    /// [`spawn`](Self::spawn), with the service's log lines (stdout) and
+    /// stderr appended to `log`, for a test that must show why a service
+    /// stopped.
+    pub fn spawn_logged<K, V>(
+        binary: &str,
+        name: &str,
+        env: impl IntoIterator<Item = (K, V)>,
+        log: &std::path::Path,
+    ) -> Self
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|err| panic!("open {}: {err}", log.display()));
+        Self::spawn_to(binary, name, env, Stdio::from(file))
+    }
+
+    fn spawn_to<K, V>(
+        binary: &str,
+        name: &str,
+        env: impl IntoIterator<Item = (K, V)>,
+        stdout: Stdio,
+    ) -> Self
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let child = Command::new(binary)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|err| panic!("spawn {binary}: {err}"));
