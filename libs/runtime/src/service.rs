@@ -82,6 +82,9 @@ macro_rules! common_settings {
 ///   services use (the code they run at start) and exits: what a deployment's
 ///   topic job runs, so it can never drift from the services' own layout.
 pub async fn main<S: Service>() -> anyhow::Result<()> {
+    // A service process may end itself when a Kafka call wedges; a test
+    // running a service in-process must not be ended with it.
+    crate::kafka::transactional::arm_stuck_call_exit();
     let settings: S::Settings = config::load()?;
     match std::env::args().nth(1).as_deref() {
         None => {}

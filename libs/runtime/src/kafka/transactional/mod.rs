@@ -25,4 +25,4 @@ pub use metrics::LoopMetrics;
 pub use processor::{HandleError, Processor, ProcessorError, TopicPartition};
 pub use restore::{restore_partitions, restore_snapshots};
 pub use runner::{LoopConfig, LoopError, spawn_loop};
-pub use watchdog::EXIT_CODE as STUCK_CALL_EXIT_CODE;
+pub use watchdog::{EXIT_CODE as STUCK_CALL_EXIT_CODE, arm_stuck_call_exit};

@@ -11,12 +11,22 @@
 //! process exiting with [`EXIT_CODE`], to be started again (state is restored
 //! from Kafka, so nothing is lost).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 /// The exit status of a process whose transactional call never returned
 /// (`EX_SOFTWARE`).
 pub const EXIT_CODE: i32 = 70;
+
+static EXIT_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Lets the watchdog end the process. Only a service's own `main` does this
+/// ([`crate::service::main`]); elsewhere (a service run inside a test) a
+/// stuck call is logged, and the test's own time limits apply.
+pub fn arm_stuck_call_exit() {
+    EXIT_ARMED.store(true, Ordering::SeqCst);
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct CallWatchdog {
@@ -42,13 +52,22 @@ impl CallWatchdog {
                     if let Some((what, since)) = stuck
                         && since.elapsed() > limit
                     {
+                        if EXIT_ARMED.load(Ordering::SeqCst) {
+                            tracing::error!(
+                                name,
+                                call = what,
+                                waited_s = since.elapsed().as_secs(),
+                                "a transactional call has not returned; exiting so the process is started again"
+                            );
+                            std::process::exit(EXIT_CODE);
+                        }
                         tracing::error!(
                             name,
                             call = what,
                             waited_s = since.elapsed().as_secs(),
-                            "a transactional call has not returned; exiting so the process is started again"
+                            "a transactional call has not returned (not a service process: not exiting)"
                         );
-                        std::process::exit(EXIT_CODE);
+                        return;
                     }
                     std::thread::sleep(Duration::from_millis(500));
                 }
