@@ -261,6 +261,7 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "can meet a librdkafka wedge (send_offsets/commit not returning after the broker resumes) that, in-process, nothing ends; run with --ignored"]
 async fn a_commit_the_broker_froze_on_is_decided_exactly_once() {
     // The broker is asked to commit and freezes (SIGSTOP: a GC pause, a
     // stalled VM) right after; its answer, if it gave one, is lost. If it
