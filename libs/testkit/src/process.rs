@@ -107,25 +107,24 @@ impl ServiceProcess {
 
     /// SIGTERM, then waits for a clean exit (status 0).
     pub fn terminate(mut self) {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("send SIGTERM");
-        assert!(status.success(), "kill -TERM {pid} failed");
+        self.send_sigterm();
         let exit = self.child.wait().expect("wait");
         assert!(exit.success(), "{} exited with {exit}", self.name);
     }
 
     /// SIGTERM, then how the process exited (waiting up to `limit`).
     pub async fn stop(mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        self.send_sigterm();
+        self.exit_status(limit).await
+    }
+
+    fn send_sigterm(&self) {
         let pid = self.child.id().to_string();
         let status = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("send SIGTERM");
         assert!(status.success(), "kill -TERM {pid} failed");
-        self.exit_status(limit).await
     }
 
     /// Waits (polling, up to `limit`) for the process to exit on its own and

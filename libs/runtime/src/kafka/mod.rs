@@ -19,7 +19,9 @@ pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch};
 pub use clients::transactional_id;
 pub use dead_letter::send_dead_letter;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
-pub use rebalance::{GroupContext, apply_rebalance, is_cooperative, is_partition_eof};
+pub use rebalance::{
+    GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
+};
 pub use record::{OutputRecord, OwnedRecord};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
 pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};

@@ -59,6 +59,14 @@ pub fn is_partition_eof(error: &KafkaError) -> bool {
     error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF)
 }
 
+/// How every consumer context reports librdkafka's global errors: all but
+/// partition EOF, at error level.
+pub fn log_client_error(error: &KafkaError, reason: &str) {
+    if !is_partition_eof(error) {
+        tracing::error!(%error, reason, "librdkafka error");
+    }
+}
+
 /// The context of a plain group consumer: rebalances applied without the
 /// protocol query, librdkafka errors logged except partition EOF.
 #[derive(Debug, Clone, Copy)]
@@ -77,9 +85,7 @@ impl GroupContext {
 
 impl ClientContext for GroupContext {
     fn error(&self, error: KafkaError, reason: &str) {
-        if !is_partition_eof(&error) {
-            tracing::error!(%error, reason, "librdkafka error");
-        }
+        log_client_error(&error, reason);
     }
 }
 

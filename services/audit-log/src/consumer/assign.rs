@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use eventbank_runtime::kafka::{apply_rebalance, is_partition_eof};
+use eventbank_runtime::kafka::{apply_rebalance, log_client_error};
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaRespErr;
@@ -65,9 +65,7 @@ pub struct SeekOnAssign {
 
 impl ClientContext for SeekOnAssign {
     fn error(&self, error: KafkaError, reason: &str) {
-        if !is_partition_eof(&error) {
-            tracing::error!(%error, reason, "librdkafka error");
-        }
+        log_client_error(&error, reason);
     }
 }
 
