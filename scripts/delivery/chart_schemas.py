@@ -240,6 +240,11 @@ def common(config_props, port):
                 "kafka": strict(
                     {
                         "transaction_timeout_ms": i(minimum=1000),
+                        "transactional_producers": i(
+                            "Transactional producers each exactly-once loop uses in turn",
+                            minimum=1,
+                            maximum=8,
+                        ),
                         "client": {
                             "type": "object",
                             "description": "Raw librdkafka properties (string values)",

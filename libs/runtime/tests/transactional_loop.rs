@@ -32,9 +32,31 @@ struct Numbering {
     state: String,
     committed: HashMap<i32, u64>,
     staged: HashMap<i32, u64>,
+    faults: Faults,
+}
+
+/// What a test makes the processor do wrong, switched on while it runs.
+#[derive(Clone, Default)]
+struct Faults {
     /// Set: the next tick stalls (a long GC pause, a frozen node) past the
     /// group's max.poll.interval, then emits `zombie`.
-    stall: Arc<AtomicBool>,
+    stall_tick: Arc<AtomicBool>,
+    /// Set: handling the record `hold` blocks, with the transaction open
+    /// and the outputs of the records before it sent, until `released`
+    /// (a process frozen mid-transaction; in-process nothing can kill it).
+    hold: Arc<AtomicBool>,
+    /// Set: restoring blocks until `released`, and says so in `restoring`.
+    hold_restore: Arc<AtomicBool>,
+    restoring: Arc<AtomicBool>,
+    released: Arc<AtomicBool>,
+}
+
+impl Faults {
+    fn wait_for_release(&self) {
+        while !self.released.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Processor for Numbering {
@@ -43,6 +65,10 @@ impl Processor for Numbering {
         settings: &KafkaSettings,
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
+        if self.faults.hold_restore.swap(false, Ordering::SeqCst) {
+            self.faults.restoring.store(true, Ordering::SeqCst);
+            self.faults.wait_for_release();
+        }
         for tp in partitions {
             let records = read_partition(settings, &self.state, tp.partition, TIMEOUT)
                 .map_err(|err| ProcessorError::new(err.to_string()))?;
@@ -68,6 +94,9 @@ impl Processor for Numbering {
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), HandleError> {
         let payload = record.payload.clone().unwrap_or_default();
+        if payload == b"hold" && self.faults.hold.swap(false, Ordering::SeqCst) {
+            self.faults.wait_for_release();
+        }
         if payload == b"poison" {
             return Err(HandleError::DeadLetter("payload is poison".into()));
         }
@@ -108,7 +137,7 @@ impl Processor for Numbering {
     }
 
     fn tick(&mut self, out: &mut Vec<OutputRecord>) -> Result<(), ProcessorError> {
-        if self.stall.swap(false, Ordering::SeqCst) {
+        if self.faults.stall_tick.swap(false, Ordering::SeqCst) {
             std::thread::sleep(STALL);
             out.push(OutputRecord {
                 topic: self.output.clone(),
@@ -167,6 +196,7 @@ impl Harness {
             input_topics: vec![input.clone()],
             group_id: isolation.consumer_group("numbering"),
             transactional_id: format!("{}-numbering", isolation.run_id),
+            transactional_producers: settings.transactional_producers,
             group_instance_id: None,
             dead_letter_topics: HashMap::from([(input.clone(), dlq.clone())]),
             max_batch: 50,
@@ -207,7 +237,7 @@ impl Harness {
             config,
             readiness,
             &registry,
-            Arc::default(),
+            Faults::default(),
         )
     }
 
@@ -217,7 +247,7 @@ impl Harness {
         config: LoopConfig,
         readiness: &Readiness,
         registry: &MetricsRegistry,
-        stall: Arc<AtomicBool>,
+        faults: Faults,
     ) -> (
         CancellationToken,
         tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
@@ -228,7 +258,7 @@ impl Harness {
             state: self.state.clone(),
             committed: HashMap::new(),
             staged: HashMap::new(),
-            stall,
+            faults,
         };
         let metrics = LoopMetrics::register(registry, "numbering");
         let handle = spawn_loop(
@@ -415,13 +445,13 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
     config.tick_interval = Some(Duration::from_millis(200));
     harness.produce(&["a1".into(), "a2".into()]).await;
 
-    let stall = Arc::new(AtomicBool::new(false));
+    let faults = Faults::default();
     let (zombie_stop, zombie) = harness.start_stalling(
         settings.clone(),
         config.clone(),
         &Readiness::new(),
         &MetricsRegistry::new("test", "0"),
-        Arc::clone(&stall),
+        faults.clone(),
     );
     // A failed assertion must stop the loops too, or their blocking threads
     // keep the test's runtime (and the test) alive.
@@ -430,7 +460,7 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
         (harness.read(&harness.output).await.len() >= 2).then_some(())
     })
     .await;
-    stall.store(true, Ordering::SeqCst);
+    faults.stall_tick.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let mut successor = config;
@@ -440,7 +470,7 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
         successor,
         &Readiness::new(),
         &MetricsRegistry::new("test", "0"),
-        Arc::default(),
+        Faults::default(),
     );
     let _stop_successor = successor_stop.clone().drop_guard();
     // Past the stall: the zombie has tried to commit its tick by now.
@@ -497,7 +527,7 @@ async fn a_broker_outage_restarts_the_loop_in_place_instead_of_stopping_it() {
         config,
         &readiness,
         &registry,
-        Arc::default(),
+        Faults::default(),
     );
     let _stop = shutdown.clone().drop_guard();
     eventually(
@@ -525,4 +555,128 @@ async fn a_broker_outage_restarts_the_loop_in_place_instead_of_stopping_it() {
         ["1:a1", "2:a2", "3:a3"],
         "each record once, numbered without gaps, after the restarts"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_left_open_on_any_producer_of_the_ring_is_aborted_by_the_next_instance() {
+    // The loop uses its transactional producers in turn; an instance that
+    // dies with a transaction open on one that is not the first must not
+    // leave it for the broker's transaction timeout (here 15 minutes) to
+    // abort: until then no read-committed reader gets past its records, and
+    // the successor's own restore, which reads to the high watermark, waits.
+    let isolation = Isolation::new("txloop-ring");
+    let mut harness = Harness::new(&isolation).await;
+    harness.settings.transaction_timeout_ms = 900_000;
+    let mut config = harness.config.clone();
+    config.transactional_producers = 2;
+    let mut settings = harness.settings.clone();
+    settings
+        .client
+        .insert("session.timeout.ms".into(), "6000".into());
+    settings
+        .client
+        .insert("max.poll.interval.ms".into(), "7000".into());
+    harness
+        .produce(&["a1".into(), "hold".into(), "a2".into()])
+        .await;
+
+    let faults = Faults::default();
+    faults.hold.store(true, Ordering::SeqCst);
+    let (frozen_stop, frozen) = harness.start_stalling(
+        settings.clone(),
+        config.clone(),
+        &Readiness::new(),
+        &MetricsRegistry::new("test", "0"),
+        faults.clone(),
+    );
+    let _stop_frozen = frozen_stop.clone().drop_guard();
+    let release = faults.released.clone();
+    // However the test ends, the frozen thread must be let go, or the
+    // runtime waits for it.
+    let _release = scopeguard(move || release.store(true, Ordering::SeqCst));
+    // The first transaction runs on the ring's second producer; give a1's
+    // outputs time to reach the broker inside it.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    // The same instance again (same transactional ids), as after a crash.
+    let (successor_stop, successor) = harness.start_stalling(
+        settings,
+        config,
+        &Readiness::new(),
+        &MetricsRegistry::new("test", "0"),
+        Faults::default(),
+    );
+    let _stop_successor = successor_stop.clone().drop_guard();
+    eventually(
+        "every record handled by the successor",
+        Duration::from_secs(90),
+        || async { (harness.read(&harness.output).await.len() >= 3).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        payloads(&harness.read(&harness.output).await),
+        ["1:a1", "2:hold", "3:a2"],
+        "the frozen instance's open transaction aborted, each record once"
+    );
+    frozen_stop.cancel();
+    faults.released.store(true, Ordering::SeqCst);
+    let _ = frozen.await;
+    successor_stop.cancel();
+    let _ = successor.await;
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_ready_until_its_partitions_are_restored() {
+    // A ready instance gets traffic and lets a rolling update move on: it
+    // must not say so while it is still restoring what it was assigned.
+    let isolation = Isolation::new("txloop-ready");
+    let harness = Harness::new(&isolation).await;
+    harness.produce(&["a1".into()]).await;
+    let faults = Faults::default();
+    faults.hold_restore.store(true, Ordering::SeqCst);
+    let readiness = Readiness::new();
+    let (shutdown, handle) = harness.start_stalling(
+        harness.settings.clone(),
+        harness.config.clone(),
+        &readiness,
+        &MetricsRegistry::new("test", "0"),
+        faults.clone(),
+    );
+    let _stop = shutdown.clone().drop_guard();
+    let release = faults.released.clone();
+    let _release = scopeguard(move || release.store(true, Ordering::SeqCst));
+    assert!(
+        !readiness.report().ready,
+        "ready before it joined its group"
+    );
+    eventually("the restore under way", TIMEOUT, || async {
+        faults.restoring.load(Ordering::SeqCst).then_some(())
+    })
+    .await;
+    assert!(!readiness.report().ready, "ready while restoring");
+
+    faults.released.store(true, Ordering::SeqCst);
+    eventually("ready once restored", TIMEOUT, || async {
+        readiness.report().ready.then_some(())
+    })
+    .await;
+    eventually("the record handled", TIMEOUT, || async {
+        (!harness.read(&harness.output).await.is_empty()).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    handle.await.expect("join").expect("loop stopped cleanly");
 }

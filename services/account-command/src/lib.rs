@@ -75,6 +75,7 @@ impl App {
                     &self.settings.instance,
                 )
             }),
+            transactional_producers: self.settings.kafka.transactional_producers,
             dead_letter_topics: HashMap::from([(commands, topics.dlq(TopicKind::AccountCommands))]),
             max_batch: self.settings.processor.max_batch,
             max_batch_wait: Duration::from_millis(self.settings.processor.max_batch_wait_ms),

@@ -71,6 +71,7 @@ impl App {
             group_id: format!("{}{group}", kafka.topic_prefix),
             group_instance_id: saga.static_membership.then(|| transactional_id.clone()),
             transactional_id,
+            transactional_producers: kafka.transactional_producers,
             dead_letter_topics: inputs
                 .iter()
                 .map(|kind| (topics.name(*kind), topics.dlq(*kind)))

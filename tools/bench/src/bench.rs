@@ -81,6 +81,8 @@ pub struct BenchConfig {
     pub perf_clients: Option<usize>,
     /// Keep topics, keys and schema at the end (to look at them).
     pub keep: bool,
+    /// `EVENTBANK_*` variables given to every service, after the bench's own.
+    pub service_settings: Vec<(String, String)>,
     pub settings: BTreeMap<String, String>,
 }
 
@@ -242,6 +244,7 @@ impl Bench {
         for (key, value) in extra {
             env.insert((*key).to_owned(), value.clone());
         }
+        env.extend(self.config.service_settings.iter().cloned());
         env
     }
 

@@ -106,6 +106,26 @@ struct Args {
     /// Keep this run's topics, Redis keys and schema instead of deleting them.
     #[arg(long)]
     keep: bool,
+    /// A setting for every service, as its environment variable without the
+    /// `EVENTBANK_` prefix (`KAFKA__TRANSACTIONAL_PRODUCERS=1`); repeatable.
+    /// For comparing one knob between runs.
+    #[arg(long = "service-setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    service_settings: Vec<(String, String)>,
+}
+
+fn parse_setting(arg: &str) -> Result<(String, String), String> {
+    let (key, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("`{arg}` is not KEY=VALUE"))?;
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "`{key}` is not a setting's variable name (A-Z, 0-9, _)"
+        ));
+    }
+    Ok((
+        format!("EVENTBANK_{}", key.to_ascii_uppercase()),
+        value.to_owned(),
+    ))
 }
 
 fn pick<T>(explicit: Option<T>, quick: bool, quick_value: T, full_value: T) -> T {
@@ -139,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or((rebuild_events / 100).max(1)),
         perf_clients: (args.perf_clients > 0).then_some(args.perf_clients),
         keep: args.keep,
+        service_settings: args.service_settings.clone(),
         settings: BTreeMap::new(),
     };
     anyhow::ensure!(config.accounts >= 2, "--accounts must be at least 2");
@@ -164,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
+    .chain(args.service_settings.iter().cloned())
     .collect();
 
     let results = Bench::new(config)?.run().await?;

@@ -37,6 +37,10 @@ pub struct KafkaSettings {
     /// Must exceed the longest batch a transactional writer holds open; the
     /// broker aborts a transaction that outlives it.
     pub transaction_timeout_ms: u32,
+    /// Transactional producers each exactly-once loop uses in turn, so a
+    /// transaction never waits for the coordinator to finish the previous
+    /// one's commit markers (librdkafka's fixed 20 ms back-off). 1..=8.
+    pub transactional_producers: usize,
     pub topics: TopicSettings,
     /// Raw librdkafka properties applied last, for tuning without a release
     /// (e.g. `client.linger.ms = "20"`).
@@ -65,6 +69,7 @@ impl Default for KafkaSettings {
             sasl_username: None,
             sasl_password: None,
             transaction_timeout_ms: 60_000,
+            transactional_producers: 2,
             topics: TopicSettings::default(),
             client: BTreeMap::new(),
         }
@@ -125,6 +130,14 @@ impl KafkaSettings {
             return Err(ConfigError::invalid(
                 "kafka.topics.min_insync_replicas",
                 "cannot exceed replication_factor",
+            ));
+        }
+        if !(1..=crate::kafka::transactional::MAX_TRANSACTIONAL_PRODUCERS)
+            .contains(&self.transactional_producers)
+        {
+            return Err(ConfigError::invalid(
+                "kafka.transactional_producers",
+                "must be between 1 and 8",
             ));
         }
         if self.transaction_timeout_ms < 1_000 {

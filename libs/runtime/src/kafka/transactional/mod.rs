@@ -17,12 +17,14 @@
 mod context;
 mod metrics;
 mod processor;
+mod producers;
 mod restore;
 mod runner;
 mod watchdog;
 
 pub use metrics::LoopMetrics;
 pub use processor::{HandleError, Processor, ProcessorError, TopicPartition};
+pub use producers::{MAX_TRANSACTIONAL_PRODUCERS, ring_transactional_id};
 pub use restore::{restore_partitions, restore_snapshots};
 pub use runner::{LoopConfig, LoopError, spawn_loop};
 pub use watchdog::{EXIT_CODE as STUCK_CALL_EXIT_CODE, arm_stuck_call_exit};

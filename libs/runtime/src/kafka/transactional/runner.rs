@@ -5,13 +5,14 @@ use eventbank_events::DeadLetter;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{AssignmentChange, LoopContext};
 use super::metrics::{LoopMetrics, Phase};
 use super::processor::{HandleError, Processor, ProcessorError, TopicPartition};
+use super::producers::ProducerRing;
 use super::watchdog::CallWatchdog;
 use crate::http::ReadinessCheck;
 use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord, is_fatal_consumer_error};
@@ -24,7 +25,11 @@ pub struct LoopConfig {
     pub input_topics: Vec<String>,
     pub group_id: String,
     /// Stable across restarts of the same instance; see `transactional_id`.
+    /// The first producer of the ring uses it, the others `<id>.<n>`.
     pub transactional_id: String,
+    /// Transactional producers used in turn (see `producers.rs`: why, and
+    /// why it keeps exactly-once); 1 is a single producer.
+    pub transactional_producers: usize,
     /// Static group membership (`group.instance.id`), stable across restarts
     /// like the transactional id: a restarted instance takes its old
     /// member's place at once, with no rebalance and no wait for the dead
@@ -168,15 +173,13 @@ fn run_restarting<P: Processor>(
     }
 }
 
-type Txn = ThreadedProducer<DefaultProducerContext>;
-
 struct TransactionalLoop<P> {
     settings: KafkaSettings,
     config: LoopConfig,
     processor: P,
     metrics: LoopMetrics,
     consumer: BaseConsumer<LoopContext>,
-    producer: Txn,
+    producers: ProducerRing,
     owned: BTreeSet<TopicPartition>,
     last_tick: Instant,
     readiness: ReadinessCheck,
@@ -187,6 +190,8 @@ struct TransactionalLoop<P> {
     /// record can never make its partition abort forever.
     poisoned: HashMap<(String, i32, i64), String>,
     watchdog: CallWatchdog,
+    /// Whether the first assignment since this loop started was applied.
+    joined: bool,
 }
 
 /// How often [`TransactionalLoop::wait_for_delivery`] looks at the in-flight
@@ -255,11 +260,15 @@ impl<P: Processor> TransactionalLoop<P> {
         readiness: ReadinessCheck,
         watchdog: CallWatchdog,
     ) -> Result<Self, (LoopError, P)> {
-        let (consumer, producer) = match Self::connect(&settings, &config, &watchdog) {
+        let (consumer, producers) = match Self::connect(&settings, &config, &watchdog) {
             Ok(clients) => clients,
             Err(err) => return Err((err, processor)),
         };
-        readiness.set_ready();
+        // Ready once the group has handed this instance its partitions (an
+        // empty share included) and they are restored: before that a
+        // command sent to one of them would wait for the restore, and a
+        // rolling update would move on to the next instance too early.
+        readiness.set_not_ready(format!("{}: waiting for its partitions", config.name));
         tracing::info!(
             name = %config.name,
             transactional_id = %config.transactional_id,
@@ -272,13 +281,14 @@ impl<P: Processor> TransactionalLoop<P> {
             processor,
             metrics,
             consumer,
-            producer,
+            producers,
             owned: BTreeSet::new(),
             last_tick: Instant::now(),
             readiness,
             failures_in_a_row: 0,
             poisoned: HashMap::new(),
             watchdog,
+            joined: false,
         })
     }
 
@@ -286,8 +296,14 @@ impl<P: Processor> TransactionalLoop<P> {
         settings: &KafkaSettings,
         config: &LoopConfig,
         watchdog: &CallWatchdog,
-    ) -> Result<(BaseConsumer<LoopContext>, Txn), LoopError> {
-        let producer = new_producer(settings, config, watchdog)?;
+    ) -> Result<(BaseConsumer<LoopContext>, ProducerRing), LoopError> {
+        let producers = ProducerRing::new(
+            settings,
+            &config.transactional_id,
+            config.transactional_producers,
+            config.call_timeout,
+            watchdog,
+        )?;
         let mut consumer_config = settings.consumer_config(&config.group_id);
         if let Some(instance) = &config.group_instance_id {
             consumer_config.set("group.instance.id", instance);
@@ -299,7 +315,7 @@ impl<P: Processor> TransactionalLoop<P> {
             ))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
-        Ok((consumer, producer))
+        Ok((consumer, producers))
     }
 
     /// The processor, with nothing staged and no partition: what a new loop
@@ -398,7 +414,7 @@ impl<P: Processor> TransactionalLoop<P> {
             return Err(err.into());
         }
         let produced = (|| {
-            self.producer.begin_transaction()?;
+            self.producers.begin()?;
             for output in &out {
                 self.send(output)?;
             }
@@ -471,8 +487,11 @@ impl<P: Processor> TransactionalLoop<P> {
             BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
         })?;
         self.watchdog.call("send_offsets_to_transaction", || {
-            self.producer
-                .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)
+            self.producers.current().send_offsets_to_transaction(
+                &offsets,
+                &group,
+                self.config.call_timeout,
+            )
         })?;
         Ok(())
     }
@@ -495,14 +514,16 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             BatchError::FatalProducer(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
-                self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
+                self.producers
+                    .replace_current(&self.settings, &self.watchdog)?;
                 self.failed(&err);
                 self.roll_back(batch)
             }
             BatchError::Undecided(err) => {
                 tracing::warn!(name = %self.config.name, error = %err, "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
                 self.metrics.undecided();
-                self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
+                self.producers
+                    .replace_current(&self.settings, &self.watchdog)?;
                 self.failed(&err);
                 self.reload()
             }
@@ -510,7 +531,9 @@ impl<P: Processor> TransactionalLoop<P> {
                 // Best effort: the broker aborts it anyway when this
                 // transactional id is next initialised or times out.
                 let _ = self.watchdog.call("abort_transaction", || {
-                    self.producer.abort_transaction(self.config.call_timeout)
+                    self.producers
+                        .current()
+                        .abort_transaction(self.config.call_timeout)
                 });
                 self.processor.abort();
                 Err(err)
@@ -522,11 +545,14 @@ impl<P: Processor> TransactionalLoop<P> {
     /// replaced (its successor's `init_transactions` aborts it).
     fn abort_transaction(&mut self) -> Result<(), LoopError> {
         let aborted = self.watchdog.call("abort_transaction", || {
-            self.producer.abort_transaction(self.config.call_timeout)
+            self.producers
+                .current()
+                .abort_transaction(self.config.call_timeout)
         });
         if let Err(abort_err) = aborted {
             tracing::warn!(error = %abort_err, "abort failed; recreating the producer");
-            self.producer = new_producer(&self.settings, &self.config, &self.watchdog)?;
+            self.producers
+                .replace_current(&self.settings, &self.watchdog)?;
         }
         Ok(())
     }
@@ -605,11 +631,25 @@ impl<P: Processor> TransactionalLoop<P> {
                     }
                     self.processor.revoked(&partitions);
                 }
-                AssignmentChange::Assigned(partitions) => self.assign(partitions)?,
+                AssignmentChange::Assigned(partitions) => {
+                    self.assign(partitions)?;
+                    self.joined();
+                }
             }
         }
         self.metrics.set_assigned(self.owned.len());
         Ok(())
+    }
+
+    /// librdkafka always delivers the assignment that follows a group join,
+    /// an empty one included (`rd_kafka_cgrp_handle_assignment_cooperative`,
+    /// and the eager protocol's full assignment), so this is reached.
+    fn joined(&mut self) {
+        if !self.joined && self.failures_in_a_row < STALLED_AFTER {
+            tracing::info!(name = %self.config.name, partitions = self.owned.len(), "partitions restored; ready");
+            self.readiness.set_ready();
+        }
+        self.joined = true;
     }
 
     fn assign(&mut self, partitions: Vec<TopicPartition>) -> Result<(), LoopError> {
@@ -630,7 +670,7 @@ impl<P: Processor> TransactionalLoop<P> {
     /// dead letters.
     fn process(&mut self, batch: &[OwnedRecord]) -> Result<usize, BatchError> {
         let started = Instant::now();
-        self.producer.begin_transaction()?;
+        self.producers.begin()?;
         let mut out = Vec::new();
         let mut dead_letters = 0;
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
@@ -699,8 +739,11 @@ impl<P: Processor> TransactionalLoop<P> {
         self.wait_for_delivery()?;
         timed(Phase::Deliver);
         self.watchdog.call("send_offsets_to_transaction", || {
-            self.producer
-                .send_offsets_to_transaction(&offsets, &group, self.config.call_timeout)
+            self.producers.current().send_offsets_to_transaction(
+                &offsets,
+                &group,
+                self.config.call_timeout,
+            )
         })?;
         timed(Phase::Offsets);
         self.commit()?;
@@ -734,7 +777,7 @@ impl<P: Processor> TransactionalLoop<P> {
     /// millisecond, and the flush inside the commit then finds nothing to do.
     fn wait_for_delivery(&self) -> Result<(), BatchError> {
         let started = Instant::now();
-        while self.producer.in_flight_count() > 0 {
+        while self.producers.current().in_flight_count() > 0 {
             if started.elapsed() >= self.config.call_timeout {
                 return Err(BatchError::Abortable(KafkaError::Flush(
                     RDKafkaErrorCode::OperationTimedOut,
@@ -754,7 +797,9 @@ impl<P: Processor> TransactionalLoop<P> {
         let mut attempts: u32 = 0;
         loop {
             let committed = self.watchdog.call("commit_transaction", || {
-                self.producer.commit_transaction(self.config.call_timeout)
+                self.producers
+                    .current()
+                    .commit_transaction(self.config.call_timeout)
             });
             match committed {
                 Ok(()) => return Ok(()),
@@ -794,7 +839,7 @@ impl<P: Processor> TransactionalLoop<P> {
             record = record.partition(partition);
         }
         loop {
-            match self.producer.send(record) {
+            match self.producers.current().send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     record = returned;
@@ -895,19 +940,4 @@ impl<P: Processor> TransactionalLoop<P> {
         }
         Ok(())
     }
-}
-
-fn new_producer(
-    settings: &KafkaSettings,
-    config: &LoopConfig,
-    watchdog: &CallWatchdog,
-) -> Result<Txn, LoopError> {
-    let producer: Txn = settings
-        .transactional_producer_config(&config.transactional_id)
-        .create()?;
-    // Fences any earlier producer with this id and aborts its open transaction.
-    watchdog.call("init_transactions", || {
-        producer.init_transactions(config.call_timeout)
-    })?;
-    Ok(producer)
 }
