@@ -6,6 +6,7 @@
 //! cannot be forgotten by one service.
 
 mod batch;
+mod client_properties;
 mod clients;
 mod dead_letter;
 mod partition_reader;

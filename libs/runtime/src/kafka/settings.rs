@@ -43,7 +43,9 @@ pub struct KafkaSettings {
     pub transactional_producers: usize,
     pub topics: TopicSettings,
     /// Raw librdkafka properties applied last, for tuning without a release
-    /// (e.g. `client.linger.ms = "20"`).
+    /// (e.g. `client."linger.ms" = "20"`, or the environment's
+    /// `EVENTBANK_KAFKA__CLIENT__LINGER_MS=20`: see `client_properties`).
+    #[serde(deserialize_with = "super::client_properties::deserialize")]
     pub client: BTreeMap<String, String>,
 }
 
