@@ -14,6 +14,7 @@ pub mod bank;
 pub mod commands;
 mod env;
 mod eventually;
+pub mod hostile;
 mod isolation;
 pub mod kafka_proxy;
 pub mod log;

@@ -13,24 +13,13 @@ use std::time::Duration;
 use eventbank_events::TopicKind;
 use eventbank_runtime::kafka::read_partition;
 use eventbank_testkit::Isolation;
+use eventbank_testkit::hostile::{self, Request, bad_id, encode, other_method, unknown_path};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const CASES: u32 = 10_000;
 /// The API's default `api.max_body_bytes`.
 const MAX_BODY: usize = 16 * 1024;
-
-/// One request, wrong by construction.
-#[derive(Debug, Clone)]
-struct Hostile {
-    method: Method,
-    path: String,
-    content_type: Option<String>,
-    idempotency_key: Option<Vec<u8>>,
-    body: Vec<u8>,
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Route {
@@ -148,19 +137,6 @@ fn bad_currency() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Strings that are not UUIDs (no hex-only form can come out of them).
-fn bad_id() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[g-zG-Z._~!$&'()*+,;=:@-]{1,60}",
-        "\\PC{1,30}".prop_filter("not a UUID", |s: &String| uuid::Uuid::parse_str(s).is_err()),
-        Just("..".to_owned()),
-        Just("../../../etc/passwd".to_owned()),
-        Just("%2e%2e%2f%2e%2e%2fetc%2fpasswd".to_owned()),
-        Just("00000000-0000-0000-0000-00000000000g".to_owned()),
-        Just(format!("{}0", uuid::Uuid::new_v4())),
-    ]
-}
-
 fn bad_field(route: Route, field: &'static str) -> BoxedStrategy<Value> {
     match (route, field) {
         (_, "amount") => bad_amount().boxed(),
@@ -266,9 +242,9 @@ fn json_type() -> Option<String> {
     Some("application/json".to_owned())
 }
 
-fn hostile() -> impl Strategy<Value = Hostile> {
+fn hostile() -> impl Strategy<Value = Request> {
     let bad_bodies = body_route().prop_flat_map(|route| {
-        broken_body(route).prop_map(move |body| Hostile {
+        broken_body(route).prop_map(move |body| Request {
             method: Method::POST,
             path: route.path(&account()),
             content_type: json_type(),
@@ -294,7 +270,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
         .prop_filter("close takes an empty body of any type", |(route, _)| {
             !matches!(route, Route::Close)
         })
-        .prop_map(|(route, content_type)| Hostile {
+        .prop_map(|(route, content_type)| Request {
             method: Method::POST,
             path: route.path(&account()),
             content_type,
@@ -304,7 +280,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
     let oversize = (body_route(), MAX_BODY + 1..4 * MAX_BODY).prop_map(|(route, size)| {
         let mut body = route.valid_body().to_string().into_bytes();
         body.resize(size, b' ');
-        Hostile {
+        Request {
             method: Method::POST,
             path: route.path(&account()),
             content_type: json_type(),
@@ -320,51 +296,30 @@ fn hostile() -> impl Strategy<Value = Hostile> {
         ],
         bad_id(),
     )
-        .prop_map(|(route, id)| Hostile {
+        .prop_map(|(route, id)| Request {
             method: Method::POST,
-            path: route.path(&encode_segment(&id)),
+            path: route.path(&encode(&id)),
             content_type: json_type(),
             idempotency_key: None,
             body: route.valid_body().to_string().into_bytes(),
         });
-    let bad_command_ids = bad_id().prop_map(|id| Hostile {
-        method: Method::GET,
-        path: format!("/commands/{}", encode_segment(&id)),
-        content_type: None,
-        idempotency_key: None,
-        body: Vec::new(),
-    });
-    let unknown_paths = "(/[a-zA-Z0-9._~-]{1,20}){1,5}"
-        .prop_filter("not a route", |p: &String| {
-            !(p == "/accounts"
-                || p == "/transfers"
-                || p.starts_with("/commands/")
-                || p.starts_with("/accounts/")
-                || ["/healthz", "/readyz", "/metrics"].contains(&p.as_str()))
-        })
-        .prop_map(|path| Hostile {
+    let bad_command_ids =
+        bad_id().prop_map(|id| Request::get(format!("/commands/{}", encode(&id))));
+    let unknown_paths =
+        unknown_path(&["/accounts", "/transfers", "/commands/"]).prop_map(|path| Request {
             method: Method::POST,
             path,
             content_type: json_type(),
             idempotency_key: None,
             body: b"{}".to_vec(),
         });
-    let wrong_methods = (
-        route(),
-        prop_oneof![
-            Just(Method::GET),
-            Just(Method::PUT),
-            Just(Method::DELETE),
-            Just(Method::PATCH)
-        ],
-    )
-        .prop_map(|(route, method)| Hostile {
-            method,
-            path: route.path(&account()),
-            content_type: json_type(),
-            idempotency_key: None,
-            body: route.valid_body().to_string().into_bytes(),
-        });
+    let wrong_methods = (route(), other_method(Method::POST)).prop_map(|(route, method)| Request {
+        method,
+        path: route.path(&account()),
+        content_type: json_type(),
+        idempotency_key: None,
+        body: route.valid_body().to_string().into_bytes(),
+    });
     let bad_keys = (
         body_route(),
         prop_oneof![
@@ -373,7 +328,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
             Just(b"a\tb".to_vec()),
         ],
     )
-        .prop_map(|(route, key)| Hostile {
+        .prop_map(|(route, key)| Request {
             method: Method::POST,
             path: route.path(&account()),
             content_type: json_type(),
@@ -392,63 +347,6 @@ fn hostile() -> impl Strategy<Value = Hostile> {
     ]
 }
 
-/// Percent-encodes everything but unreserved characters, so the id arrives
-/// as one path segment (the router decodes it).
-fn encode_segment(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-async fn send(client: &reqwest::Client, base: &str, request: &Hostile) -> Result<(), String> {
-    let mut builder = client
-        .request(request.method.clone(), format!("{base}{}", request.path))
-        .body(request.body.clone());
-    if let Some(content_type) = &request.content_type {
-        builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
-    }
-    if let Some(key) = &request.idempotency_key {
-        let value = reqwest::header::HeaderValue::from_bytes(key)
-            .map_err(|err| format!("the test built a header reqwest refuses: {err}"))?;
-        builder = builder.header("Idempotency-Key", value);
-    }
-    let response = builder
-        .send()
-        .await
-        .map_err(|err| format!("no answer: {err}"))?;
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let text = response
-        .text()
-        .await
-        .map_err(|err| format!("{status}: body unreadable: {err}"))?;
-    if !status.is_client_error() {
-        return Err(format!("{status} (not 4xx): {text}"));
-    }
-    if !content_type.starts_with("application/json") {
-        return Err(format!(
-            "{status} with content type {content_type:?}: {text}"
-        ));
-    }
-    let body: Value =
-        serde_json::from_str(&text).map_err(|err| format!("{status}: not JSON ({err}): {text}"))?;
-    match body["error"]["code"].as_str() {
-        Some(code) if !code.is_empty() => Ok(()),
-        _ => Err(format!("{status}: no error code: {text}")),
-    }
-}
-
 #[test]
 fn every_hostile_request_gets_a_4xx_json_error_and_nothing_reaches_kafka() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -458,29 +356,7 @@ fn every_hostile_request_gets_a_4xx_json_error_and_nothing_reaches_kafka() {
     let kafka = settings.kafka.clone();
     let service = runtime.block_on(common::Running::start(settings));
     let base = service.base_url();
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let sent = std::sync::atomic::AtomicU32::new(0);
-    let outcome = runner.run(&hostile(), |request| {
-        sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        runtime
-            .block_on(send(&client, &base, &request))
-            .map_err(TestCaseError::fail)
-    });
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
-    let sent = sent.into_inner();
-    assert!(sent >= CASES, "only {sent} requests were generated");
+    hostile::run(&runtime, &base, hostile());
 
     let topic = kafka.topics().name(TopicKind::AccountCommands);
     for partition in 0..kafka.topics.partitions {

@@ -74,6 +74,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Method fallback: a known path asked with a method it does not take
+/// answers in the JSON shape too (axum's own 405 has an empty body).
+pub async fn json_method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not supported on {}", uri.path()),
+    )
+}
+
 /// Router fallback: unknown paths answer in the same JSON shape as every other error.
 pub async fn json_fallback(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found("route_not_found", format!("no route for {}", uri.path()))

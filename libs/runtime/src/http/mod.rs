@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use error::{ApiError, json_fallback};
+pub use error::{ApiError, json_fallback, json_method_not_allowed};
 pub use metrics::MetricsRegistry;
 pub use ops::{OpsState, ops_router};
 pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};

@@ -4,7 +4,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::{HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback, ops_router};
+use super::{
+    HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback, json_method_not_allowed,
+    ops_router,
+};
 
 /// A service's HTTP listener, bound at build time, with the ops state the
 /// service's components report into.
@@ -35,9 +38,13 @@ impl HttpServer {
     }
 
     /// Serves the service's own `api` routes plus the ops endpoints until
-    /// `shutdown`; unknown routes answer with the JSON error shape.
+    /// `shutdown`; unknown routes and unsupported methods answer with the
+    /// JSON error shape.
     pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-        let router = api.merge(ops_router(self.ops)).fallback(json_fallback);
+        let router = api
+            .merge(ops_router(self.ops))
+            .fallback(json_fallback)
+            .method_not_allowed_fallback(json_method_not_allowed);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await

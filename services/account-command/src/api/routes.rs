@@ -2,10 +2,9 @@
 //! `/metrics` and the JSON 404 fallback for unknown paths.
 
 use axum::Router;
-use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use eventbank_runtime::http::ApiError;
+use eventbank_runtime::http::json_method_not_allowed;
 
 use super::{AppState, accounts, commands, middleware, transfers};
 
@@ -19,17 +18,9 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers", post(transfers::create))
         .route("/commands/{command_id}", get(commands::get))
         // axum's own 405 has an empty body; every error here is JSON.
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(json_method_not_allowed)
         .route_layer(from_fn_with_state(metrics, middleware::observe))
         .with_state(state)
-}
-
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("{method} is not supported on {}", uri.path()),
-    )
 }
 
 /// The HTTP surface without a broker: validation, the 405/415/413 shapes,
