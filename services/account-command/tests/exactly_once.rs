@@ -324,12 +324,52 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on()
         "command": {"type": "deposit", "amount": 5}
     })
     .to_string();
-    for payload in ["{not json", valid_elsewhere.as_str()] {
+    let command = |schema_version: u64, command: serde_json::Value| {
+        json!({
+            "schema_version": schema_version,
+            "command_id": uuid::Uuid::new_v4(),
+            "account_id": account,
+            "correlation_id": uuid::Uuid::new_v4(),
+            "causation_id": null,
+            "issued_at": "2026-11-23T10:00:00Z",
+            "command": command
+        })
+        .to_string()
+    };
+    // Each wrong in one way; the last is close to the broker's 1 MB limit.
+    let poison: Vec<(&str, Vec<u8>)> = vec![
+        ("not JSON", b"{not json".to_vec()),
+        (
+            "key/partition mismatch",
+            valid_elsewhere.clone().into_bytes(),
+        ),
+        (
+            "unknown command type",
+            command(1, json!({"type": "mint", "amount": 5})).into_bytes(),
+        ),
+        (
+            "future schema version",
+            command(99, json!({"type": "deposit", "amount": 5})).into_bytes(),
+        ),
+        (
+            "wrong field type",
+            command(1, json!({"type": "deposit", "amount": "5"})).into_bytes(),
+        ),
+        ("not UTF-8", vec![0xff, 0xfe, 0x00, 0x7b]),
+        ("empty value", Vec::new()),
+        ("900 KB value", {
+            let mut big = b"{\"pad\":\"".to_vec();
+            big.resize(900 * 1024, b'x');
+            big.extend_from_slice(b"\"}");
+            big
+        }),
+    ];
+    for (_, payload) in &poison {
         producer
             .send(
                 FutureRecord::to(&commands)
                     .key(account.as_str())
-                    .payload(payload),
+                    .payload(payload.as_slice()),
                 Duration::from_secs(30),
             )
             .await
@@ -350,8 +390,21 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on()
     let dead = read_topic(&kafka, TopicKind::AccountCommands, true).await;
     assert_eq!(
         dead.len(),
-        2,
-        "both poison records are dead-lettered: {dead:?}"
+        poison.len(),
+        "every poison record is dead-lettered once: {:?}",
+        poison.iter().map(|(kind, _)| kind).collect::<Vec<_>>()
+    );
+    for ((kind, payload), record) in poison.iter().zip(&dead) {
+        assert_eq!(
+            record.payload.as_deref().unwrap_or_default(),
+            payload.as_slice(),
+            "{kind}: the original bytes are kept, in order"
+        );
+    }
+    assert_eq!(
+        counter(&running.base_url(), "eventbank_txn_dead_letters_total").await,
+        poison.len() as u64,
+        "the dead-letter counter counts each"
     );
     let reasons: Vec<String> = dead
         .iter()
