@@ -19,6 +19,7 @@ mod isolation;
 pub mod kafka_proxy;
 pub mod log;
 pub mod ops;
+pub mod poison;
 mod private_kafka;
 pub mod process;
 

@@ -37,6 +37,9 @@ pub async fn account_events(
 ) -> BTreeMap<AccountId, Vec<AccountEventEnvelope>> {
     let mut streams: BTreeMap<AccountId, Vec<AccountEventEnvelope>> = BTreeMap::new();
     for record in read_topic(settings, TopicKind::AccountEvents, false).await {
+        if record.header(crate::poison::MARKER_HEADER).is_some() {
+            continue;
+        }
         let event: AccountEventEnvelope =
             wire::decode(record.payload.as_deref().unwrap_or_default()).expect("events decode");
         streams.entry(event.account_id()).or_default().push(event);

@@ -7,7 +7,7 @@ mod common;
 use common::{
     Feed, Step, account_history, get_json, pg, rejection, settings, start_ready, wait_for_records,
 };
-use eventbank_events::{AccountId, TopicKind};
+use eventbank_events::{AccountId, TopicKind, wire};
 use eventbank_testkit::Isolation;
 use serde_json::Value;
 
@@ -122,16 +122,20 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
     let account = AccountId::new();
     let history = account_history(account, &[Step::Deposit(10)]);
     feed.send(TopicKind::AccountEvents, &history[0]).await;
-    // Same key, so same partition: the good record after it must still come.
-    feed.raw(TopicKind::AccountEvents, account.as_uuid(), b"{not json")
-        .await;
+    // Same key, so same partition: the good record after them must still come.
+    let poison = eventbank_testkit::poison::variants(&wire::encode(&history[1]), "event", "type");
+    for (_, value) in &poison {
+        feed.raw(TopicKind::AccountEvents, account.as_uuid(), value)
+            .await;
+    }
     feed.send(TopicKind::AccountEvents, &history[1]).await;
     let db = pg(&isolation).await;
     wait_for_records(&db, 2).await;
 
     let kafka = eventbank_testkit::TestEnv::get().kafka_settings(&isolation.topic_prefix());
     let dlq = kafka.topics().dlq(TopicKind::AccountEvents);
-    let letters = eventbank_testkit::eventually("a dead letter", common::LONG, || {
+    let expected = poison.len();
+    let letters = eventbank_testkit::eventually("every dead letter", common::LONG, || {
         let (kafka, dlq) = (kafka.clone(), dlq.clone());
         async move {
             let mut found = Vec::new();
@@ -151,12 +155,20 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
                     .ok()?,
                 );
             }
-            (!found.is_empty()).then_some(found)
+            (found.len() >= expected).then_some(found)
         }
     })
     .await;
-    assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].payload.as_deref(), Some(&b"{not json"[..]));
+    assert_eq!(letters.len(), poison.len(), "each poison record once");
+    for ((kind, value), letter) in poison.iter().zip(&letters) {
+        assert_eq!(
+            letter.payload.as_deref().unwrap_or_default(),
+            value.as_slice(),
+            "{kind}: original bytes kept, in order"
+        );
+        let reason = letter.dead_letter().expect("dead-letter headers").reason;
+        assert!(!reason.is_empty(), "{kind}: a reason");
+    }
     let letter = letters[0].dead_letter().expect("dead-letter headers");
     assert!(letter.reason.contains("invalid JSON"), "{}", letter.reason);
     assert!(
@@ -171,10 +183,12 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
         .text()
         .await
         .unwrap();
-    assert!(
-        metrics.contains("eventbank_audit_dead_letters_total{"),
-        "{metrics}"
-    );
+    let counted: f64 = metrics
+        .lines()
+        .filter(|line| line.starts_with("eventbank_audit_dead_letters_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(counted as usize, poison.len(), "each counted: {metrics}");
     running.stop().await;
     common::drop_schema(&isolation).await;
 }

@@ -115,10 +115,18 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
 
     let Scenario { a, b, c, t1, t2 } = scenario(&writer).await;
 
-    // Poison on account-events, then a gap on account d, then more events.
-    writer
-        .raw(&writer.accounts, &wire::encode_key(a), b"{not json")
-        .await;
+    // Poison of every kind on account-events, then a gap on account d, then
+    // more events.
+    let poison = eventbank_testkit::poison::variants(
+        include_bytes!("../../../libs/events/tests/fixtures/account-event/money_deposited.json"),
+        "event",
+        "type",
+    );
+    for (_, value) in &poison {
+        writer
+            .raw(&writer.accounts, &wire::encode_key(a), value)
+            .await;
+    }
     let d = AccountId::new();
     writer.account(d, 1, opened("Di")).await;
     writer.account(d, 3, deposited(10, 10)).await; // gap: 2 is missing
@@ -252,13 +260,26 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
     assert_eq!(body["version"], 8);
 
     // The poison went to the DLQ with its reason and original bytes.
-    let letters = eventually("dead letter", LONG, || async {
+    let letters = eventually("every dead letter", LONG, || async {
         let found = read_topic(&settings.kafka, TopicKind::AccountEvents, true).await;
-        (!found.is_empty()).then_some(found)
+        (found.len() >= poison.len()).then_some(found)
     })
     .await;
-    assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].payload.as_deref(), Some(&b"{not json"[..]));
+    assert_eq!(letters.len(), poison.len(), "each poison record once");
+    for ((kind, value), letter) in poison.iter().zip(&letters) {
+        assert_eq!(
+            letter.payload.as_deref().unwrap_or_default(),
+            value.as_slice(),
+            "{kind}: original bytes kept, in order"
+        );
+    }
+    let metrics = running.metrics().await.unwrap_or_default();
+    let counted: f64 = metrics
+        .lines()
+        .filter(|line| line.starts_with("eventbank_projector_dead_letters_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(counted as usize, poison.len(), "each counted: {metrics}");
     let letter = letters[0].dead_letter().expect("dead-letter headers");
     assert_eq!(letter.source_topic, writer.accounts);
     assert!(letter.reason.contains("invalid JSON"), "{}", letter.reason);

@@ -146,3 +146,120 @@ async fn a_second_different_debit_under_a_transfer_id_is_dead_lettered_pending_o
     let ended = transfer_events(&bank.kafka).await;
     assert_transfers_settled_once(&ended, &streams);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_of_every_kind_on_every_saga_input_is_dead_lettered_and_transfers_still_complete() {
+    let bank = Bank::start("saga-poison", true).await;
+    let ann = bank.account("Ann", "EUR", 1_000).await;
+    let bob = bank.account("Bob", "EUR", 0).await;
+    let (app, saga_addr) = bank.build_saga(bank.saga_settings(DEADLINE_MS)).await;
+    let fixture = |path: &str| {
+        std::fs::read(format!(
+            "{}/../../libs/events/tests/fixtures/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture")
+    };
+    let inputs = [
+        (
+            TopicKind::AccountEvents,
+            eventbank_testkit::poison::variants(
+                &fixture("account-event/transfer_debited.json"),
+                "event",
+                "type",
+            ),
+        ),
+        (
+            TopicKind::CommandResults,
+            eventbank_testkit::poison::variants(
+                &fixture("command-result/rejected_with_transfer_id.json"),
+                "outcome",
+                "status",
+            ),
+        ),
+        (
+            TopicKind::TransferSagaInbox,
+            eventbank_testkit::poison::variants(
+                &fixture("account-event/transfer_debited.json"),
+                "event",
+                "type",
+            ),
+        ),
+    ];
+    let producer = bank.kafka.producer().expect("producer");
+    for (kind, poison) in &inputs {
+        let topic = bank.kafka.topics().name(*kind);
+        for (_, value) in poison {
+            // Ann's key on her partitions; the inbox is keyed by transfer.
+            let key = match kind {
+                TopicKind::TransferSagaInbox => wire::encode_key(TransferId::new()),
+                _ => wire::encode_key(ann),
+            };
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: KIND_HEADER,
+                    value: Some(InboxKind::AccountEvent.as_str()),
+                })
+                .insert(Header {
+                    key: eventbank_testkit::poison::MARKER_HEADER,
+                    value: Some("1"),
+                });
+            producer
+                .send(
+                    FutureRecord::to(&topic)
+                        .key(key.as_slice())
+                        .payload(value.as_slice())
+                        .headers(headers),
+                    Duration::from_secs(30),
+                )
+                .await
+                .map_err(|(err, _)| err)
+                .expect("produce poison");
+        }
+    }
+    let _saga = Bank::run_saga(app);
+
+    // Behind the poison, in the same partitions: transfers still complete.
+    let ids = bank.transfers(4, ann, bob, 10).await;
+    let ended = bank.await_ended(&ids).await;
+    assert_transfers_settled_once(&ended, &bank.accounts().await);
+
+    for (kind, poison) in &inputs {
+        let letters = eventually("every dead letter", LONG, || async {
+            let found = read_topic(&bank.kafka, *kind, true).await;
+            (found.len() >= poison.len()).then_some(found)
+        })
+        .await;
+        assert_eq!(
+            letters.len(),
+            poison.len(),
+            "{kind:?}: each poison record once"
+        );
+        let mut sent: Vec<&[u8]> = poison.iter().map(|(_, v)| v.as_slice()).collect();
+        let mut got: Vec<&[u8]> = letters
+            .iter()
+            .map(|r| r.payload.as_deref().unwrap_or_default())
+            .collect();
+        // The inbox's poison spread over partitions: compare as sets.
+        sent.sort();
+        got.sort();
+        assert_eq!(got, sent, "{kind:?}: original bytes kept");
+        for letter in &letters {
+            let reason = letter.dead_letter().expect("dead-letter headers").reason;
+            assert!(!reason.is_empty(), "{kind:?}: a reason");
+        }
+    }
+    let metrics = reqwest::get(format!("http://{saga_addr}/metrics"))
+        .await
+        .expect("/metrics")
+        .text()
+        .await
+        .expect("/metrics body");
+    let counted: f64 = metrics
+        .lines()
+        .filter(|line| line.starts_with("eventbank_txn_dead_letters_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    let sent: usize = inputs.iter().map(|(_, poison)| poison.len()).sum();
+    assert_eq!(counted as usize, sent, "each counted: {metrics}");
+}
