@@ -9,6 +9,7 @@ pub mod http;
 pub mod kafka;
 pub mod service;
 pub mod shutdown;
+pub mod supervisor;
 pub mod telemetry;
 
 pub use config::{ConfigError, Validate};

@@ -108,7 +108,18 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
     );
     let app = S::build(settings).await?;
     let shutdown = crate::shutdown::on_signal();
-    app.run(shutdown).await?;
+    if let Err(err) = app.run(shutdown).await {
+        tracing::error!(
+            service = S::NAME,
+            error = format!("{err:#}"),
+            "stopped with an error"
+        );
+        eprintln!("Error: {err:#}");
+        // Not a return: a task given up after the shutdown grace (a loop
+        // wedged in a blocking Kafka call) would keep the runtime's drop,
+        // which waits for every blocking thread, from ever finishing.
+        std::process::exit(1);
+    }
     tracing::info!(service = S::NAME, "stopped");
     Ok(())
 }

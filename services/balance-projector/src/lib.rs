@@ -16,6 +16,7 @@ use std::time::Duration;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::ensure_system_topics;
+use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -87,25 +88,15 @@ impl Service for App {
             read_wait: self.read_wait,
             projectors: projectors.clone(),
         });
-        let http_stop = shutdown.child_token();
-        let mut serving = tokio::spawn(projectors.clone().serve(self.readiness));
-        let http = tokio::spawn(self.http.serve(api, http_stop.clone()));
         // The projector stops by itself only on an error; then the whole
         // service stops (and is restarted), rather than serving a frozen view.
-        let early = tokio::select! {
-            finished = &mut serving => Some(finished),
-            () = shutdown.cancelled() => None,
-        };
-        http_stop.cancel();
-        projectors.shutdown.cancel();
-        let projected = match early {
-            Some(finished) => finished,
-            None => serving.await,
-        };
-        projectors.tracker.close();
-        projectors.tracker.wait().await;
-        http.await??;
-        projected??;
-        Ok(())
+        let stop = projectors.shutdown.clone();
+        let mut supervisor = Supervisor::new();
+        supervisor.spawn("projector", projectors.clone().serve(self.readiness));
+        supervisor.spawn("http", self.http.serve(api, stop.clone()));
+        let supervised = supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await;
+        // Rebuilds in flight get the same grace.
+        eventbank_runtime::shutdown::drain(&projectors.tracker, SHUTDOWN_GRACE).await;
+        supervised
     }
 }

@@ -34,6 +34,7 @@ use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
 use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
+use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -148,44 +149,13 @@ impl Service for App {
             processor,
             &stop,
         );
-        let server = tokio::spawn(self.http.serve(Router::new(), stop.clone()));
-
         // Stop on request, or as soon as either loop ends: a dead loop must
-        // take the instance down so the orchestrator restarts it.
-        let mut router = router;
-        let mut saga = saga;
-        let early = tokio::select! {
-            () = shutdown.cancelled() => None,
-            joined = &mut router => Some((ROUTER, joined)),
-            joined = &mut saga => Some((SAGA, joined)),
-        };
-        stop.cancel();
-        // On a requested stop each loop finishes the batch in hand first.
-        let mut failures = Vec::new();
-        let (first, second) = match early {
-            Some((name, joined)) => {
-                failures.push(format!("{name} stopped without being asked to"));
-                let (other_name, other) = if name == ROUTER {
-                    (SAGA, saga.await)
-                } else {
-                    (ROUTER, router.await)
-                };
-                ((name, joined), (other_name, other))
-            }
-            None => ((ROUTER, router.await), (SAGA, saga.await)),
-        };
-        for (name, joined) in [first, second] {
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => failures.push(format!("{name}: {err}")),
-                Err(err) => failures.push(format!("{name}: {err}")),
-            }
-        }
-        server.await??;
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            anyhow::bail!("{}", failures.join("; "))
-        }
+        // take the instance down so the orchestrator restarts it. On a
+        // requested stop each loop finishes the batch in hand first.
+        let mut supervisor = Supervisor::new();
+        supervisor.watch(ROUTER, router);
+        supervisor.watch(SAGA, saga);
+        supervisor.spawn("http", self.http.serve(Router::new(), stop.clone()));
+        supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await
     }
 }
