@@ -18,6 +18,7 @@ pub mod hostile;
 mod isolation;
 pub mod kafka_proxy;
 pub mod log;
+pub mod metrics;
 pub mod ops;
 pub mod poison;
 mod private_kafka;

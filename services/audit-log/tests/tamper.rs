@@ -183,11 +183,7 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
         .text()
         .await
         .unwrap();
-    let counted: f64 = metrics
-        .lines()
-        .filter(|line| line.starts_with("eventbank_audit_dead_letters_total{"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let counted = eventbank_testkit::metrics::sum(&metrics, "eventbank_audit_dead_letters_total{");
     assert_eq!(counted as usize, poison.len(), "each counted: {metrics}");
     running.stop().await;
     common::drop_schema(&isolation).await;

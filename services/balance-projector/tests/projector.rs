@@ -274,11 +274,8 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
         );
     }
     let metrics = running.metrics().await.unwrap_or_default();
-    let counted: f64 = metrics
-        .lines()
-        .filter(|line| line.starts_with("eventbank_projector_dead_letters_total{"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let counted =
+        eventbank_testkit::metrics::sum(&metrics, "eventbank_projector_dead_letters_total{");
     assert_eq!(counted as usize, poison.len(), "each counted: {metrics}");
     let letter = letters[0].dead_letter().expect("dead-letter headers");
     assert_eq!(letter.source_topic, writer.accounts);

@@ -255,11 +255,7 @@ async fn poison_of_every_kind_on_every_saga_input_is_dead_lettered_and_transfers
         .text()
         .await
         .expect("/metrics body");
-    let counted: f64 = metrics
-        .lines()
-        .filter(|line| line.starts_with("eventbank_txn_dead_letters_total{"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let counted = eventbank_testkit::metrics::sum(&metrics, "eventbank_txn_dead_letters_total{");
     let sent: usize = inputs.iter().map(|(_, poison)| poison.len()).sum();
     assert_eq!(counted as usize, sent, "each counted: {metrics}");
 }
