@@ -371,3 +371,63 @@ fn every_hostile_request_gets_a_4xx_json_error_and_nothing_reaches_kafka() {
     }
     runtime.block_on(service.stop());
 }
+
+/// The interleaving behind an earlier flake of the test above: an oversize
+/// body is refused before it is read, hyper then closes the connection, and
+/// a client that had put that connection back in its pool sent its next
+/// request into a closing socket ("no answer"). A 413 now says
+/// `Connection: close`, and a wrong content type still reads the body, so
+/// every request of this alternating sequence gets its answer.
+#[test]
+fn a_refused_body_never_costs_the_next_request_its_answer() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let isolation = Isolation::new("hostile-reuse");
+    let settings = common::settings(&isolation, true, false, "hostile-reuse-0");
+    let service = runtime.block_on(common::Running::start(settings));
+    let base = service.base_url();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let oversize = {
+        let mut body = Route::Open.valid_body().to_string().into_bytes();
+        body.resize(3 * MAX_BODY, b' ');
+        body
+    };
+    let wrong_type = |content_type: &str| Request {
+        method: Method::POST,
+        path: Route::Open.path(""),
+        content_type: Some(content_type.to_owned()),
+        idempotency_key: None,
+        body: Route::Open.valid_body().to_string().into_bytes(),
+    };
+    for round in 0..300 {
+        let requests = [
+            Request {
+                method: Method::POST,
+                path: Route::Deposit.path(&account()),
+                content_type: json_type(),
+                idempotency_key: None,
+                body: oversize.clone(),
+            },
+            wrong_type("application/xml"),
+            Request {
+                body: oversize.clone(),
+                ..wrong_type("text/plain")
+            },
+            wrong_type("text/plain"),
+        ];
+        for request in &requests {
+            if let Err(problem) =
+                runtime.block_on(hostile::expect_json_4xx(&client, &base, request))
+            {
+                panic!(
+                    "round {round}, {} {}: {problem}",
+                    request.method, request.path
+                );
+            }
+        }
+    }
+    runtime.block_on(service.stop());
+}

@@ -70,7 +70,18 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of an oversize body is left unread, so hyper closes
+            // the connection after this answer. Saying so keeps a client from
+            // putting the connection back in its pool and sending its next
+            // request into a socket that is about to close.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
@@ -87,4 +98,20 @@ pub async fn json_method_not_allowed(method: axum::http::Method, uri: axum::http
 /// Router fallback: unknown paths answer in the same JSON shape as every other error.
 pub async fn json_fallback(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found("route_not_found", format!("no route for {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::header;
+
+    #[test]
+    fn only_a_413_closes_the_connection() {
+        let too_large = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "big")
+            .into_response();
+        assert_eq!(too_large.headers()[header::CONNECTION], "close");
+        let bad = ApiError::bad_request("invalid_json", "no").into_response();
+        assert!(bad.headers().get(header::CONNECTION).is_none());
+        assert_eq!(bad.headers()[header::CONTENT_TYPE], "application/json");
+    }
 }

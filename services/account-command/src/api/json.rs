@@ -4,8 +4,8 @@
 //!
 //! | problem                                        | status | code                     |
 //! |------------------------------------------------|--------|--------------------------|
-//! | `Content-Type` missing or not JSON             | 415    | `unsupported_media_type` |
 //! | body longer than `api.max_body_bytes`          | 413    | `payload_too_large`      |
+//! | `Content-Type` missing or not JSON             | 415    | `unsupported_media_type` |
 //! | body unreadable (client went away mid-body)    | 400    | `invalid_body`           |
 //! | not JSON, trailing data, empty, not an object  | 400    | `invalid_json`           |
 //! | the same field twice                           | 400    | `duplicate_field`        |
@@ -19,7 +19,9 @@
 //! `application/*+json`, parameters (`charset=utf-8`) allowed.
 //!
 //! The body is read here, not by axum's `Bytes` extractor, so the size limit's
-//! error has this shape too. Fields are checked one by one (rather than by a
+//! error has this shape too. It is read even when the content type is wrong:
+//! a body left unread makes the server close the connection, and a client
+//! that reused it would see its next request fail without an answer. Fields are checked one by one (rather than by a
 //! derived `Deserialize`) so every error names its field and gets its own code
 //! without parsing serde's messages.
 
@@ -58,7 +60,12 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let limit = BodyLimit::from_ref(state);
-        require_json_content_type(request.headers())?;
+        if let Err(err) = require_json_content_type(request.headers()) {
+            // Read (and drop) what was sent, so the connection stays usable
+            // for the client's next request; an oversize body is a 413.
+            read_body(request, limit).await?;
+            return Err(err);
+        }
         let bytes = read_body(request, limit).await?;
         let mut fields = Fields::parse(&bytes, T::FIELDS)?;
         T::from_fields(&mut fields).map(Self)
