@@ -329,6 +329,7 @@ def balance_projector():
                     "max_batch_wait_ms": i(minimum=0),
                     "read_wait_ms": i(minimum=0),
                     "lag_interval_ms": i(minimum=1),
+                    "static_membership": b(),
                 }
             )
         },

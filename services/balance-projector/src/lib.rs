@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::ensure_system_topics;
+use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
 use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -63,6 +63,9 @@ impl Service for App {
         let metrics = ProjectorMetrics::register(&http.ops.metrics);
         let readiness = ServingReadiness::new(http.ops.readiness.register("projector"));
         let projectors = Projectors {
+            static_member: settings.projector.static_membership.then(|| {
+                transactional_id(&settings.kafka, "balance-projector", &settings.instance)
+            }),
             kafka: settings.kafka.clone(),
             settings: settings.projector.clone(),
             store: store.clone(),

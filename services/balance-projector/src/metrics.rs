@@ -42,14 +42,16 @@ impl ProjectorMetrics {
         metrics
     }
 
-    pub fn event(&self, generation: u64, topic: &str, outcome: &str) {
+    /// `count` events of `topic` had `outcome`. Called once per batch and
+    /// outcome, not per event: a label set costs allocations and a lock.
+    pub fn events(&self, generation: u64, topic: &str, outcome: &str, count: u64) {
         self.events
             .get_or_create(&vec![
                 ("generation".to_owned(), generation.to_string()),
                 ("topic".to_owned(), topic.to_owned()),
                 ("outcome".to_owned(), outcome.to_owned()),
             ])
-            .inc();
+            .inc_by(count);
     }
 
     pub fn dead_letter(&self, topic: &str) {

@@ -62,15 +62,20 @@ impl std::fmt::Debug for Projector {
 impl Projector {
     /// A projector into `store`'s generation. `ready` is flipped once it has
     /// caught up (the serving projector has one; a rebuild does not).
+    /// `static_member` is the `group.instance.id` to join with, if any.
     pub fn new(
         kafka: &KafkaSettings,
         settings: &ProjectorSettings,
         store: Store,
         metrics: ProjectorMetrics,
         ready: Option<ServingReadiness>,
+        static_member: Option<&str>,
     ) -> anyhow::Result<Self> {
         let group = consumer_group(kafka, settings, store.generation());
         let mut config = kafka.consumer_config(&group);
+        if let Some(member) = static_member {
+            config.set("group.instance.id", member);
+        }
         // Reaching the end of a partition updates the consumer's position past
         // trailing transaction markers, which the lag measurement relies on.
         config.set("enable.partition.eof", "true");
@@ -191,9 +196,9 @@ impl Projector {
             }
         }
         let outcomes = self.store.apply(&events).await?;
+        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         for ((event, outcome), topic) in events.iter().zip(&outcomes).zip(topics_of_events) {
-            self.metrics
-                .event(self.store.generation(), topic, outcome.label());
+            *counts.entry((topic, outcome.label())).or_default() += 1;
             if matches!(outcome, Outcome::Gap | Outcome::Malformed) {
                 let (stream, sequence) = match event {
                     Event::Account(e) => (e.stream_id.to_string(), e.sequence),
@@ -205,6 +210,10 @@ impl Projector {
                      are held back until it is repaired"
                 );
             }
+        }
+        for ((topic, outcome), count) in counts {
+            self.metrics
+                .events(self.store.generation(), topic, outcome, count);
         }
         for (record, reason) in dead {
             self.dead_letter(record, &reason).await?;

@@ -56,6 +56,8 @@ pub enum RebuildError {
 /// What it takes to start projectors.
 #[derive(Debug, Clone)]
 pub struct Projectors {
+    /// `group.instance.id` of the serving projector (static membership), if any.
+    pub static_member: Option<String>,
     pub kafka: KafkaSettings,
     pub settings: ProjectorSettings,
     pub store: Store,
@@ -76,6 +78,7 @@ impl Projectors {
                 self.store.at_generation(generation),
                 self.metrics.clone(),
                 Some(readiness.clone()),
+                self.static_member.as_deref(),
             )?;
             tracing::info!(generation, "projecting");
             let mut task = tokio::spawn(projector.run(stop.clone()));
@@ -129,6 +132,9 @@ impl Projectors {
                 &self.settings,
                 self.store.at_generation(to),
                 self.metrics.clone(),
+                None,
+                // Dynamic: its partitions pass to the serving projector of
+                // the new generation as soon as it stops after the switch.
                 None,
             )
             .map_err(RebuildError::Projector)?;

@@ -75,6 +75,14 @@ pub struct ProjectorSettings {
     pub read_wait_ms: u64,
     /// How often partition lag is measured.
     pub lag_interval_ms: u64,
+    /// The serving projector joins its group as a static member named after
+    /// the instance: a restarted instance resumes its partitions at once
+    /// instead of waiting out its predecessor's session (45 s), in which no
+    /// view moves. The price: partitions of an instance gone for good move
+    /// only after its session times out. A rebuild's projector is always a
+    /// dynamic member, so its partitions pass to the serving one the moment
+    /// it stops.
+    pub static_membership: bool,
 }
 
 impl Default for ProjectorSettings {
@@ -85,6 +93,7 @@ impl Default for ProjectorSettings {
             max_batch_wait_ms: 0,
             read_wait_ms: 3_000,
             lag_interval_ms: 1_000,
+            static_membership: true,
         }
     }
 }
