@@ -83,7 +83,16 @@ pub struct BenchConfig {
     pub keep: bool,
     /// `EVENTBANK_*` variables given to every service, after the bench's own.
     pub service_settings: Vec<(String, String)>,
+    /// The stages to run (`--stages`); every stage by default.
+    pub stages: Vec<String>,
     pub settings: BTreeMap<String, String>,
+}
+
+impl BenchConfig {
+    /// Whether `stage` is to run.
+    pub fn runs(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s == stage)
+    }
 }
 
 const SERVICES: [&str; 4] = [
@@ -324,27 +333,34 @@ impl Bench {
         let prefix = self.prefix.clone();
         kafka::create_system_topics(&self.kafka(&prefix)).await?;
 
-        let started = Instant::now();
-        self.idle().await?;
-        self.stage_done("idle", started);
-
-        let started = Instant::now();
-        self.backlog().await?;
-        self.stage_done("backlog", started);
-
-        let started = Instant::now();
-        self.ceiling().await?;
-        self.stage_done("ceiling", started);
-
-        let started = Instant::now();
-        self.audit().await?;
-        self.stage_done("audit", started);
-
-        self.load_stages().await?;
-
-        let started = Instant::now();
-        self.rebuild().await?;
-        self.stage_done("rebuild", started);
+        if self.config.runs("idle") {
+            let started = Instant::now();
+            self.idle().await?;
+            self.stage_done("idle", started);
+        }
+        if self.config.runs("backlog") {
+            let started = Instant::now();
+            self.backlog().await?;
+            self.stage_done("backlog", started);
+        }
+        if self.config.runs("ceiling") {
+            let started = Instant::now();
+            self.ceiling().await?;
+            self.stage_done("ceiling", started);
+        }
+        if self.config.runs("audit") {
+            let started = Instant::now();
+            self.audit().await?;
+            self.stage_done("audit", started);
+        }
+        if self.config.runs("load") {
+            self.load_stages().await?;
+        }
+        if self.config.runs("rebuild") {
+            let started = Instant::now();
+            self.rebuild().await?;
+            self.stage_done("rebuild", started);
+        }
         Ok(())
     }
 

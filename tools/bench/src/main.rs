@@ -111,6 +111,12 @@ struct Args {
     /// For comparing one knob between runs.
     #[arg(long = "service-setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
     service_settings: Vec<(String, String)>,
+    /// Run only these stages (for working on one figure; the table then
+    /// shows zeros for the others): idle, backlog, ceiling, audit (needs
+    /// backlog), load (http, visible, transfers), rebuild.
+    #[arg(long, value_delimiter = ',', default_value = "idle,backlog,ceiling,audit,load,rebuild",
+          value_parser = ["idle", "backlog", "ceiling", "audit", "load", "rebuild"])]
+    stages: Vec<String>,
 }
 
 fn parse_setting(arg: &str) -> Result<(String, String), String> {
@@ -160,8 +166,13 @@ async fn main() -> anyhow::Result<()> {
         perf_clients: (args.perf_clients > 0).then_some(args.perf_clients),
         keep: args.keep,
         service_settings: args.service_settings.clone(),
+        stages: args.stages.clone(),
         settings: BTreeMap::new(),
     };
+    anyhow::ensure!(
+        !config.runs("audit") || config.runs("backlog"),
+        "--stages audit needs backlog (audit-log reads the backlog's records)"
+    );
     anyhow::ensure!(config.accounts >= 2, "--accounts must be at least 2");
     anyhow::ensure!(
         !config.http_clients.is_empty() && config.http_clients.iter().all(|c| *c > 0),
