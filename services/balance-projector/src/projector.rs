@@ -2,7 +2,10 @@
 //!
 //! One loop: poll a batch, decode, apply it to Redis in one pipelined round
 //! trip, dead-letter what cannot be decoded (waiting for each delivery), and
-//! only then commit the batch's offsets. A crash anywhere before the commit
+//! only then commit the batch's offsets. While a batch is applied, the
+//! records the consumer already holds are taken as the next batch, so
+//! receiving and copying them overlaps the Redis round trip; batches are
+//! still applied one after another, in order. A crash anywhere before the commit
 //! re-reads the batch, which is harmless because applying is idempotent.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +17,8 @@ use chrono::Utc;
 use eventbank_events::{AccountEventEnvelope, DeadLetter, TopicKind, TransferEventEnvelope, wire};
 use eventbank_runtime::http::ReadinessCheck;
 use eventbank_runtime::kafka::{
-    BatchLimits, GroupContext, KafkaSettings, OwnedRecord, next_batch, send_dead_letter,
+    BatchLimits, GroupContext, KafkaSettings, OwnedRecord, next_batch, receive_while,
+    send_dead_letter,
 };
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -134,27 +138,40 @@ impl Projector {
             max: self.settings.max_batch,
             wait: Duration::from_millis(self.settings.max_batch_wait_ms),
         };
+        // Records received (and decoded) while the previous batch was being
+        // applied: the next batch, taken before asking the consumer for more.
+        let mut received: Vec<Decoded> = Vec::new();
         loop {
-            let batch = match next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
-                Ok(Some(batch)) => batch,
-                Ok(None) => break,
-                Err(err) => {
-                    // The consumer is unusable (fenced, say): stop and say so,
-                    // so the service exits non-zero and is restarted.
-                    lag.abort();
-                    if let Some(ready) = &self.ready {
-                        ready
-                            .check
-                            .set_not_ready(format!("fatal consumer error: {err}"));
-                    }
-                    return Err(anyhow::anyhow!("fatal consumer error: {err}"));
+            let batch = if received.is_empty() {
+                match next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
+                    Ok(Some(batch)) => batch.into_iter().map(|r| self.decoded(r)).collect(),
+                    Ok(None) => break,
+                    Err(err) => return Err(self.fatal(&err, &lag)),
                 }
+            } else {
+                std::mem::take(&mut received)
             };
             if batch.is_empty() {
                 continue;
             }
+            let mut consumer_failed = Ok(());
             loop {
-                match self.process(&batch).await {
+                // Receiving stops once shutdown is asked for, so the loop
+                // ends after what is in hand and the final commit of the
+                // consumer's position covers only applied records.
+                let outcome = if consumer_failed.is_ok() && !shutdown.is_cancelled() {
+                    let room = limits.max.saturating_sub(received.len());
+                    let (outcome, receiving) =
+                        receive_while(&self.consumer, self.process(&batch), room, |record| {
+                            received.push(self.decoded(record));
+                        })
+                        .await;
+                    consumer_failed = receiving;
+                    outcome
+                } else {
+                    self.process(&batch).await
+                };
+                match outcome {
                     Ok(()) => break,
                     Err(err) => {
                         tracing::warn!(error = %err, "applying a batch failed; retrying it");
@@ -169,30 +186,62 @@ impl Projector {
                 }
             }
             self.commit(&batch);
+            if let Err(err) = consumer_failed {
+                // What was received before the error is not applied: its
+                // offsets stay uncommitted, and the next owner reads it.
+                return Err(self.fatal(&err, &lag));
+            }
         }
         lag.abort();
-        // Everything received has been applied (the loop only stops between
-        // batches), so the consumer's position is safe to commit; synchronously,
-        // so a restart resumes exactly here.
-        if let Err(err) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+        // Each batch's offsets were committed asynchronously once it was
+        // applied; the last of them again, synchronously, so a restart
+        // resumes exactly after what is applied. Records received but not
+        // applied are never committed: the consumer's own position (which
+        // includes them) is not what is committed, here or anywhere.
+        let applied = self
+            .positions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), offset) in applied {
+            if let Err(err) = list.add_partition_offset(&topic, partition, Offset::Offset(offset)) {
+                tracing::warn!(error = %err, "cannot build the final offset commit");
+            }
+        }
+        if list.count() > 0
+            && let Err(err) = self.consumer.commit(&list, CommitMode::Sync)
+        {
             tracing::debug!(error = %err, "final offset commit failed");
         }
         Ok(())
     }
 
+    /// The consumer is unusable (fenced, say): stop and say so, so the
+    /// service exits non-zero and is restarted.
+    fn fatal(&self, err: &KafkaError, lag: &tokio::task::JoinHandle<()>) -> anyhow::Error {
+        lag.abort();
+        if let Some(ready) = &self.ready {
+            ready
+                .check
+                .set_not_ready(format!("fatal consumer error: {err}"));
+        }
+        anyhow::anyhow!("fatal consumer error: {err}")
+    }
+
     /// Decode, apply to Redis, dead-letter the undecodable. Offsets are not
     /// touched; an error means the whole batch is retried.
-    async fn process(&self, batch: &[OwnedRecord]) -> anyhow::Result<()> {
+    async fn process(&self, batch: &[Decoded]) -> anyhow::Result<()> {
         let mut events = Vec::with_capacity(batch.len());
         let mut topics_of_events = Vec::with_capacity(batch.len());
         let mut dead = Vec::new();
-        for record in batch {
-            match self.decode(record) {
+        for Decoded { record, event } in batch {
+            match event {
                 Ok(event) => {
                     events.push(event);
                     topics_of_events.push(record.topic.as_str());
                 }
-                Err(reason) => dead.push((record, reason)),
+                Err(reason) => dead.push((record, reason.as_str())),
             }
         }
         let outcomes = self.store.apply(&events).await?;
@@ -216,9 +265,14 @@ impl Projector {
                 .events(self.store.generation(), topic, outcome, count);
         }
         for (record, reason) in dead {
-            self.dead_letter(record, &reason).await?;
+            self.dead_letter(record, reason).await?;
         }
         Ok(())
+    }
+
+    fn decoded(&self, record: OwnedRecord) -> Decoded {
+        let event = self.decode(&record);
+        Decoded { record, event }
     }
 
     fn decode(&self, record: &OwnedRecord) -> Result<Event, String> {
@@ -261,9 +315,9 @@ impl Projector {
         Ok(())
     }
 
-    fn commit(&self, batch: &[OwnedRecord]) {
+    fn commit(&self, batch: &[Decoded]) {
         let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for record in batch {
+        for Decoded { record, .. } in batch {
             let entry = next
                 .entry((record.topic.as_str(), record.partition))
                 .or_insert(0);
@@ -291,6 +345,14 @@ impl Projector {
             *entry = (*entry).max(offset);
         }
     }
+}
+
+/// A record and what decoding it gave: the event, or why it goes to the
+/// dead-letter topic.
+#[derive(Debug)]
+struct Decoded {
+    record: OwnedRecord,
+    event: Result<Event, String>,
 }
 
 /// The serving projector's `/readyz` check. Ready once caught up at start;

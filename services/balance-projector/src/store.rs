@@ -15,19 +15,21 @@
 //! `generations_allocated` (the highest handed out) and `rebuild_lock` (the
 //! generation a running rebuild builds; it expires unless renewed).
 //!
-//! Each event is applied by one Lua script call, atomically, including the
-//! version check; a batch is one pipelined round trip of such calls.
+//! Events are applied by the script of [`crate::apply`], many per call,
+//! each with its version check inside the script; a batch is one pipelined
+//! round trip of such calls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-use eventbank_events::{AccountEvent, AccountEventEnvelope, TransferEvent, TransferEventEnvelope};
+use eventbank_events::{AccountEventEnvelope, TransferEventEnvelope};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script, Value};
 use serde::Serialize;
-use serde_json::json;
+
+use crate::apply::{APPLY_SCRIPT, ApplyCall, EVENTS_PER_CALL};
 
 /// What applying one event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,65 +78,6 @@ pub enum Event {
     Transfer(TransferEventEnvelope),
 }
 
-const ACCOUNT_SCRIPT: &str = r"
-local id = ARGV[1]
-local seq = tonumber(ARGV[2])
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if seq <= version then return 0 end
-if redis.call('HEXISTS', KEYS[6], id) == 1 then return -2 end
-if seq ~= version + 1 then
-  redis.call('HSET', KEYS[6], id, 'expected sequence ' .. (version + 1) .. ', got ' .. ARGV[2])
-  return -1
-end
-local kind = ARGV[3]
-local status
-if kind == 'account_opened' then
-  redis.call('HSET', KEYS[1], 'holder', ARGV[5], 'currency', ARGV[6], 'balance', '0', 'opened_at', ARGV[4])
-  status = 'open'
-else
-  status = redis.call('HGET', KEYS[1], 'status')
-  if not status then
-    redis.call('HSET', KEYS[6], id, 'first event is ' .. kind .. ', not account_opened')
-    return -3
-  end
-end
-if kind == 'account_closed' then status = 'closed' end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'balance', ARGV[7]) end
-redis.call('HSET', KEYS[1], 'status', status, 'version', ARGV[2], 'updated_at', ARGV[4])
-local balance = redis.call('HGET', KEYS[1], 'balance')
-if status == 'open' then
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('ZADD', KEYS[3], balance, id)
-else
-  redis.call('ZREM', KEYS[3], id)
-  redis.call('ZADD', KEYS[4], balance, id)
-end
-redis.call('ZADD', KEYS[2], seq, ARGV[8])
-if kind == 'transfer_debited' and redis.call('HEXISTS', KEYS[5], 'status') == 0 then
-  redis.call('HSET', KEYS[5], 'status', 'pending', 'from', id, 'to', ARGV[10], 'amount', ARGV[11], 'currency', ARGV[12])
-end
-return 1
-";
-
-const TRANSFER_SCRIPT: &str = r"
-local id = ARGV[1]
-local seq = tonumber(ARGV[2])
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if seq <= version then return 0 end
-if redis.call('HEXISTS', KEYS[2], id) == 1 then return -2 end
-if seq ~= version + 1 then
-  redis.call('HSET', KEYS[2], id, 'expected sequence ' .. (version + 1) .. ', got ' .. ARGV[2])
-  return -1
-end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'status', ARGV[3], 'from', ARGV[5], 'to', ARGV[6], 'amount', ARGV[7], 'currency', ARGV[8])
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[1], 'reason', ARGV[4])
-else
-  redis.call('HDEL', KEYS[1], 'reason')
-end
-return 1
-";
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
@@ -150,8 +93,7 @@ pub struct Store {
     key_prefix: String,
     generation: u64,
     base: String,
-    account_script: Arc<Script>,
-    transfer_script: Arc<Script>,
+    apply_script: Arc<Script>,
     /// Woken after every applied batch, so a read waiting for a version
     /// re-reads at once instead of on its next poll.
     applied: Arc<Notify>,
@@ -220,8 +162,7 @@ impl Store {
             key_prefix: key_prefix.to_owned(),
             generation,
             base: String::new(),
-            account_script: Arc::new(Script::new(ACCOUNT_SCRIPT)),
-            transfer_script: Arc::new(Script::new(TRANSFER_SCRIPT)),
+            apply_script: Arc::new(Script::new(APPLY_SCRIPT)),
             applied: Arc::new(Notify::new()),
         }
         .at_generation(generation);
@@ -385,13 +326,11 @@ impl Store {
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        for script in [ACCOUNT_SCRIPT, TRANSFER_SCRIPT] {
-            let _: String = redis::cmd("SCRIPT")
-                .arg("LOAD")
-                .arg(script)
-                .query_async(&mut conn)
-                .await?;
-        }
+        let _: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(APPLY_SCRIPT)
+            .query_async(&mut conn)
+            .await?;
         Ok(())
     }
 
@@ -406,15 +345,18 @@ impl Store {
         Arc::clone(&self.applied)
     }
 
-    /// Applies `events` in order, one script call each, in one pipelined round
-    /// trip. Safe to repeat: already-applied events are skipped.
-    pub async fn apply(&self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
+    /// Applies `events` in order: one script call per [`EVENTS_PER_CALL`]
+    /// events, all in one pipelined round trip. Safe to repeat: the script
+    /// skips what is already applied.
+    pub async fn apply(&self, events: &[&Event]) -> Result<Vec<Outcome>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
-        for event in events {
-            pipe.add_command(self.apply_command(event));
+        for chunk in events.chunks(EVENTS_PER_CALL) {
+            pipe.add_command(
+                ApplyCall::encode(&self.base, chunk).command(self.apply_script.get_hash()),
+            );
         }
         let mut conn = self.conn.clone();
         let answers: Vec<Value> = match pipe.query_async(&mut conn).await {
@@ -430,156 +372,26 @@ impl Store {
             Err(err) => return Err(err.into()),
         };
         self.applied.notify_waiters();
-        answers
-            .into_iter()
-            .map(|answer| match answer {
-                Value::Int(code) => {
-                    Outcome::from_code(code).ok_or(StoreError::Unexpected(Value::Int(code)))
+        let mut outcomes = Vec::with_capacity(events.len());
+        for answer in answers {
+            let Value::Array(codes) = answer else {
+                return Err(StoreError::Unexpected(answer));
+            };
+            for code in codes {
+                match code {
+                    Value::Int(code) => outcomes.push(
+                        Outcome::from_code(code).ok_or(StoreError::Unexpected(Value::Int(code)))?,
+                    ),
+                    other => return Err(StoreError::Unexpected(other)),
                 }
-                other => Err(StoreError::Unexpected(other)),
-            })
-            .collect()
-    }
-
-    fn apply_command(&self, event: &Event) -> redis::Cmd {
-        match event {
-            Event::Account(envelope) => self.account_command(envelope),
-            Event::Transfer(envelope) => self.transfer_command(envelope),
-        }
-    }
-
-    fn account_command(&self, envelope: &AccountEventEnvelope) -> redis::Cmd {
-        let id = envelope.account_id().to_string();
-        let occurred_at = envelope.occurred_at.to_rfc3339();
-        let (mut holder, mut currency) = (String::new(), String::new());
-        let (mut transfer_id, mut to, mut amount, mut transfer_currency) =
-            (String::new(), String::new(), String::new(), String::new());
-        let mut entry = json!({
-            "sequence": envelope.sequence,
-            "event_id": envelope.event_id.to_string(),
-            "type": envelope.event.event_type(),
-            "occurred_at": occurred_at,
-        });
-        match &envelope.event {
-            AccountEvent::AccountOpened {
-                holder: h,
-                currency: c,
-            } => {
-                holder = h.as_str().to_owned();
-                currency = c.as_str().to_owned();
-                entry["holder"] = json!(holder);
-                entry["currency"] = json!(currency);
-            }
-            AccountEvent::MoneyDeposited { amount: a, .. }
-            | AccountEvent::MoneyWithdrawn { amount: a, .. } => {
-                entry["amount"] = json!(a.minor_units());
-            }
-            AccountEvent::AccountClosed {} => {}
-            AccountEvent::TransferDebited {
-                transfer_id: t,
-                to: target,
-                amount: a,
-                currency: c,
-                ..
-            } => {
-                transfer_id = t.to_string();
-                to = target.to_string();
-                amount = a.minor_units().to_string();
-                transfer_currency = c.as_str().to_owned();
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(transfer_id);
-                entry["to"] = json!(to);
-            }
-            AccountEvent::TransferCredited {
-                transfer_id: t,
-                from,
-                amount: a,
-                ..
-            } => {
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(t.to_string());
-                entry["from"] = json!(from.to_string());
-            }
-            AccountEvent::TransferRefunded {
-                transfer_id: t,
-                amount: a,
-                reason,
-                ..
-            } => {
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(t.to_string());
-                entry["reason"] = json!(reason.code());
             }
         }
-        let balance_after = envelope
-            .event
-            .balance_after()
-            .map(|money| money.minor_units().to_string())
-            .unwrap_or_default();
-        if !balance_after.is_empty() {
-            entry["balance_after"] = json!(balance_after.parse::<i64>().unwrap_or_default());
+        if outcomes.len() != events.len() {
+            return Err(StoreError::Unexpected(Value::Int(
+                i64::try_from(outcomes.len()).unwrap_or(i64::MAX),
+            )));
         }
-        let transfer_key = if transfer_id.is_empty() {
-            // Unused by the script, but every declared key must be a string.
-            self.key("xfer", "none")
-        } else {
-            self.key("xfer", &transfer_id)
-        };
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(self.account_script.get_hash())
-            .arg(6)
-            .arg(self.key("acct", &id))
-            .arg(self.key("hist", &id))
-            .arg(format!("{}idx:open", self.base))
-            .arg(format!("{}idx:closed", self.base))
-            .arg(transfer_key)
-            .arg(format!("{}stalled:acct", self.base))
-            .arg(&id)
-            .arg(envelope.sequence)
-            .arg(envelope.event.event_type())
-            .arg(&occurred_at)
-            .arg(holder)
-            .arg(currency)
-            .arg(balance_after)
-            .arg(entry.to_string())
-            .arg(&transfer_id)
-            .arg(to)
-            .arg(amount)
-            .arg(transfer_currency);
-        cmd
-    }
-
-    fn transfer_command(&self, envelope: &TransferEventEnvelope) -> redis::Cmd {
-        let id = envelope.transfer_id().to_string();
-        let (status, reason, from, to, amount, currency) = match &envelope.event {
-            TransferEvent::TransferCompleted {
-                from,
-                to,
-                amount,
-                currency,
-            } => ("completed", "", from, to, amount, currency),
-            TransferEvent::TransferFailed {
-                from,
-                to,
-                amount,
-                currency,
-                reason,
-            } => ("failed", reason.code(), from, to, amount, currency),
-        };
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(self.transfer_script.get_hash())
-            .arg(2)
-            .arg(self.key("xfer", &id))
-            .arg(format!("{}stalled:xfer", self.base))
-            .arg(&id)
-            .arg(envelope.sequence)
-            .arg(status)
-            .arg(reason)
-            .arg(from.to_string())
-            .arg(to.to_string())
-            .arg(amount.minor_units())
-            .arg(currency.as_str());
-        cmd
+        Ok(outcomes)
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<AccountView>, StoreError> {

@@ -53,6 +53,45 @@ pub async fn next_batch<C: ConsumerContext + 'static>(
     Ok(Some(batch))
 }
 
+/// Runs `work` (the sink applying a batch) while handing the records the
+/// consumer already holds to `take`, at most `max` of them, so the next
+/// batch is received (and, by `take`, decoded) while the sink works on this
+/// one. It never waits for a record of its own accord: it returns as soon as
+/// `work` is done, and the caller applies what `take` kept before it asks
+/// [`next_batch`] for more (which keeps `idle` truthful: it is only set
+/// while nothing received is unapplied).
+///
+/// A fatal consumer error ([`is_fatal_consumer_error`]) stops the receiving
+/// and is returned beside the work's output; the caller finishes the batch
+/// in hand first, then stops.
+pub async fn receive_while<C, T>(
+    consumer: &StreamConsumer<C>,
+    work: impl Future<Output = T>,
+    max: usize,
+    mut take: impl FnMut(OwnedRecord),
+) -> (T, Result<(), KafkaError>)
+where
+    C: ConsumerContext + 'static,
+{
+    tokio::pin!(work);
+    let mut received = Ok(());
+    let mut taken = 0;
+    let mut records = Vec::with_capacity(1);
+    loop {
+        tokio::select! {
+            biased;
+            output = &mut work => return (output, received),
+            message = consumer.recv(), if received.is_ok() && taken < max => {
+                received = push_message(&mut records, message);
+                for record in records.drain(..) {
+                    taken += 1;
+                    take(record);
+                }
+            }
+        }
+    }
+}
+
 fn push_message(
     batch: &mut Vec<OwnedRecord>,
     message: Result<rdkafka::message::BorrowedMessage<'_>, KafkaError>,

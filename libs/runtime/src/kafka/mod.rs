@@ -16,7 +16,7 @@ mod settings;
 mod topic_setup;
 pub mod transactional;
 
-pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch};
+pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch, receive_while};
 pub use clients::transactional_id;
 pub use dead_letter::send_dead_letter;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
