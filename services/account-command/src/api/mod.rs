@@ -19,13 +19,15 @@
 //!
 //! Module map: `routes` (the router), `accounts`, `transfers`,
 //! `commands` (handlers), `command` (the path
-//! every command handler ends in), `json` (strict bodies), `path` (path ids),
+//! every command handler ends in), `json` (strict bodies), `body_parser` (the same
+//! bodies parsed without a server, for the fuzz targets), `path` (path ids),
 //! `idempotency` (the header and derived ids), `middleware` (correlation
 //! id, span, latency), `dispatch` (produce and wait), `results` (cache
 //! and waiters), `cache`, `listener` (the `command-results` consumer),
 //! `responses` (bodies), `metrics`.
 
 mod accounts;
+pub mod body_parser;
 mod cache;
 mod command;
 mod commands;
