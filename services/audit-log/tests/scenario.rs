@@ -342,6 +342,67 @@ async fn ends(kafka: &KafkaSettings, kind: TopicKind) -> BTreeMap<i32, i64> {
     ends
 }
 
+/// The interleaving behind an earlier flake of the test above, made certain:
+/// while the audit log was down, ONE rejection was deleted by retention and
+/// another arrived after it. The first record read is then exactly one past
+/// the stored offset, the jump a transaction marker makes; and with the lag
+/// probe held off, only the first batch after the assignment can tell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_rejection_deleted_while_down_and_one_after_it_is_a_gap_too() {
+    use common::{Feed, rejection};
+    use rdkafka::TopicPartitionList;
+    use rdkafka::admin::AdminOptions;
+
+    let isolation = Isolation::new("audit-one-gap");
+    let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+    let db = pg(&isolation).await;
+    let feed = Feed::new(&isolation);
+    let account = AccountId::new();
+    let topic = kafka.topics().name(TopicKind::CommandResults);
+
+    let running = start_ready(settings(&isolation, "one-gap")).await;
+    let first = feed
+        .send_to(TopicKind::CommandResults, 0, &rejection(account))
+        .await;
+    wait_for_records(&db, 1).await;
+    running.stop().await;
+
+    let lost = feed
+        .send_to(TopicKind::CommandResults, 0, &rejection(account))
+        .await;
+    assert_eq!(
+        lost,
+        first + 1,
+        "no marker between them (not transactional)"
+    );
+    let mut delete = TopicPartitionList::new();
+    delete
+        .add_partition_offset(&topic, 0, rdkafka::Offset::Offset(lost + 1))
+        .expect("offset");
+    kafka
+        .admin_client()
+        .expect("admin")
+        .delete_records(&delete, &AdminOptions::new())
+        .await
+        .expect("delete records");
+    feed.send_to(TopicKind::CommandResults, 0, &rejection(account))
+        .await;
+
+    let mut restarted = settings(&isolation, "one-gap");
+    restarted.audit.lag_interval_ms = 3_600_000;
+    let running = start_ready(restarted).await;
+    wait_for_records(&db, 2).await;
+    let (status, report) = get_json(&format!("{}/audit/verify", running.base)).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["retention_gaps"],
+        json!([{"topic": topic, "partition": 0, "from_offset": lost, "to_offset": lost + 1}]),
+        "{report}"
+    );
+    assert_eq!(report["complete"], false, "{report}");
+    running.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rejections_deleted_by_retention_while_the_audit_log_was_down_are_reported_as_a_gap() {
     // A rejection exists only on command-results (kept for hours). If the
@@ -414,9 +475,19 @@ async fn rejections_deleted_by_retention_while_the_audit_log_was_down_are_report
     // Partitions where nothing new arrived learn of their gap from the lag
     // probe, which runs on its own interval.
     let expected = Value::Array(expected);
+    let seen = std::sync::Mutex::new(Value::Null);
     let report = eventually("every gap recorded", LONG, || async {
         let (status, report) = get_json(&format!("{}/audit/verify", running.base)).await;
         assert_eq!(status, 200, "{report}");
+        let mut last = seen.lock().unwrap();
+        if *last != report["retention_gaps"] {
+            // Shown if it never matches: what was recorded, and when.
+            eprintln!(
+                "retention_gaps now {} (expected {expected})",
+                report["retention_gaps"]
+            );
+            *last = report["retention_gaps"].clone();
+        }
         (report["retention_gaps"] == expected).then_some(report)
     })
     .await;

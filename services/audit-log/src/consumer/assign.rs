@@ -9,6 +9,7 @@
 //! re-reads records that the in-transaction offset check skips, so a stale
 //! copy costs time, never correctness.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use eventbank_runtime::kafka::{apply_rebalance, log_client_error};
@@ -19,27 +20,57 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::store::OffsetMap;
 
-/// The stored offsets as last seen, shared with the consumer loop.
+/// The stored offsets as last seen, shared with the consumer loop; and the
+/// partitions assigned but not yet read since (see [`super::gaps`]).
 #[derive(Debug, Clone, Default)]
-pub struct KnownOffsets(Arc<Mutex<OffsetMap>>);
+pub struct KnownOffsets {
+    offsets: Arc<Mutex<OffsetMap>>,
+    unread: Arc<Mutex<HashSet<(String, i32)>>>,
+}
 
 impl KnownOffsets {
     pub fn new(offsets: OffsetMap) -> Self {
-        Self(Arc::new(Mutex::new(offsets)))
+        Self {
+            offsets: Arc::new(Mutex::new(offsets)),
+            unread: Arc::default(),
+        }
     }
 
-    /// Where to start reading `topic`/`partition`.
+    /// Where to start reading `topic`/`partition`, which is now assigned
+    /// and unread.
     pub fn start(&self, topic: &str, partition: i32) -> Offset {
-        self.0
+        self.unread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((topic.to_owned(), partition));
+        self.offsets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&(topic.to_owned(), partition))
             .map_or(Offset::Beginning, |next| Offset::Offset(*next))
     }
 
+    /// Which of `partitions` have not been read since they were assigned.
+    pub fn unread(&self, partitions: &[(String, i32)]) -> HashSet<(String, i32)> {
+        let unread = self.unread.lock().unwrap_or_else(PoisonError::into_inner);
+        partitions
+            .iter()
+            .filter(|key| unread.contains(*key))
+            .cloned()
+            .collect()
+    }
+
+    /// `partitions` have been read (a batch of theirs is recorded).
+    pub fn read(&self, partitions: &[(String, i32)]) {
+        let mut unread = self.unread.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in partitions {
+            unread.remove(key);
+        }
+    }
+
     /// Records what a commit stored (offsets only move forward).
     pub fn advance(&self, committed: &OffsetMap) {
-        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut known = self.offsets.lock().unwrap_or_else(PoisonError::into_inner);
         for (key, next) in committed {
             let entry = known.entry(key.clone()).or_insert(*next);
             *entry = (*entry).max(*next);
@@ -47,7 +78,7 @@ impl KnownOffsets {
     }
 
     pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.0
+        self.offsets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&(topic.to_owned(), partition))

@@ -10,6 +10,7 @@
 //! probe, which learns every assigned partition's start anyway, finds the
 //! gaps of partitions where nothing new arrives ([`lost_while_idle`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ const WATERMARK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The offsets `[stored, ..)` that cannot be read any more, if any: the
 /// partition now starts at `low`, and its first record read is at `first`.
 pub fn lost_range(stored: i64, first: i64, low: i64) -> Option<(i64, i64)> {
-    (first > stored + 1 && low > stored).then(|| (stored, low.min(first)))
+    (first > stored && low > stored).then(|| (stored, low.min(first)))
 }
 
 /// The probe's view: a partition starting past what is recorded lost
@@ -53,17 +54,27 @@ pub fn report(gaps: &[RetentionGap], metrics: &AuditMetrics) {
 }
 
 /// Partitions of `batch` whose first record jumps past the stored offset
-/// further than a transaction marker explains: `(topic, partition, stored,
-/// first)`.
-pub fn suspects(first_offsets: &OffsetMap, stored: &OffsetMap) -> Vec<(String, i32, i64, i64)> {
+/// further than a transaction marker explains, or jumps at all in the first
+/// batch read since the partition was assigned (`unread`): `(topic,
+/// partition, stored, first)`.
+///
+/// A jump of one is usually a marker, but it is also what one record
+/// deleted by retention while the audit log was down looks like, when a new
+/// record follows it. Asking the broker for every jump of one would cost a
+/// round trip per batch on transactional topics, so it is asked once per
+/// assignment: the down-time case. (The lag probe sees such a gap too, but
+/// only if it runs before the new record is recorded.)
+pub fn suspects(
+    first_offsets: &OffsetMap,
+    stored: &OffsetMap,
+    unread: &HashSet<(String, i32)>,
+) -> Vec<(String, i32, i64, i64)> {
     first_offsets
         .iter()
-        .filter_map(|((topic, partition), first)| {
-            let stored = stored
-                .get(&(topic.clone(), *partition))
-                .copied()
-                .unwrap_or(0);
-            (*first > stored + 1).then(|| (topic.clone(), *partition, stored, *first))
+        .filter_map(|(key, first)| {
+            let stored = stored.get(key).copied().unwrap_or(0);
+            let jump = if unread.contains(key) { 0 } else { 1 };
+            (*first > stored + jump).then(|| (key.0.clone(), key.1, stored, *first))
         })
         .collect()
 }
@@ -100,7 +111,10 @@ pub async fn find(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::lost_range;
+    use crate::store::OffsetMap;
 
     #[test]
     fn a_transaction_marker_is_not_a_gap() {
@@ -113,6 +127,28 @@ mod tests {
         // Offsets 10..15 hold aborted records: skipped, but not deleted.
         assert_eq!(lost_range(10, 15, 3), None);
         assert_eq!(lost_range(10, 15, 10), None);
+    }
+
+    #[test]
+    fn one_record_deleted_while_down_is_a_gap() {
+        // The record at 10 is gone (the partition starts at 11), the next one
+        // is read: the same jump of one a marker makes, but the start says.
+        assert_eq!(lost_range(10, 11, 11), Some((10, 11)));
+    }
+
+    #[test]
+    fn a_jump_of_one_is_checked_once_after_assignment() {
+        use super::suspects;
+        let key = ("t".to_owned(), 0);
+        let stored = OffsetMap::from([(key.clone(), 10)]);
+        let first = OffsetMap::from([(key.clone(), 11)]);
+        assert!(suspects(&first, &stored, &HashSet::new()).is_empty());
+        assert_eq!(
+            suspects(&first, &stored, &HashSet::from([key.clone()])),
+            [("t".to_owned(), 0, 10, 11)]
+        );
+        let far = OffsetMap::from([(key, 15)]);
+        assert_eq!(suspects(&far, &stored, &HashSet::new()).len(), 1);
     }
 
     #[test]

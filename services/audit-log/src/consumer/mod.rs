@@ -224,9 +224,13 @@ impl AuditConsumer {
                 .entry((record.topic.clone(), record.partition))
                 .or_insert(record.offset);
         }
-        let found = gaps::find(&self.consumer, gaps::suspects(&first_offsets, &stored))
-            .await
-            .map_err(BatchError::Watermarks)?;
+        let unread = self.offsets.unread(&partitions);
+        let found = gaps::find(
+            &self.consumer,
+            gaps::suspects(&first_offsets, &stored, &unread),
+        )
+        .await
+        .map_err(BatchError::Watermarks)?;
         let lost = store::record_gaps(&tx, found).await?;
 
         let mut next = OffsetMap::new();
@@ -264,6 +268,7 @@ impl AuditConsumer {
 
         gaps::report(&lost, &self.metrics);
         self.offsets.advance(&next);
+        self.offsets.read(&partitions);
         self.metrics.batch();
         self.metrics.duplicates(outcome.duplicates);
         let mut per_topic: HashMap<&str, u64> = HashMap::new();

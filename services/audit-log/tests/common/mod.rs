@@ -201,6 +201,26 @@ impl Feed {
     pub async fn send<R: WireRecord>(&self, kind: TopicKind, record: &R) {
         self.raw(kind, record.key(), &wire::encode(record)).await;
     }
+
+    /// Sends `record` to `partition` whatever its key hashes to; returns
+    /// its offset.
+    pub async fn send_to<R: WireRecord>(&self, kind: TopicKind, partition: i32, record: &R) -> i64 {
+        let topic = self.kafka.topics().name(kind);
+        let key = wire::encode_key(record.key());
+        let value = wire::encode(record);
+        self.producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key(&key)
+                    .payload(&value)
+                    .partition(partition),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(err, _)| err)
+            .expect("produce")
+            .offset
+    }
 }
 
 /// What an account does in a synthetic history.
