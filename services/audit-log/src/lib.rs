@@ -31,6 +31,7 @@ use std::time::Duration;
 use eventbank_runtime::Service;
 use eventbank_runtime::http::{HttpServer, ReadinessCheck};
 use eventbank_runtime::kafka::ensure_system_topics;
+use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 
 pub use settings::*;
@@ -99,28 +100,19 @@ impl Service for App {
         let stop = CancellationToken::new();
         // Stop the consumer when asked, or if this future is dropped.
         let _stop_on_drop = stop.clone().drop_guard();
-        let http_stop = shutdown.child_token();
-        let mut consuming = tokio::spawn(self.consumer.run(stop.clone()));
-        let health = tokio::spawn(check_db(self.db.clone(), self.db_ready, stop.clone()));
-        let api = api::router(ApiState { db: self.db });
-        let http = tokio::spawn(self.http.serve(api, http_stop.clone()));
         // The consumer stops by itself only on an error; then the whole
         // service stops (and is restarted) rather than serve a trail that
         // silently stopped growing.
-        let early = tokio::select! {
-            finished = &mut consuming => Some(finished),
-            () = shutdown.cancelled() => None,
-        };
-        http_stop.cancel();
-        stop.cancel();
-        let consumed = match early {
-            Some(finished) => finished,
-            None => consuming.await,
-        };
-        let _ = health.await;
-        http.await??;
-        consumed??;
-        Ok(())
+        let mut supervisor = Supervisor::new();
+        supervisor.spawn("consumer", self.consumer.run(stop.clone()));
+        let (db, ready, health_stop) = (self.db.clone(), self.db_ready, stop.clone());
+        supervisor.spawn("postgres health", async move {
+            check_db(db, ready, health_stop).await;
+            Ok::<(), anyhow::Error>(())
+        });
+        let api = api::router(ApiState { db: self.db });
+        supervisor.spawn("http", self.http.serve(api, stop.clone()));
+        supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await
     }
 }
 
