@@ -188,6 +188,27 @@ struct Ledger {
     transfers: std::sync::Mutex<Vec<TransferId>>,
 }
 
+impl Ledger {
+    fn to_json(&self, accounts: &[String], faults: &BTreeMap<&str, usize>) -> Value {
+        let ids = |list: &std::sync::Mutex<Vec<CommandId>>| -> Vec<String> {
+            list.lock()
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        serde_json::json!({
+            "accounts": accounts,
+            "deposited": self.deposited.load(Ordering::SeqCst),
+            "withdrawn": self.withdrawn.load(Ordering::SeqCst),
+            "accepted": ids(&self.accepted),
+            "rejected": ids(&self.rejected),
+            "transfers": self.transfers.lock().unwrap().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "faults": faults,
+        })
+    }
+}
+
 /// A pseudo-random number per (client, step): no shared generator, the same
 /// sequence on every run.
 fn pick(client: usize, step: u64, salt: u64, below: u64) -> u64 {
@@ -400,6 +421,7 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
         .collect();
 
     // The schedule. Each service is killed and restarted in turn.
+    let mut faults: BTreeMap<&str, usize> = BTreeMap::new();
     for name in [
         "account-command-0",
         "transfer-saga-0",
@@ -411,18 +433,23 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
         pause(Duration::from_secs(4)).await;
         let instance = services.get_mut(name).unwrap();
         instance.kill();
+        *faults.entry("service SIGKILL + restart").or_default() += 1;
         pause(DOWN).await;
         instance.start();
     }
     pause(Duration::from_secs(4)).await;
     eprintln!("[faults] SIGKILL broker node 2");
     cluster.kill(1);
+    *faults.entry("broker SIGKILL + restart").or_default() += 1;
     pause(Duration::from_secs(10)).await;
     tokio::task::block_in_place(|| cluster.restart(1));
     eprintln!("[faults] broker node 2 back");
     pause(Duration::from_secs(5)).await;
     eprintln!("[faults] SIGSTOP broker node 3 for {FROZEN:?}");
     cluster.pause(2);
+    *faults
+        .entry("broker SIGSTOP past its session, SIGCONT")
+        .or_default() += 1;
     pause(FROZEN).await;
     cluster.resume(2);
     eprintln!("[faults] SIGCONT broker node 3");
@@ -430,6 +457,7 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
     let mut unclean = Vec::new();
     for instance in services.values_mut() {
         instance.restart(&mut unclean).await;
+        *faults.entry("rolling restart (SIGTERM)").or_default() += 1;
         instance.healthy().await;
     }
     pause(Duration::from_secs(5)).await;
@@ -439,9 +467,15 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
         steps += client.await.expect("client");
     }
     eprintln!(
-        "[faults] workload of {steps} operations done after {:?}",
+        "[faults] workload of {steps} operations done after {:?}; faults injected: {faults:?}",
         started.elapsed()
     );
+    // The client-side record, kept beside the service logs before anything
+    // is checked, so a failed run leaves what the clients were told.
+    let record = logs.join("workload.json");
+    std::fs::write(&record, ledger.to_json(&accounts, &faults).to_string())
+        .expect("write the workload record");
+    eprintln!("[faults] workload record in {}", record.display());
 
     // Settle: every accepted transfer ends, then the three views agree.
     let transfers = ledger.transfers.lock().unwrap().clone();
@@ -564,8 +598,8 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
         .expect("json");
     assert_eq!(verified["ok"], true, "{verified}");
     eprintln!(
-        "[faults] {} accepted commands, {} transfers ({} failed), {events} events, money conserved; \
-         stops that were not clean: {unclean:?}; {:?} in all",
+        "[faults] violations: 0 — {} accepted commands, {} transfers ({} failed), {events} events, \
+         money conserved; stops that were not clean: {unclean:?}; {:?} in all",
         accepted.len(),
         transfers.len(),
         ended
