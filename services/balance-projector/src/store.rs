@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use eventbank_events::{AccountEventEnvelope, TransferEventEnvelope};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, Value};
 use serde::Serialize;
 
@@ -78,6 +78,9 @@ pub enum Event {
     Transfer(TransferEventEnvelope),
 }
 
+/// How long one batch's round trip may take before it counts as failed.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
@@ -89,7 +92,12 @@ pub enum StoreError {
 /// The read model in Redis: applying events and reading views.
 #[derive(Clone)]
 pub struct Store {
+    /// Reads, generations, locks: answers a reader waits for.
     conn: ConnectionManager,
+    /// Applying batches, on a connection of its own: a multiplexed
+    /// connection answers in order, so a read sharing it with the applies
+    /// would wait behind a whole batch in flight.
+    writer: ConnectionManager,
     key_prefix: String,
     generation: u64,
     base: String,
@@ -141,7 +149,16 @@ impl Store {
     /// Connects, and resolves (creating if needed) the current generation.
     pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url)?;
-        let mut conn = ConnectionManager::new(client).await?;
+        let mut conn = ConnectionManager::new(client.clone()).await?;
+        // A batch is up to `projector.max_batch` events in one round trip;
+        // on an overloaded machine that can outlast the default 500 ms, and
+        // a timed-out batch is only applied again (idempotently) after a
+        // back-off, which adds load where there is too much already.
+        let writer = ConnectionManager::new_with_config(
+            client,
+            ConnectionManagerConfig::new().set_response_timeout(Some(APPLY_TIMEOUT)),
+        )
+        .await?;
         let generation_key = format!("{key_prefix}generation");
         let _: Option<String> = redis::cmd("SET")
             .arg(&generation_key)
@@ -159,6 +176,7 @@ impl Store {
             .await?;
         let store = Self {
             conn,
+            writer,
             key_prefix: key_prefix.to_owned(),
             generation,
             base: String::new(),
@@ -358,7 +376,7 @@ impl Store {
                 ApplyCall::encode(&self.base, chunk).command(self.apply_script.get_hash()),
             );
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.writer.clone();
         let answers: Vec<Value> = match pipe.query_async(&mut conn).await {
             Ok(answers) => answers,
             Err(err)

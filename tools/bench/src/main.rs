@@ -113,7 +113,8 @@ struct Args {
     service_settings: Vec<(String, String)>,
     /// Run only these stages (for working on one figure; the table then
     /// shows zeros for the others): idle, backlog, ceiling, audit (needs
-    /// backlog), load (http, visible, transfers), rebuild.
+    /// backlog), load (http, visible, transfers; needs backlog, which opens
+    /// the accounts), rebuild.
     #[arg(long, value_delimiter = ',', default_value = "idle,backlog,ceiling,audit,load,rebuild",
           value_parser = ["idle", "backlog", "ceiling", "audit", "load", "rebuild"])]
     stages: Vec<String>,
@@ -169,10 +170,12 @@ async fn main() -> anyhow::Result<()> {
         stages: args.stages.clone(),
         settings: BTreeMap::new(),
     };
-    anyhow::ensure!(
-        !config.runs("audit") || config.runs("backlog"),
-        "--stages audit needs backlog (audit-log reads the backlog's records)"
-    );
+    for stage in ["audit", "load"] {
+        anyhow::ensure!(
+            !config.runs(stage) || config.runs("backlog"),
+            "--stages {stage} needs backlog (it works on the backlog's records or accounts)"
+        );
+    }
     anyhow::ensure!(config.accounts >= 2, "--accounts must be at least 2");
     anyhow::ensure!(
         !config.http_clients.is_empty() && config.http_clients.iter().all(|c| *c > 0),
