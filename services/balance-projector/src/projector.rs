@@ -198,17 +198,19 @@ impl Projector {
         // resumes exactly after what is applied. Records received but not
         // applied are never committed: the consumer's own position (which
         // includes them) is not what is committed, here or anywhere.
+        // Only partitions still assigned: a partition revoked earlier may
+        // have moved on under its new owner, whose commits must not be rewound.
+        let assigned = self.consumer.assignment().unwrap_or_default();
         let applied = self
             .positions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in applied {
-            if let Err(err) = list.add_partition_offset(&topic, partition, Offset::Offset(offset)) {
-                tracing::warn!(error = %err, "cannot build the final offset commit");
-            }
-        }
+        let list = offset_list(applied.iter().filter_map(|((topic, partition), offset)| {
+            assigned
+                .find_partition(topic, *partition)
+                .map(|_| (topic.as_str(), *partition, *offset))
+        }));
         if list.count() > 0
             && let Err(err) = self.consumer.commit(&list, CommitMode::Sync)
         {
@@ -323,13 +325,7 @@ impl Projector {
                 .or_insert(0);
             *entry = (*entry).max(record.offset + 1);
         }
-        let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in &next {
-            if let Err(err) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset))
-            {
-                tracing::warn!(error = %err, "cannot build the offset commit");
-            }
-        }
+        let list = offset_list(next.iter().map(|((t, p), o)| (*t, *p, *o)));
         // A failed commit (e.g. the partition was just revoked) only means the
         // batch is read again somewhere, which applying tolerates.
         if let Err(err) = self.consumer.commit(&list, CommitMode::Async) {
@@ -345,6 +341,17 @@ impl Projector {
             *entry = (*entry).max(offset);
         }
     }
+}
+
+/// The commit of `next` offsets per (topic, partition).
+fn offset_list<'a>(next: impl IntoIterator<Item = (&'a str, i32, i64)>) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for (topic, partition, offset) in next {
+        if let Err(err) = list.add_partition_offset(topic, partition, Offset::Offset(offset)) {
+            tracing::warn!(error = %err, "cannot build the offset commit");
+        }
+    }
+    list
 }
 
 /// A record and what decoding it gave: the event, or why it goes to the
