@@ -155,4 +155,8 @@ impl WireRecord for CommandEnvelope {
     fn key(&self) -> Uuid {
         self.account_id.as_uuid()
     }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
+    }
 }

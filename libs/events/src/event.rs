@@ -260,4 +260,8 @@ impl<E: DomainEvent> WireRecord for EventEnvelope<E> {
     fn key(&self) -> Uuid {
         self.stream_id.as_uuid()
     }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
+    }
 }

@@ -89,4 +89,4 @@ pub use topics::{
     TopicKey, TopicKind, TopicLayout, TopicLayoutError, TopicNameError, TopicSpec, Topics,
 };
 pub use transfer::{SagaStep, TransferFailureReason, TransferStep};
-pub use wire::{DecodeError, TypeTag, Upcaster, WireRecord, decode, encode};
+pub use wire::{DecodeError, TypeTag, Upcaster, WireRecord, decode, decode_any_version, encode};

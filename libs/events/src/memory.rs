@@ -105,6 +105,10 @@ impl WireRecord for RememberedOutcome {
     fn key(&self) -> Uuid {
         self.command_id.as_uuid()
     }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
+    }
 }
 
 #[cfg(test)]

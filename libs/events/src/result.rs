@@ -82,6 +82,10 @@ impl WireRecord for CommandResult {
     fn key(&self) -> Uuid {
         self.command_id.as_uuid()
     }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
+    }
 }
 
 /// Whether a command took effect.

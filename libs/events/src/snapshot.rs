@@ -75,6 +75,10 @@ impl WireRecord for AccountSnapshot {
     fn key(&self) -> Uuid {
         self.account_id.as_uuid()
     }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
+    }
 }
 
 /// Whether an account accepts commands other than being looked at.
@@ -122,5 +126,9 @@ impl WireRecord for TransferSagaSnapshot {
 
     fn key(&self) -> Uuid {
         self.transfer_id.as_uuid()
+    }
+
+    fn written_version(&self) -> Option<u32> {
+        Some(self.schema_version)
     }
 }

@@ -4,11 +4,12 @@
 //!
 //! One script call applies many events (the script loops over them), so
 //! Redis parses one command and enters Lua once per call instead of once per
-//! event; inside, each event reads its stream's state with one `HMGET` and
-//! writes it with one `HSET`.
+//! event; inside, each account is read once and written once per call, its
+//! events in between folded in Lua (`Store::apply` sorts a batch by stream
+//! so an account's events meet in one call).
 
 use eventbank_events::{AccountEvent, AccountEventEnvelope, TransferEvent, TransferEventEnvelope};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::store::Event;
 
@@ -36,6 +37,34 @@ pub struct ApplyCall {
     pub keys: Vec<String>,
     /// ARGV[2..]: each event's arguments in order.
     pub args: Vec<String>,
+}
+
+/// One line of an account's history as the view stores it (a sorted-set
+/// member; the API returns it parsed). Written straight from the event's
+/// fields, without a `serde_json::Value` in between.
+#[derive(Debug, Default, Serialize)]
+struct HistoryEntry<'a> {
+    sequence: u64,
+    event_id: String,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    occurred_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance_after: Option<i64>,
 }
 
 impl ApplyCall {
@@ -78,12 +107,15 @@ impl ApplyCall {
         let (mut holder, mut currency) = (String::new(), String::new());
         let (mut transfer_id, mut to, mut amount, mut transfer_currency) =
             (String::new(), String::new(), String::new(), String::new());
-        let mut entry = json!({
-            "sequence": envelope.sequence,
-            "event_id": envelope.event_id.to_string(),
-            "type": envelope.event.event_type(),
-            "occurred_at": occurred_at,
-        });
+        let balance_after = envelope.event.balance_after().map(|m| m.minor_units());
+        let mut entry = HistoryEntry {
+            sequence: envelope.sequence,
+            event_id: envelope.event_id.to_string(),
+            kind: envelope.event.event_type(),
+            occurred_at: &occurred_at,
+            balance_after,
+            ..HistoryEntry::default()
+        };
         match &envelope.event {
             AccountEvent::AccountOpened {
                 holder: h,
@@ -91,12 +123,12 @@ impl ApplyCall {
             } => {
                 holder = h.as_str().to_owned();
                 currency = c.as_str().to_owned();
-                entry["holder"] = json!(holder);
-                entry["currency"] = json!(currency);
+                entry.holder = Some(h.as_str());
+                entry.currency = Some(c.as_str());
             }
             AccountEvent::MoneyDeposited { amount: a, .. }
             | AccountEvent::MoneyWithdrawn { amount: a, .. } => {
-                entry["amount"] = json!(a.minor_units());
+                entry.amount = Some(a.minor_units());
             }
             AccountEvent::AccountClosed {} => {}
             AccountEvent::TransferDebited {
@@ -110,9 +142,9 @@ impl ApplyCall {
                 to = target.to_string();
                 amount = a.minor_units().to_string();
                 transfer_currency = c.as_str().to_owned();
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(transfer_id);
-                entry["to"] = json!(to);
+                entry.amount = Some(a.minor_units());
+                entry.transfer_id = Some(transfer_id.clone());
+                entry.to = Some(to.clone());
             }
             AccountEvent::TransferCredited {
                 transfer_id: t,
@@ -120,9 +152,9 @@ impl ApplyCall {
                 amount: a,
                 ..
             } => {
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(t.to_string());
-                entry["from"] = json!(from.to_string());
+                entry.amount = Some(a.minor_units());
+                entry.transfer_id = Some(t.to_string());
+                entry.from = Some(from.to_string());
             }
             AccountEvent::TransferRefunded {
                 transfer_id: t,
@@ -130,15 +162,12 @@ impl ApplyCall {
                 reason,
                 ..
             } => {
-                entry["amount"] = json!(a.minor_units());
-                entry["transfer_id"] = json!(t.to_string());
-                entry["reason"] = json!(reason.code());
+                entry.amount = Some(a.minor_units());
+                entry.transfer_id = Some(t.to_string());
+                entry.reason = Some(reason.code());
             }
         }
-        let balance_after = envelope.event.balance_after().map(|m| m.minor_units());
-        if let Some(balance) = balance_after {
-            entry["balance_after"] = json!(balance);
-        }
+        let entry = serde_json::to_string(&entry).expect("a history entry always serializes");
         self.kinds.push('a');
         let keys: [String; ACCOUNT_KEYS] = [
             format!("{base}acct:{id}"),
@@ -162,7 +191,7 @@ impl ApplyCall {
             holder,
             currency,
             balance_after.map(|b| b.to_string()).unwrap_or_default(),
-            entry.to_string(),
+            entry,
             transfer_id,
             to,
             amount,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-use eventbank_events::{AccountEventEnvelope, TransferEventEnvelope};
+use eventbank_events::{AccountEventEnvelope, StreamId, TransferEventEnvelope};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, Value};
 use serde::Serialize;
@@ -370,8 +370,14 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        // Grouped by stream (a stable sort keeps each stream's order), so a
+        // call meets an account's events in a row and writes it once; streams
+        // are independent of each other, so their interleaving is free.
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        order.sort_by(|&x, &y| stream_of(events[x]).cmp(&stream_of(events[y])));
+        let sorted: Vec<&Event> = order.iter().map(|&i| events[i]).collect();
         let mut pipe = redis::pipe();
-        for chunk in events.chunks(EVENTS_PER_CALL) {
+        for chunk in sorted.chunks(EVENTS_PER_CALL) {
             pipe.add_command(
                 ApplyCall::encode(&self.base, chunk).command(self.apply_script.get_hash()),
             );
@@ -409,7 +415,12 @@ impl Store {
                 i64::try_from(outcomes.len()).unwrap_or(i64::MAX),
             )));
         }
-        Ok(outcomes)
+        // Back in the caller's order.
+        let mut in_order = vec![Outcome::Skipped; events.len()];
+        for (position, outcome) in order.into_iter().zip(outcomes) {
+            in_order[position] = outcome;
+        }
+        Ok(in_order)
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<AccountView>, StoreError> {
@@ -542,6 +553,14 @@ impl Store {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
+    }
+}
+
+/// The stream an event belongs to, accounts before transfers.
+fn stream_of(event: &Event) -> (bool, StreamId) {
+    match event {
+        Event::Account(e) => (false, e.stream_id),
+        Event::Transfer(e) => (true, e.stream_id),
     }
 }
 

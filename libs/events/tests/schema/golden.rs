@@ -58,6 +58,14 @@ where
             "{} decodes to the sample",
             path.display()
         );
+        let general: T = wire::decode_any_version(&bytes)
+            .unwrap_or_else(|err| panic!("{} (general path): {err}", path.display()));
+        assert_eq!(
+            general,
+            decoded,
+            "{}: both decoding paths agree",
+            path.display()
+        );
 
         let fixture: Value = serde_json::from_slice(&bytes).expect("fixture is JSON");
         let encoded: Value = serde_json::from_slice(&wire::encode(expected)).expect("JSON");

@@ -23,49 +23,87 @@ local function stall(stalled, id, why)
   redis.call('HSET', stalled, id, why)
 end
 
+-- An account's state is read once per call and written once at its end:
+-- a batch sorted by stream (see `Store::apply`) carries many events of one
+-- account in a row, and each then costs no Redis call of its own but its
+-- history entry.
+local accounts = {}
+local touched = {}
+
+local function load(acct, id)
+  local state = accounts[acct]
+  if state then return state end
+  local current = redis.call('HMGET', acct, 'version', 'status', 'balance')
+  state = {
+    id = id,
+    version = tonumber(current[1] or '0'),
+    status = current[2],
+    was = current[2],
+    balance = current[3],
+    stalled = redis.call('HEXISTS', STALLED_ACCOUNTS, id) == 1,
+    history = {},
+  }
+  accounts[acct] = state
+  return state
+end
+
 local function account(k, a)
   local id = ARGV[a + 1]
   local seq = tonumber(ARGV[a + 2])
   local acct = KEYS[k + 1]
-  local current = redis.call('HMGET', acct, 'version', 'status', 'balance')
-  local version = tonumber(current[1] or '0')
-  if seq <= version then return 0 end
-  local stalled = STALLED_ACCOUNTS
-  if redis.call('HEXISTS', stalled, id) == 1 then return -2 end
-  if seq ~= version + 1 then
-    stall(stalled, id, 'expected sequence ' .. (version + 1) .. ', got ' .. ARGV[a + 2])
+  local state = load(acct, id)
+  if seq <= state.version then return 0 end
+  if state.stalled then return -2 end
+  if seq ~= state.version + 1 then
+    stall(STALLED_ACCOUNTS, id, 'expected sequence ' .. (state.version + 1) .. ', got ' .. ARGV[a + 2])
+    state.stalled = true
     return -1
   end
   local kind = ARGV[a + 3]
-  local was = current[2]
-  local status = was
-  local balance = current[3]
   if kind == 'account_opened' then
     redis.call('HSET', acct, 'holder', ARGV[a + 5], 'currency', ARGV[a + 6], 'opened_at', ARGV[a + 4])
-    status = 'open'
-    balance = '0'
-  elseif not status then
-    stall(stalled, id, 'first event is ' .. kind .. ', not account_opened')
+    state.status = 'open'
+    state.balance = '0'
+  elseif not state.status then
+    stall(STALLED_ACCOUNTS, id, 'first event is ' .. kind .. ', not account_opened')
+    state.stalled = true
     return -3
   end
-  if kind == 'account_closed' then status = 'closed' end
-  if ARGV[a + 7] ~= '' then balance = ARGV[a + 7] end
-  redis.call('HSET', acct, 'balance', balance, 'status', status, 'version', ARGV[a + 2],
-    'updated_at', ARGV[a + 4])
-  -- An account is in exactly one of the two balance indexes.
-  if status == 'open' then
-    if was == 'closed' then redis.call('ZREM', CLOSED, id) end
-    redis.call('ZADD', OPEN, balance, id)
-  else
-    if was ~= 'closed' then redis.call('ZREM', OPEN, id) end
-    redis.call('ZADD', CLOSED, balance, id)
+  if kind == 'account_closed' then state.status = 'closed' end
+  if ARGV[a + 7] ~= '' then state.balance = ARGV[a + 7] end
+  state.version = seq
+  state.version_text = ARGV[a + 2]
+  state.updated_at = ARGV[a + 4]
+  local history = state.history
+  if #history == 0 then
+    touched[#touched + 1] = acct
+    state.hist = KEYS[k + 2]
   end
-  redis.call('ZADD', KEYS[k + 2], seq, ARGV[a + 8])
+  history[#history + 1] = ARGV[a + 2]
+  history[#history + 1] = ARGV[a + 8]
   if kind == 'transfer_debited' and redis.call('HEXISTS', KEYS[k + 3], 'status') == 0 then
     redis.call('HSET', KEYS[k + 3], 'status', 'pending', 'from', id, 'to', ARGV[a + 10],
       'amount', ARGV[a + 11], 'currency', ARGV[a + 12])
   end
   return 1
+end
+
+-- Writes every account the call changed: its hash, its place in exactly
+-- one of the two balance indexes, its new history entries.
+local function write_accounts()
+  for _, acct in ipairs(touched) do
+    local state = accounts[acct]
+    redis.call('HSET', acct, 'balance', state.balance, 'status', state.status,
+      'version', state.version_text, 'updated_at', state.updated_at)
+    if state.status == 'open' then
+      if state.was == 'closed' then redis.call('ZREM', CLOSED, state.id) end
+      redis.call('ZADD', OPEN, state.balance, state.id)
+    else
+      if state.was ~= 'closed' then redis.call('ZREM', OPEN, state.id) end
+      redis.call('ZADD', CLOSED, state.balance, state.id)
+    end
+    redis.call('ZADD', state.hist, unpack(state.history))
+  end
 end
 
 local function transfer(k, a)
@@ -104,4 +142,5 @@ for i = 1, #kinds do
     a = a + 8
   end
 end
+write_accounts()
 return codes

@@ -24,6 +24,8 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+pub mod dump;
+
 pub const LONG: Duration = Duration::from_secs(60);
 
 /// An ephemeral port on loopback, so tests can run side by side.
@@ -234,7 +236,7 @@ impl Writer {
     }
 }
 
-fn envelope<E>(stream: StreamId, sequence: u64, event: E) -> EventEnvelope<E> {
+pub fn envelope<E>(stream: StreamId, sequence: u64, event: E) -> EventEnvelope<E> {
     EventEnvelope {
         schema_version: 1,
         event_id: EventId::new(),
