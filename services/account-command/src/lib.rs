@@ -24,6 +24,7 @@ use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
 use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
+use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,8 +35,6 @@ use crate::processor::{CommandProcessor, ProcessorTopics};
 
 /// How long topic creation may take at start.
 const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the service waits for its tasks after shutdown is requested.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 #[derive(Debug)]
 pub struct App {
@@ -140,39 +139,17 @@ impl Service for App {
             )
         });
         let router = self.api.as_ref().map_or_else(Router::new, Api::router);
-        let server = tokio::spawn(self.http.serve(router, self.stop.clone()));
-
-        // Stop on request, or when the processor fails: a processor that died
-        // must take the instance down so the orchestrator restarts it.
-        let mut processor = processor;
-        let died = match processor.as_mut() {
-            Some(handle) => tokio::select! {
-                () = shutdown.cancelled() => None,
-                joined = handle => Some(joined),
-            },
-            None => {
-                shutdown.cancelled().await;
-                None
-            }
-        };
-        let died_early = died.is_some();
-        self.stop.cancel();
-        // On a requested stop the loop finishes the batch in hand (commit or
-        // abort) before this returns.
-        let joined = match (died, processor) {
-            (Some(joined), _) => Some(joined),
-            (None, Some(handle)) => Some(handle.await),
-            (None, None) => None,
-        };
-        let served = server.await;
-        eventbank_runtime::shutdown::drain(&self.tracker, SHUTDOWN_GRACE).await;
-        served??;
-        if let Some(joined) = joined {
-            joined.map_err(|err| anyhow::anyhow!("processor task: {err}"))??;
-            if died_early {
-                anyhow::bail!("the processor stopped without being asked to");
-            }
+        // A processor that dies takes the instance down so the orchestrator
+        // restarts it; on a requested stop it finishes the batch in hand
+        // (commit or abort) within the grace.
+        let mut supervisor = Supervisor::new();
+        if let Some(processor) = processor {
+            supervisor.watch("processor", processor);
         }
-        Ok(())
+        supervisor.spawn("http", self.http.serve(router, self.stop.clone()));
+        let supervised = supervisor.run(&shutdown, &self.stop, SHUTDOWN_GRACE).await;
+        // Requests still waiting for their results get the same grace.
+        eventbank_runtime::shutdown::drain(&self.tracker, SHUTDOWN_GRACE).await;
+        supervised
     }
 }
