@@ -5,6 +5,7 @@
 //! Everything two services would otherwise each write lives here, once.
 
 pub mod config;
+pub mod error_chain;
 pub mod http;
 pub mod kafka;
 pub mod service;

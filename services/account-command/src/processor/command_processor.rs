@@ -172,10 +172,13 @@ impl CommandProcessor {
                     // decide produced it from this very state: failing to apply
                     // it is a bug, and writing it anyway would corrupt the log.
                     account = Some(domain::apply(account, &envelope).map_err(|err| {
-                        ProcessorError::new(format!(
-                            "event decided for command {} does not apply: {err}",
-                            command.command_id
-                        ))
+                        ProcessorError::caused_by(
+                            format!(
+                                "event decided for command {} does not apply",
+                                command.command_id
+                            ),
+                            err,
+                        )
                     })?);
                     event_ids.push(envelope.event_id);
                     out.push(OutputRecord {

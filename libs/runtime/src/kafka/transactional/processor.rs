@@ -75,13 +75,33 @@ pub enum HandleError {
 }
 
 /// An error that stops the loop: the open transaction is aborted and the
-/// service fails (a restart resumes from the last committed offsets).
+/// service fails (a restart resumes from the last committed offsets). Its
+/// cause, if any, stays reachable through `source()` (logs print the chain:
+/// [`crate::error_chain::Chain`]).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ProcessorError(pub String);
+#[error("{message}")]
+pub struct ProcessorError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
 
 impl ProcessorError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// `message` says what was being done; `source` why it failed.
+    pub fn caused_by(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.into()),
+        }
     }
 }

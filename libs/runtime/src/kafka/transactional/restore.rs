@@ -11,7 +11,7 @@ use crate::kafka::{KafkaSettings, ReadError, visit_partition};
 
 impl From<ReadError> for ProcessorError {
     fn from(err: ReadError) -> Self {
-        Self::new(err.to_string())
+        Self::caused_by("reading the partition failed", err)
     }
 }
 
@@ -44,17 +44,20 @@ pub fn restore_snapshots<T: WireRecord>(
             return Ok(());
         };
         let decoded: T = wire::decode(&payload).map_err(|err| {
-            ProcessorError::new(format!(
-                "undecodable snapshot at {state_topic}[{partition}]@{}: {err}",
-                record.offset
-            ))
+            ProcessorError::caused_by(
+                format!(
+                    "undecodable snapshot at {state_topic}[{partition}]@{}",
+                    record.offset
+                ),
+                err,
+            )
         })?;
         latest_offset.insert(key, record.offset);
         live.insert(record.offset, decoded);
         Ok(())
     })
     .map_err(|err: ProcessorError| {
-        ProcessorError::new(format!("restoring {state_topic}[{partition}]: {err}"))
+        ProcessorError::caused_by(format!("restoring {state_topic}[{partition}]"), err)
     })?;
     Ok(live.into_values().collect())
 }
@@ -88,4 +91,37 @@ pub fn restore_partitions<T: WireRecord + Send>(
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+    use crate::error_chain::Chain;
+
+    #[test]
+    fn a_failed_read_stays_the_cause_of_the_processor_error() {
+        let read = ReadError::OpenTransaction {
+            topic: "state".to_owned(),
+            partition: 3,
+            position: 10,
+            high: 12,
+            waited: Duration::from_secs(5),
+        };
+        let err = ProcessorError::caused_by("restoring state[3]", ProcessorError::from(read));
+        let cause = err
+            .source()
+            .and_then(|e| e.source())
+            .and_then(|e| e.downcast_ref::<ReadError>());
+        assert!(
+            matches!(cause, Some(ReadError::OpenTransaction { partition: 3, .. })),
+            "the read error is reachable: {err:?}"
+        );
+        let line = Chain(&err).to_string();
+        assert!(
+            line.starts_with("restoring state[3]: reading the partition failed: state[3] still has an open transaction"),
+            "{line}"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use super::metrics::{LoopMetrics, Phase};
 use super::processor::{HandleError, Processor, ProcessorError, TopicPartition};
 use super::producers::ProducerRing;
 use super::watchdog::CallWatchdog;
+use crate::error_chain::Chain;
 use crate::http::ReadinessCheck;
 use crate::kafka::{KafkaSettings, OutputRecord, OwnedRecord, is_fatal_consumer_error};
 
@@ -56,8 +57,6 @@ pub enum LoopError {
     Processor(#[from] ProcessorError),
     #[error("no dead-letter topic configured for {0}")]
     NoDeadLetterTopic(String),
-    #[error("the loop's thread panicked or was cancelled: {0}")]
-    Join(String),
 }
 
 impl LoopError {
@@ -72,7 +71,7 @@ impl LoopError {
                 is_fatal_consumer_error(err) || matches!(err, KafkaError::ClientCreation(_))
             }
             Self::Processor(_) => false,
-            Self::NoDeadLetterTopic(_) | Self::Join(_) => true,
+            Self::NoDeadLetterTopic(_) => true,
         }
     }
 }
@@ -106,8 +105,8 @@ pub fn spawn_loop<P: Processor>(
         match &result {
             Ok(()) => tracing::info!(name, "transactional loop stopped"),
             Err(err) => {
-                readiness.set_not_ready(err.to_string());
-                tracing::error!(name, error = %err, "transactional loop failed");
+                readiness.set_not_ready(Chain(err).to_string());
+                tracing::error!(name, error = %Chain(err), "transactional loop failed");
             }
         }
         result
@@ -155,10 +154,14 @@ fn run_restarting<P: Processor>(
             backoff = RESTART_BACKOFF_MIN;
         }
         metrics.loop_restarted();
-        readiness.set_not_ready(format!("{}: restarting after: {err}", config.name));
+        readiness.set_not_ready(format!(
+            "{}: restarting after: {}",
+            config.name,
+            Chain(&err)
+        ));
         tracing::warn!(
             name = %config.name,
-            error = %err,
+            error = %Chain(&err),
             backoff_ms = backoff.as_millis() as u64,
             "transactional loop failed; starting it again"
         );
@@ -501,7 +504,7 @@ impl<P: Processor> TransactionalLoop<P> {
     fn recover(&mut self, err: BatchError, batch: &[OwnedRecord]) -> Result<(), LoopError> {
         match err {
             BatchError::Abortable(err) => {
-                tracing::warn!(name = %self.config.name, error = %err, "aborting transaction; the batch will be re-read");
+                tracing::warn!(name = %self.config.name, error = %Chain(&err), "aborting transaction; the batch will be re-read");
                 self.abort_transaction()?;
                 self.failed(&err);
                 self.roll_back(batch)
@@ -513,14 +516,14 @@ impl<P: Processor> TransactionalLoop<P> {
                 self.roll_back(batch)
             }
             BatchError::FatalProducer(err) => {
-                tracing::warn!(name = %self.config.name, error = %err, "producer unusable (fenced?); recreating it");
+                tracing::warn!(name = %self.config.name, error = %Chain(&err), "producer unusable (fenced?); recreating it");
                 self.producers
                     .replace_current(&self.settings, &self.watchdog)?;
                 self.failed(&err);
                 self.roll_back(batch)
             }
             BatchError::Undecided(err) => {
-                tracing::warn!(name = %self.config.name, error = %err, "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
+                tracing::warn!(name = %self.config.name, error = %Chain(&err), "the commit's outcome is unknown; settling it with a new producer and reloading every owned partition");
                 self.metrics.undecided();
                 self.producers
                     .replace_current(&self.settings, &self.watchdog)?;
@@ -600,7 +603,7 @@ impl<P: Processor> TransactionalLoop<P> {
                         // spin on an unusable consumer while looking ready.
                         return Err(err.into());
                     }
-                    tracing::warn!(name = %self.config.name, error = %err, "consumer error");
+                    tracing::warn!(name = %self.config.name, error = %Chain(&err), "consumer error");
                 }
                 None => drained = true,
             }
@@ -806,7 +809,7 @@ impl<P: Processor> TransactionalLoop<P> {
                 Err(KafkaError::Transaction(err)) if err.is_retriable() => {
                     attempts = attempts.saturating_add(1);
                     self.metrics.commit_retried();
-                    tracing::warn!(error = %err, attempts, "commit not confirmed yet; retrying");
+                    tracing::warn!(error = %Chain(&err), attempts, "commit not confirmed yet; retrying");
                     std::thread::sleep(Duration::from_millis(
                         (50 * u64::from(attempts.min(20))).min(1_000),
                     ));
