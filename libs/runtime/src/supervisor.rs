@@ -14,6 +14,8 @@ use futures::stream::FuturesUnordered;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::error_chain::Chain;
+
 /// How long the tasks get to finish what they hold after a stop (a batch in
 /// hand, in-flight requests) before the service gives up on them.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(20);
@@ -118,7 +120,10 @@ impl Supervisor {
 fn failure(outcome: Outcome) -> Option<String> {
     match outcome {
         Ok(Ok(())) => None,
-        Ok(Err(err)) => Some(format!("{err:#}")),
+        // The shared chain printer: anyhow's `{:#}` prints a cause again
+        // after a wrapper whose own text already ends with it ("processor:
+        // {0}" around a ProcessorError with a source).
+        Ok(Err(err)) => Some(Chain(err.as_ref()).to_string()),
         Err(err) => Some(format!("the task panicked or was cancelled: {err}")),
     }
 }
@@ -166,6 +171,27 @@ mod tests {
         );
         assert!(text.contains("broker gone for good"), "{text}");
         assert!(stop.is_cancelled(), "the rest were told to stop");
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_is_reported_with_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("processor: {0}")]
+        struct Wrapper(#[from] std::io::Error);
+
+        let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
+        let mut supervisor = Supervisor::new();
+        supervisor.spawn("loop", async {
+            Err::<(), _>(Wrapper(std::io::Error::other("state topic unreadable")))
+        });
+        let err = supervisor
+            .run(&shutdown, &stop, Duration::from_secs(5))
+            .await
+            .expect_err("an early end is a failure");
+        assert_eq!(
+            err.to_string(),
+            "loop stopped without being asked to (processor: state topic unreadable)"
+        );
     }
 
     #[tokio::test]
