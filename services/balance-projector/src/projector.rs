@@ -251,12 +251,8 @@ impl Projector {
         for ((event, outcome), topic) in events.iter().zip(&outcomes).zip(topics_of_events) {
             *counts.entry((topic, outcome.label())).or_default() += 1;
             if matches!(outcome, Outcome::Gap | Outcome::Malformed) {
-                let (stream, sequence) = match event {
-                    Event::Account(e) => (e.stream_id.to_string(), e.sequence),
-                    Event::Transfer(e) => (e.stream_id.to_string(), e.sequence),
-                };
                 tracing::error!(
-                    %topic, %stream, sequence, outcome = outcome.label(),
+                    %topic, stream = %event.stream(), sequence = event.sequence(), outcome = outcome.label(),
                     "event not applied: the stream has a gap or a bad start; its later events \
                      are held back until it is repaired"
                 );

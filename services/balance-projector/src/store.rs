@@ -78,6 +78,24 @@ pub enum Event {
     Transfer(TransferEventEnvelope),
 }
 
+impl Event {
+    /// The stream (account or transfer) the event belongs to.
+    pub fn stream(&self) -> StreamId {
+        match self {
+            Self::Account(e) => e.stream_id,
+            Self::Transfer(e) => e.stream_id,
+        }
+    }
+
+    /// Its position in that stream.
+    pub fn sequence(&self) -> u64 {
+        match self {
+            Self::Account(e) => e.sequence,
+            Self::Transfer(e) => e.sequence,
+        }
+    }
+}
+
 /// How long one batch's round trip may take before it counts as failed.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -374,7 +392,7 @@ impl Store {
         // call meets an account's events in a row and writes it once; streams
         // are independent of each other, so their interleaving is free.
         let mut order: Vec<usize> = (0..events.len()).collect();
-        order.sort_by(|&x, &y| stream_of(events[x]).cmp(&stream_of(events[y])));
+        order.sort_by_key(|&i| events[i].stream());
         let sorted: Vec<&Event> = order.iter().map(|&i| events[i]).collect();
         let mut pipe = redis::pipe();
         for chunk in sorted.chunks(EVENTS_PER_CALL) {
@@ -553,14 +571,6 @@ impl Store {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
-    }
-}
-
-/// The stream an event belongs to, accounts before transfers.
-fn stream_of(event: &Event) -> (bool, StreamId) {
-    match event {
-        Event::Account(e) => (false, e.stream_id),
-        Event::Transfer(e) => (true, e.stream_id),
     }
 }
 
