@@ -20,6 +20,7 @@ use eventbank_runtime::kafka::{
     BatchLimits, GroupContext, KafkaSettings, OwnedRecord, next_batch, receive_while,
     send_dead_letter,
 };
+use eventbank_runtime::shutdown::abort_and_wait;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
@@ -146,7 +147,11 @@ impl Projector {
                 match next_batch(&self.consumer, limits, &self.idle, &shutdown).await {
                     Ok(Some(batch)) => batch.into_iter().map(|r| self.decoded(r)).collect(),
                     Ok(None) => break,
-                    Err(err) => return Err(self.fatal(&err, &lag)),
+                    Err(err) => {
+                        let err = self.fatal(&err);
+                        abort_and_wait(lag).await;
+                        return Err(err);
+                    }
                 }
             } else {
                 std::mem::take(&mut received)
@@ -177,7 +182,7 @@ impl Projector {
                         tracing::warn!(error = %err, "applying a batch failed; retrying it");
                         tokio::select! {
                             () = shutdown.cancelled() => {
-                                lag.abort();
+                                abort_and_wait(lag).await;
                                 return Ok(());
                             }
                             () = tokio::time::sleep(RETRY_BACKOFF) => {}
@@ -189,10 +194,12 @@ impl Projector {
             if let Err(err) = consumer_failed {
                 // What was received before the error is not applied: its
                 // offsets stay uncommitted, and the next owner reads it.
-                return Err(self.fatal(&err, &lag));
+                let err = self.fatal(&err);
+                abort_and_wait(lag).await;
+                return Err(err);
             }
         }
-        lag.abort();
+        abort_and_wait(lag).await;
         // Each batch's offsets were committed asynchronously once it was
         // applied; the last of them again, synchronously, so a restart
         // resumes exactly after what is applied. Records received but not
@@ -221,8 +228,7 @@ impl Projector {
 
     /// The consumer is unusable (fenced, say): stop and say so, so the
     /// service exits non-zero and is restarted.
-    fn fatal(&self, err: &KafkaError, lag: &tokio::task::JoinHandle<()>) -> anyhow::Error {
-        lag.abort();
+    fn fatal(&self, err: &KafkaError) -> anyhow::Error {
         if let Some(ready) = &self.ready {
             ready
                 .check

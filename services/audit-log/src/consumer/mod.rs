@@ -25,6 +25,7 @@ use eventbank_runtime::kafka::{
     BatchLimits, KafkaSettings, OwnedRecord, is_cooperative, next_batch, send_dead_letter,
     transactional_id,
 };
+use eventbank_runtime::shutdown::abort_and_wait;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
@@ -160,7 +161,7 @@ impl AuditConsumer {
                 Err(err) => {
                     // The consumer is unusable (fenced, say): stop and say so,
                     // so the service exits non-zero and is restarted.
-                    lag.abort();
+                    abort_and_wait(lag).await;
                     self.ready
                         .set_not_ready(format!("fatal consumer error: {err}"));
                     return Err(anyhow::anyhow!("fatal consumer error: {err}"));
@@ -180,7 +181,7 @@ impl AuditConsumer {
                         self.ready.set_not_ready(format!("recording failed: {err}"));
                         tokio::select! {
                             () = shutdown.cancelled() => {
-                                lag.abort();
+                                abort_and_wait(lag).await;
                                 return Ok(());
                             }
                             () = tokio::time::sleep(RETRY_BACKOFF) => {}
@@ -189,7 +190,7 @@ impl AuditConsumer {
                 }
             }
         }
-        lag.abort();
+        abort_and_wait(lag).await;
         Ok(())
     }
 
