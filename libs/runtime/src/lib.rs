@@ -8,6 +8,7 @@ pub mod config;
 pub mod error_chain;
 pub mod http;
 pub mod kafka;
+pub mod secret;
 pub mod service;
 pub mod shutdown;
 pub mod supervisor;

@@ -175,8 +175,11 @@ fn parse_stream(text: &str) -> Result<Uuid, ApiError> {
 }
 
 fn unavailable(err: DbError) -> ApiError {
-    tracing::warn!(error = %err, "audit query failed");
-    ApiError::unavailable("database_unavailable", err.to_string())
+    ApiError::dependency_failed(
+        "database_unavailable",
+        "the audit trail cannot be read right now; retry shortly",
+        &err,
+    )
 }
 
 /// Query parameters, unknown names refused (a typo must not be ignored).

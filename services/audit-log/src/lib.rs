@@ -19,6 +19,7 @@ pub mod chain;
 pub mod consumer;
 pub mod db;
 pub mod entry;
+pub mod linking;
 mod metrics;
 pub mod reconcile;
 pub mod record;

@@ -51,7 +51,11 @@ pub fn router(state: ApiState) -> Router {
 }
 
 fn internal(err: StoreError) -> ApiError {
-    ApiError::unavailable("read_model_unavailable", err.to_string())
+    ApiError::dependency_failed(
+        "read_model_unavailable",
+        "the read model cannot be read right now; retry shortly",
+        &err,
+    )
 }
 
 fn parse_account(id: &str) -> Result<String, ApiError> {
@@ -133,7 +137,7 @@ async fn get_account(
             };
             let behind = !reached;
             let mut body =
-                serde_json::to_value(&account).map_err(|e| ApiError::internal(e.to_string()))?;
+                serde_json::to_value(&account).map_err(|e| ApiError::internal_because(&e))?;
             body["behind"] = json!(behind);
             let mut response = Json(body).into_response();
             if behind {
@@ -192,7 +196,7 @@ async fn get_transfer(
         .map_err(internal)?
     {
         Some(transfer) => Ok(Json(
-            serde_json::to_value(transfer).map_err(|e| ApiError::internal(e.to_string()))?,
+            serde_json::to_value(transfer).map_err(|e| ApiError::internal_because(&e))?,
         )),
         None => Err(ApiError::not_found(
             "transfer_not_found",
@@ -248,9 +252,11 @@ async fn post_rebuild(State(state): State<ApiState>) -> Result<Response, ApiErro
                 "rebuild_in_progress",
                 "a rebuild is already running; try again once it has switched",
             ),
-            RebuildError::Store(_) | RebuildError::Projector(_) => {
-                ApiError::unavailable("rebuild_failed", err.to_string())
-            }
+            RebuildError::Store(_) | RebuildError::Projector(_) => ApiError::dependency_failed(
+                "rebuild_failed",
+                "the rebuild could not be started; retry shortly",
+                &err,
+            ),
         })?;
     Ok((
         StatusCode::ACCEPTED,

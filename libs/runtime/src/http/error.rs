@@ -2,6 +2,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::error_chain::Chain;
+
 /// Every HTTP error this system returns: `{"error":{"code":"...","message":"..."}}`
 /// with a status that tells the client what to do (fix the request, retry, give up).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,25 @@ impl ApiError {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    /// A store or broker behind the API failed: the client gets `code` and
+    /// `message`, which must say what to do (retry), never what broke inside
+    /// (hosts, schema names, driver errors); the log gets the whole chain.
+    pub fn dependency_failed(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        cause: &(dyn std::error::Error + 'static),
+    ) -> Self {
+        let error = Self::unavailable(code, message);
+        tracing::warn!(code = %error.code, error = %Chain(cause), "request failed");
+        error
+    }
+
+    /// A bug: the client gets a generic 500, the log the chain.
+    pub fn internal_because(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %Chain(cause), "request failed unexpectedly");
+        Self::internal("internal error; the service's log has the details")
     }
 }
 

@@ -13,12 +13,13 @@ mod partition_reader;
 mod rebalance;
 mod record;
 mod settings;
+pub mod sink;
 mod topic_setup;
 pub mod transactional;
 
 pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch, receive_while};
 pub use clients::transactional_id;
-pub use dead_letter::send_dead_letter;
+pub use dead_letter::{DeadLetterError, DeadLetterer, send_dead_letter};
 pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{
     GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,

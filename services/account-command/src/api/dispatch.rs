@@ -75,12 +75,11 @@ impl std::fmt::Debug for CommandSender {
 }
 
 fn unavailable(err: &KafkaError) -> ApiError {
-    ApiError::unavailable(
+    ApiError::dependency_failed(
         "kafka_unavailable",
-        format!(
-            "the command could not be handed to Kafka ({err}); it may or may not take effect — \
-             retry with the same Idempotency-Key to be safe"
-        ),
+        "the command could not be handed to Kafka; it may or may not take effect — \
+         retry with the same Idempotency-Key to be safe",
+        err,
     )
 }
 

@@ -77,6 +77,14 @@ impl KnownOffsets {
         }
     }
 
+    /// The stored offsets as last seen.
+    pub fn snapshot(&self) -> OffsetMap {
+        self.offsets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
         self.offsets
             .lock()

@@ -1,5 +1,6 @@
 //! Appending a batch of entries to their chains, inside the caller's
-//! transaction (which also moves the consumer's offsets).
+//! transaction (which also moves the consumer's offsets). The chain's rules
+//! are [`crate::linking`]'s; this is the SQL around them.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -7,8 +8,9 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use crate::canonical::{ChainedFields, GENESIS, Hash, hash_from_bytes};
+use crate::canonical::{GENESIS, hash_from_bytes};
 use crate::entry::NewEntry;
+use crate::linking::{Head, Link, link};
 
 /// An entry and the Kafka record it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +49,30 @@ struct Rows {
     hash: Vec<Vec<u8>>,
 }
 
+impl Rows {
+    fn of(links: &[Link<'_>], recorded_at: DateTime<Utc>) -> Self {
+        let mut rows = Self::default();
+        for link in links {
+            let (entry, source) = (&link.sourced.entry, link.sourced);
+            rows.stream_id.push(entry.stream_id);
+            rows.position.push(link.position);
+            rows.stream_kind.push(entry.stream_kind.as_str());
+            rows.sequence.push(entry.sequence);
+            rows.event_id.push(entry.event_id);
+            rows.record_type.push(entry.record_type);
+            rows.payload.push(entry.payload.clone());
+            rows.topic.push(source.topic.clone());
+            rows.partition.push(source.partition);
+            rows.offset.push(source.offset);
+            rows.occurred_at.push(entry.occurred_at);
+            rows.recorded_at.push(recorded_at);
+            rows.prev_hash.push(link.prev_hash.to_vec());
+            rows.hash.push(link.hash.to_vec());
+        }
+        rows
+    }
+}
+
 /// Appends `entries` in order, each to the end of its stream's chain.
 ///
 /// The streams' heads are locked first (in id order, so concurrent appenders
@@ -75,7 +101,7 @@ pub async fn append(
         &[&stream_ids, &kinds, &GENESIS.as_slice()],
     )
     .await?;
-    let mut heads: BTreeMap<Uuid, (i64, Hash)> = tx
+    let heads: BTreeMap<Uuid, Head> = tx
         .query(
             "SELECT stream_id, last_position, last_hash FROM stream_heads
              WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE",
@@ -93,7 +119,7 @@ pub async fn append(
         .collect();
 
     let event_ids: Vec<Uuid> = entries.iter().map(|s| s.entry.event_id).collect();
-    let mut seen: HashSet<Uuid> = tx
+    let recorded: HashSet<Uuid> = tx
         .query(
             "SELECT event_id FROM audit_records WHERE event_id = ANY($1)",
             &[&event_ids],
@@ -103,52 +129,15 @@ pub async fn append(
         .map(|row| row.get(0))
         .collect();
 
-    let mut rows = Rows::default();
-    let mut outcome = AppendOutcome::default();
-    for sourced in entries {
-        let entry = &sourced.entry;
-        if !seen.insert(entry.event_id) {
-            outcome.duplicates += 1;
-            continue;
-        }
-        let (last_position, last_hash) =
-            heads.get(&entry.stream_id).copied().unwrap_or((0, GENESIS));
-        let position = last_position + 1;
-        let fields = ChainedFields {
-            stream_id: entry.stream_id,
-            stream_kind: entry.stream_kind.as_str(),
-            position,
-            sequence: entry.sequence,
-            event_id: entry.event_id,
-            record_type: entry.record_type,
-            payload: &entry.payload,
-            kafka_topic: &sourced.topic,
-            kafka_partition: sourced.partition,
-            kafka_offset: sourced.offset,
-            occurred_at: entry.occurred_at,
-            recorded_at,
-        };
-        let hash = fields.hash(&last_hash);
-        heads.insert(entry.stream_id, (position, hash));
-        rows.stream_id.push(entry.stream_id);
-        rows.position.push(position);
-        rows.stream_kind.push(entry.stream_kind.as_str());
-        rows.sequence.push(entry.sequence);
-        rows.event_id.push(entry.event_id);
-        rows.record_type.push(entry.record_type);
-        rows.payload.push(entry.payload.clone());
-        rows.topic.push(sourced.topic.clone());
-        rows.partition.push(sourced.partition);
-        rows.offset.push(sourced.offset);
-        rows.occurred_at.push(entry.occurred_at);
-        rows.recorded_at.push(recorded_at);
-        rows.prev_hash.push(last_hash.to_vec());
-        rows.hash.push(hash.to_vec());
-        outcome.appended += 1;
-    }
-    if rows.stream_id.is_empty() {
+    let linked = link(entries, heads, &recorded, recorded_at);
+    let outcome = AppendOutcome {
+        appended: linked.links.len() as u64,
+        duplicates: linked.duplicates,
+    };
+    if linked.links.is_empty() {
         return Ok(outcome);
     }
+    let rows = Rows::of(&linked.links, recorded_at);
     tx.execute(
         "INSERT INTO audit_records (stream_id, position, stream_kind, sequence, event_id,
              record_type, payload, kafka_topic, kafka_partition, kafka_offset, occurred_at,
@@ -174,11 +163,7 @@ pub async fn append(
         ],
     )
     .await?;
-    let touched: HashSet<Uuid> = rows.stream_id.iter().copied().collect();
-    let (ids, ends): (Vec<Uuid>, Vec<(i64, Hash)>) = heads
-        .into_iter()
-        .filter(|(id, _)| touched.contains(id))
-        .unzip();
+    let (ids, ends): (Vec<Uuid>, Vec<Head>) = linked.heads.into_iter().unzip();
     let (positions, hashes): (Vec<i64>, Vec<Vec<u8>>) =
         ends.into_iter().map(|(p, h)| (p, h.to_vec())).unzip();
     tx.execute(
