@@ -268,14 +268,7 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
         (found.len() >= poison.len()).then_some(found)
     })
     .await;
-    assert_eq!(letters.len(), poison.len(), "each poison record once");
-    for ((kind, value), letter) in poison.iter().zip(&letters) {
-        assert_eq!(
-            letter.payload.as_deref().unwrap_or_default(),
-            value.as_slice(),
-            "{kind}: original bytes kept, in order"
-        );
-    }
+    eventbank_testkit::poison::assert_kept_as_written(&poison, &letters);
     let metrics = running.metrics().await.unwrap_or_default();
     let counted =
         eventbank_testkit::metrics::sum(&metrics, "eventbank_projector_dead_letters_total{");

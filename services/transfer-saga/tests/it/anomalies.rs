@@ -83,16 +83,7 @@ async fn a_second_different_debit_under_a_transfer_id_is_dead_lettered_pending_o
         .transfer(&ann.to_string(), &bob.to_string(), 100)
         .await
         .expect("debited");
-    let debit = bank
-        .accounts()
-        .await
-        .remove(&ann)
-        .expect("Ann's stream")
-        .into_iter()
-        .find(|event| {
-            matches!(event.event, AccountEvent::TransferDebited { transfer_id, .. } if transfer_id == id)
-        })
-        .expect("the transfer's debit");
+    let debit = bank.debit(ann, id).await;
 
     let (app, saga_addr) = bank.build_saga(bank.saga_settings(DEADLINE_MS)).await;
     // The debit, then a different one while the saga is pending; the router

@@ -9,9 +9,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{Bank, LONG, labelled_metric, metric};
-use eventbank_events::{
-    AccountEvent, AccountEventEnvelope, AccountId, TopicKind, TransferId, wire,
-};
+use eventbank_events::{AccountEventEnvelope, AccountId, TopicKind, TransferId, wire};
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::log::read_topic;
 use eventbank_testkit::log::{assert_transfers_settled_once, transfer_events};
@@ -133,16 +131,7 @@ async fn finished_transfers_are_tombstoned_after_the_retention_and_never_restore
 
     // A late replay of a forgotten transfer's debit starts nothing.
     let forgotten = *earlier.first().expect("a transfer");
-    let debit = bank
-        .accounts()
-        .await
-        .remove(&ann)
-        .expect("Ann's stream")
-        .into_iter()
-        .find(|event| {
-            matches!(event.event, AccountEvent::TransferDebited { transfer_id, .. } if transfer_id == forgotten)
-        })
-        .expect("the forgotten transfer's debit");
+    let debit = bank.debit(ann, forgotten).await;
     write_debit_to_inbox(&bank.kafka, forgotten, &debit).await;
     let reason = eventually("the replayed debit dead-lettered", LONG, || async {
         read_topic(&bank.kafka, TopicKind::TransferSagaInbox, true)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use account_command::App as AccountCommand;
 
-use eventbank_events::{AccountEventEnvelope, AccountId, TransferEvent, TransferId};
+use eventbank_events::{AccountEvent, AccountEventEnvelope, AccountId, TransferEvent, TransferId};
 use eventbank_runtime::Service;
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::bank::BankClient;
@@ -224,6 +224,19 @@ impl Bank {
 
     pub async fn accounts(&self) -> BTreeMap<AccountId, Vec<AccountEventEnvelope>> {
         account_events(&self.kafka).await
+    }
+
+    /// `account`'s debit for `transfer`, as it is on the log.
+    pub async fn debit(&self, account: AccountId, transfer: TransferId) -> AccountEventEnvelope {
+        self.accounts()
+            .await
+            .remove(&account)
+            .expect("the account's stream")
+            .into_iter()
+            .find(|event| {
+                matches!(event.event, AccountEvent::TransferDebited { transfer_id, .. } if transfer_id == transfer)
+            })
+            .expect("the transfer's debit")
     }
 }
 
