@@ -102,10 +102,11 @@ fn every_hostile_request_gets_a_4xx_json_error_and_changes_nothing() {
                 .expect("verify body")
         })
     };
-    let before = verify(&running.base_url());
+    let base = running.base_url();
+    let before = verify(&base);
 
-    hostile::run(&runtime, &running.base_url(), requests());
+    hostile::run(&runtime, &base, requests());
 
-    assert_eq!(verify(&running.base_url()), before, "the trail changed");
+    assert_eq!(verify(&base), before, "the trail changed");
     runtime.block_on(running.stop());
 }
