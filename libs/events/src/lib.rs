@@ -65,6 +65,8 @@ pub mod memory;
 pub mod money;
 pub mod result;
 pub mod snapshot;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text;
 pub mod topics;
 pub mod transfer;

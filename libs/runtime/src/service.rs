@@ -26,6 +26,10 @@ pub trait Service: Sized + Send {
     /// Connects and binds everything; fails fast on a bad dependency.
     fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
 
+    /// Where the HTTP server actually listens, once built (port 0 in tests
+    /// resolves here).
+    fn http_addr(&self) -> std::io::Result<SocketAddr>;
+
     /// Runs until `shutdown` is cancelled, then finishes or aborts open work.
     fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

@@ -7,8 +7,10 @@
 //! [`TestEnv`] reads those addresses (environment variables win over the file),
 //! and [`Isolation`] gives each test its own topic prefix, consumer group,
 //! transactional id, Redis key prefix and database schema so tests run in
-//! parallel without seeing each other's data. [`process::ServiceProcess`] runs a
-//! service binary as a child process a test can SIGKILL.
+//! parallel without seeing each other's data. [`InProcess`] runs any service
+//! inside the test, [`process::ServiceProcess`] runs a service binary as a
+//! child process a test can SIGKILL, and [`RecordWriter`] puts records on a
+//! test's topics behind the services' backs.
 
 pub mod bank;
 pub mod commands;
@@ -23,8 +25,12 @@ pub mod ops;
 pub mod poison;
 mod private_kafka;
 pub mod process;
+mod service;
+mod writer;
 
 pub use env::TestEnv;
 pub use eventually::eventually;
 pub use isolation::Isolation;
 pub use private_kafka::PrivateKafka;
+pub use service::{InProcess, local_http};
+pub use writer::RecordWriter;

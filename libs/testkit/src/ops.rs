@@ -1,18 +1,16 @@
 //! The ops contract every service keeps: `/healthz`, `/readyz`, `/metrics`, JSON
 //! errors for unknown routes, and a clean stop on shutdown.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use eventbank_runtime::Service;
-use tokio_util::sync::CancellationToken;
+
+use crate::service::InProcess;
 
 /// Runs `app`, checks its ops endpoints over real HTTP, then cancels it and
 /// asserts it stops by itself.
-pub async fn check_ops_endpoints<S: Service + 'static>(name: &str, addr: SocketAddr, app: S) {
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
-    let base = format!("http://127.0.0.1:{}", addr.port());
+pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
+    let name = S::NAME;
+    let running = InProcess::run(app);
+    let base = running.base_url();
     let client = reqwest::Client::new();
 
     let health = client
@@ -59,10 +57,5 @@ pub async fn check_ops_endpoints<S: Service + 'static>(name: &str, addr: SocketA
     let error: serde_json::Value = missing.json().await.expect("error body is JSON");
     assert_eq!(error["error"]["code"], "route_not_found");
 
-    shutdown.cancel();
-    let stopped = tokio::time::timeout(Duration::from_secs(30), running)
-        .await
-        .expect("service stops after shutdown is cancelled")
-        .expect("service task did not panic");
-    stopped.expect("service run returned Ok");
+    running.stop().await;
 }

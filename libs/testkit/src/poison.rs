@@ -2,6 +2,7 @@
 //! one valid wire-encoded value so each differs from a good record in one
 //! respect only.
 
+use eventbank_runtime::kafka::OwnedRecord;
 use serde_json::{Value, json};
 
 /// A header tests put on the poison they write to a topic that the log
@@ -48,4 +49,17 @@ pub fn variants(valid: &[u8], payload_field: &str, tag: &str) -> Vec<(&'static s
         ),
         ("900 KB value", big),
     ]
+}
+
+/// Asserts a dead-letter topic's `letters` (in the order read) are `poison`
+/// as it was written: one letter each, in order, the original bytes kept.
+pub fn assert_kept_as_written(poison: &[(&str, Vec<u8>)], letters: &[OwnedRecord]) {
+    assert_eq!(letters.len(), poison.len(), "each poison record once");
+    for ((kind, value), letter) in poison.iter().zip(letters) {
+        assert_eq!(
+            letter.payload.as_deref().unwrap_or_default(),
+            value.as_slice(),
+            "{kind}: original bytes kept, in order"
+        );
+    }
 }

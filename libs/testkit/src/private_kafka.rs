@@ -6,7 +6,6 @@
 //! in a temporary directory removed on drop (kept, and named, if the test
 //! failed, so its server logs can be read).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::env::{TestEnv, kafka_settings_for};
 use crate::kafka_proxy::KafkaProxy;
+use crate::process::free_port;
 
 /// How long a node may take to join its cluster on a busy 2-core machine.
 const START_LIMIT: Duration = Duration::from_secs(120);
@@ -342,13 +342,6 @@ impl Drop for PrivateKafka {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free local port")
-        .port()
 }
 
 /// A Kafka `Uuid` in its text form: 16 random bytes, URL-safe base64 without

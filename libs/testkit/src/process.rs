@@ -186,3 +186,12 @@ pub fn kafka_env(settings: &KafkaSettings) -> Vec<(String, String)> {
     }
     env
 }
+
+/// A local port nobody listens on right now, for a child process (or a
+/// broker) that must be told its port before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port()
+}

@@ -47,11 +47,6 @@ pub struct App {
 }
 
 impl App {
-    /// Where the HTTP server actually listens (port 0 in tests resolves here).
-    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
-        self.http.local_addr()
-    }
-
     fn loop_config(&self) -> LoopConfig {
         let topics = self.settings.kafka.topics();
         let commands = topics.name(TopicKind::AccountCommands);
@@ -88,6 +83,10 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "account-command";
     type Settings = Settings;
+
+    fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;

@@ -147,28 +147,18 @@ fn contains_nul(value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+    use eventbank_events::testing::{deposited, envelope};
     use eventbank_events::{
-        AccountEvent, AccountEventEnvelope, AccountId, Amount, CommandId, CorrelationId,
-        EventEnvelope, EventId, Money, RejectionCode,
+        AccountEventEnvelope, AccountId, CommandId, CorrelationId, Money, RejectionCode,
     };
 
     use super::*;
 
+    /// A deposit that happened at a time with sub-microsecond digits.
     fn deposit() -> AccountEventEnvelope {
-        EventEnvelope {
-            schema_version: 1,
-            event_id: EventId::new(),
-            stream_id: AccountId::new().into(),
-            sequence: 2,
-            occurred_at: Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap(),
-            command_id: CommandId::new(),
-            causation_id: None,
-            correlation_id: CorrelationId::new(),
-            event: AccountEvent::MoneyDeposited {
-                amount: Amount::new(500).unwrap(),
-                balance_after: Money::new(500),
-            },
-        }
+        let mut deposit = envelope(AccountId::new().into(), 2, deposited(500, 500));
+        deposit.occurred_at = Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap();
+        deposit
     }
 
     fn result(outcome: CommandOutcome) -> CommandResult {

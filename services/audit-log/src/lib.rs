@@ -55,16 +55,13 @@ pub struct App {
     db_ready: ReadinessCheck,
 }
 
-impl App {
-    /// Where the HTTP server actually listens (port 0 in tests resolves here).
-    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
-        self.http.local_addr()
-    }
-}
-
 impl Service for App {
     const NAME: &'static str = "audit-log";
     type Settings = Settings;
+
+    fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;

@@ -237,24 +237,11 @@ impl ApplyCall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
-    use eventbank_events::{
-        AccountId, Amount, CommandId, CorrelationId, Currency, EventEnvelope, EventId, Holder,
-        Money, TransferId,
-    };
+    use eventbank_events::testing::{debited, envelope, opened};
+    use eventbank_events::{AccountId, TransferId};
 
     fn account_event(account: AccountId, sequence: u64, event: AccountEvent) -> Event {
-        Event::Account(EventEnvelope {
-            schema_version: 1,
-            event_id: EventId::new(),
-            stream_id: account.into(),
-            sequence,
-            occurred_at: Utc::now(),
-            command_id: CommandId::new(),
-            causation_id: None,
-            correlation_id: CorrelationId::new(),
-            event,
-        })
+        Event::Account(envelope(account.into(), sequence, event))
     }
 
     #[test]
@@ -278,27 +265,9 @@ mod tests {
         let account = AccountId::new();
         let target = AccountId::new();
         let transfer = TransferId::new();
-        let eur = Currency::parse("EUR").unwrap();
         let events = [
-            account_event(
-                account,
-                1,
-                AccountEvent::AccountOpened {
-                    holder: Holder::parse("Ann").unwrap(),
-                    currency: eur,
-                },
-            ),
-            account_event(
-                account,
-                2,
-                AccountEvent::TransferDebited {
-                    transfer_id: transfer,
-                    to: target,
-                    amount: Amount::new(40).unwrap(),
-                    currency: eur,
-                    balance_after: Money::new(60),
-                },
-            ),
+            account_event(account, 1, opened("Ann")),
+            account_event(account, 2, debited(transfer, target, 40, 60)),
         ];
         let call = ApplyCall::encode("p:g1:", &events.iter().collect::<Vec<_>>());
         assert_eq!(call.kinds, "aa");

@@ -42,11 +42,6 @@ pub struct App {
 }
 
 impl App {
-    /// Where the HTTP server actually listens (port 0 in tests resolves here).
-    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
-        self.http.local_addr()
-    }
-
     /// The read model this app writes (for tests and tools).
     pub fn store(&self) -> &Store {
         &self.store
@@ -56,6 +51,10 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "balance-projector";
     type Settings = Settings;
+
+    fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;

@@ -1,0 +1,13 @@
+//! audit-log's integration tests against the real broker and PostgreSQL, as
+//! one binary (one link of librdkafka): each module is one area, `common` the
+//! harness they share. Every test isolates its own topics, group and schema,
+//! so they run in parallel.
+
+mod common;
+
+mod crash;
+mod grants;
+mod hostile_input;
+mod ops_endpoints;
+mod scenario;
+mod tamper;
