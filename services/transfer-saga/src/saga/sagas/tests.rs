@@ -1,4 +1,5 @@
-//! Unit tests of the saga store: staging, commit and abort, restore, expiry of finished transfers.
+//! Unit tests of the saga store: expiry of finished transfers (oldest first,
+//! bounded, undone by an abort), restore, dropped partitions, restore figures.
 
 use std::time::Instant;
 
