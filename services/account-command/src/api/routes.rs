@@ -6,7 +6,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use eventbank_runtime::http::json_method_not_allowed;
 
-use super::{AppState, accounts, commands, middleware, transfers};
+use super::{AppState, accounts, command_lookup, middleware, transfers};
 
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
@@ -16,7 +16,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}/withdrawals", post(accounts::withdraw))
         .route("/accounts/{id}/close", post(accounts::close))
         .route("/transfers", post(transfers::create))
-        .route("/commands/{command_id}", get(commands::get))
+        .route("/commands/{command_id}", get(command_lookup::get))
         // axum's own 405 has an empty body; every error here is JSON.
         .method_not_allowed_fallback(json_method_not_allowed)
         .route_layer(from_fn_with_state(metrics, middleware::observe))
@@ -41,14 +41,14 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::api::command::COMMAND_ID;
     use crate::api::dispatch::CommandSender;
     use crate::api::idempotency::{IDEMPOTENCY_KEY, IdempotencyKey, RequestIds};
     use crate::api::json::BodyLimit;
     use crate::api::metrics::ApiMetrics;
     use crate::api::middleware::CORRELATION_ID;
-    use crate::api::responses::IDEMPOTENT_REPLAYED;
-    use crate::api::results::ResultStore;
+    use crate::api::outcome_responses::IDEMPOTENT_REPLAYED;
+    use crate::api::result_store::ResultStore;
+    use crate::api::send_command::COMMAND_ID;
 
     fn app() -> (Router, ResultStore) {
         let producer: FutureProducer = ClientConfig::new()
