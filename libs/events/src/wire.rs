@@ -27,10 +27,14 @@
 //! version bump is a bug this catches at the first consumer, not in production
 //! data months later.
 
+mod decode_error;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use uuid::Uuid;
+
+pub use decode_error::DecodeError;
 
 /// Field every record carries at its top level.
 pub const SCHEMA_VERSION_FIELD: &str = "schema_version";
@@ -88,87 +92,6 @@ pub struct Upcaster {
     pub from_version: u32,
     /// The transformation; an `Err` explains why this record cannot be lifted.
     pub upcast: fn(&mut Map<String, Value>) -> Result<(), String>,
-}
-
-/// Why bytes could not be decoded into a record.
-///
-/// The `Display` text is self-contained (it includes serde's message rather
-/// than chaining it as a `source`) because it is what goes into the
-/// dead-letter reason header, where nobody walks error chains.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    #[error("{kind}: invalid JSON: {error}")]
-    InvalidJson {
-        kind: &'static str,
-        error: serde_json::Error,
-    },
-    #[error("{kind}: expected a JSON object at the top level, found {found}")]
-    NotAnObject {
-        kind: &'static str,
-        found: &'static str,
-    },
-    #[error("{kind}: missing `schema_version`")]
-    MissingSchemaVersion { kind: &'static str },
-    #[error("{kind}: `schema_version` must be a positive integer, found {found}")]
-    InvalidSchemaVersion { kind: &'static str, found: String },
-    #[error(
-        "{kind}: schema_version {found} is newer than this build supports (up to {supported}); \
-         upgrade the consumer, then replay this record"
-    )]
-    UnsupportedVersion {
-        kind: &'static str,
-        found: u32,
-        supported: u32,
-    },
-    #[error("{kind}: cannot upcast from schema_version {from_version}: {reason}")]
-    Upcast {
-        kind: &'static str,
-        from_version: u32,
-        reason: String,
-    },
-    #[error("{kind}: unknown type {tag:?} at `{path}`; known types: {known}")]
-    UnknownType {
-        kind: &'static str,
-        tag: String,
-        path: String,
-        known: String,
-    },
-    #[error("{kind} v{written_version}: {error}")]
-    InvalidRecord {
-        kind: &'static str,
-        written_version: u32,
-        error: serde_json::Error,
-    },
-}
-
-impl DecodeError {
-    /// A stable, low-cardinality name for the failure, for metric labels.
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidJson { .. } => "invalid_json",
-            Self::NotAnObject { .. } => "not_an_object",
-            Self::MissingSchemaVersion { .. } => "missing_schema_version",
-            Self::InvalidSchemaVersion { .. } => "invalid_schema_version",
-            Self::UnsupportedVersion { .. } => "unsupported_version",
-            Self::Upcast { .. } => "upcast_failed",
-            Self::UnknownType { .. } => "unknown_type",
-            Self::InvalidRecord { .. } => "invalid_record",
-        }
-    }
-
-    /// The record kind that was being decoded.
-    pub const fn kind(&self) -> &'static str {
-        match self {
-            Self::InvalidJson { kind, .. }
-            | Self::NotAnObject { kind, .. }
-            | Self::MissingSchemaVersion { kind }
-            | Self::InvalidSchemaVersion { kind, .. }
-            | Self::UnsupportedVersion { kind, .. }
-            | Self::Upcast { kind, .. }
-            | Self::UnknownType { kind, .. }
-            | Self::InvalidRecord { kind, .. } => kind,
-        }
-    }
 }
 
 /// Serializes a record as compact JSON labelled with its current version.
@@ -382,137 +305,4 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde::{Deserialize, Serialize};
-
-    use super::*;
-
-    /// A record at version 3 whose field was `who` in v1 and `name` since v2,
-    /// and which gained `greeting` (default `"hello"`) in v3.
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Greeting {
-        schema_version: u32,
-        name: String,
-        greeting: String,
-    }
-
-    impl WireRecord for Greeting {
-        const KIND: &'static str = "greeting";
-        const CURRENT_VERSION: u32 = 3;
-
-        fn upcasters() -> &'static [Upcaster] {
-            &[
-                Upcaster {
-                    from_version: 2,
-                    upcast: |map| {
-                        map.insert("greeting".into(), "hello".into());
-                        Ok(())
-                    },
-                },
-                Upcaster {
-                    from_version: 1,
-                    upcast: |map| {
-                        let who = map.remove("who").ok_or("missing field `who`")?;
-                        map.insert("name".into(), who);
-                        Ok(())
-                    },
-                },
-            ]
-        }
-
-        fn key(&self) -> Uuid {
-            Uuid::nil()
-        }
-    }
-
-    #[test]
-    fn upcasts_through_the_whole_chain_in_version_order() {
-        let v1 = br#"{"schema_version":1,"who":"Ann"}"#;
-        let decoded: Greeting = decode(v1).unwrap();
-        assert_eq!(
-            decoded,
-            Greeting {
-                schema_version: 3,
-                name: "Ann".into(),
-                greeting: "hello".into()
-            }
-        );
-        let v2 = br#"{"schema_version":2,"name":"Bo"}"#;
-        assert_eq!(decode::<Greeting>(v2).unwrap().name, "Bo");
-        check_upcaster_chain::<Greeting>().unwrap();
-    }
-
-    #[test]
-    fn upcaster_failure_names_the_version_and_reason() {
-        let err = decode::<Greeting>(br#"{"schema_version":1,"name":"Ann"}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "greeting: cannot upcast from schema_version 1: missing field `who`"
-        );
-    }
-
-    #[test]
-    fn encode_labels_with_the_current_version() {
-        let record = Greeting {
-            schema_version: 0,
-            name: "Ann".into(),
-            greeting: "hi".into(),
-        };
-        let json: Value = serde_json::from_slice(&encode(&record)).unwrap();
-        assert_eq!(json[SCHEMA_VERSION_FIELD], 3);
-    }
-
-    #[test]
-    fn keys_are_hyphenated_uuid_text() {
-        let key = encode_key(Uuid::from_u128(0xabc));
-        assert_eq!(key, b"00000000-0000-0000-0000-000000000abc");
-    }
-
-    #[test]
-    fn schema_version_must_be_a_positive_u32() {
-        for (json, code) in [
-            (&br#"{"name":"x"}"#[..], "missing_schema_version"),
-            (br#"{"schema_version":0}"#, "invalid_schema_version"),
-            (br#"{"schema_version":"1"}"#, "invalid_schema_version"),
-            (br#"{"schema_version":1.0}"#, "invalid_schema_version"),
-            (
-                br#"{"schema_version":4294967296}"#,
-                "invalid_schema_version",
-            ),
-            (br#"{"schema_version":4}"#, "unsupported_version"),
-            (br#"[1]"#, "not_an_object"),
-        ] {
-            let err = decode::<Greeting>(json).unwrap_err();
-            assert_eq!(err.code(), code, "{err}");
-            assert_eq!(err.kind(), "greeting");
-        }
-    }
-
-    #[test]
-    fn gaps_in_the_chain_are_reported() {
-        #[derive(Debug, Serialize, Deserialize)]
-        struct Gappy {
-            schema_version: u32,
-        }
-        impl WireRecord for Gappy {
-            const KIND: &'static str = "gappy";
-            const CURRENT_VERSION: u32 = 3;
-            fn upcasters() -> &'static [Upcaster] {
-                &[Upcaster {
-                    from_version: 2,
-                    upcast: |_| Ok(()),
-                }]
-            }
-            fn key(&self) -> Uuid {
-                Uuid::nil()
-            }
-        }
-        assert!(check_upcaster_chain::<Gappy>().is_err());
-        let err = decode::<Gappy>(br#"{"schema_version":1}"#).unwrap_err();
-        assert!(
-            err.to_string().contains("no upcaster is registered"),
-            "{err}"
-        );
-    }
-}
+mod tests;

@@ -33,13 +33,13 @@ pub async fn signal() {
 
 /// A token cancelled when the process receives a termination signal.
 pub fn on_signal() -> CancellationToken {
-    let token = CancellationToken::new();
-    let cancel = token.clone();
+    let shutdown = CancellationToken::new();
+    let signalled = shutdown.clone();
     tokio::spawn(async move {
         signal().await;
-        cancel.cancel();
+        signalled.cancel();
     });
-    token
+    shutdown
 }
 
 /// Closes the tracker and waits for its tasks, at most `grace`. Returns `false`

@@ -1,3 +1,6 @@
+//! The one JSON error shape every HTTP answer uses, `{"error":{"code","message"}}`,
+//! including axum's own 404 and 405, so clients parse one shape.
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

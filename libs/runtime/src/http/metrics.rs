@@ -1,3 +1,6 @@
+//! A Prometheus registry per service instance, not process-global, so tests
+//! can run several services in one process.
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use prometheus_client::encoding::text::encode;

@@ -1,3 +1,6 @@
+//! The ops endpoints every service serves (`/healthz`, `/readyz`, `/metrics`),
+//! so an orchestrator and Prometheus see every service the same way.
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};

@@ -1,3 +1,6 @@
+//! Readiness: the named checks (connected, caught up, partitions restored)
+//! that must all pass before `/readyz` lets traffic reach an instance.
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 

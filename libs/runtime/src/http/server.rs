@@ -1,3 +1,7 @@
+//! A service's HTTP listener, bound when the service is built (a port in use
+//! fails the build; port 0's address is known before serving), served until
+//! shutdown.
+
 use std::net::SocketAddr;
 
 use axum::Router;

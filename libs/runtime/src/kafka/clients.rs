@@ -1,3 +1,6 @@
+//! Kafka clients built from [`KafkaSettings`]: the same base config with the
+//! user's overrides everywhere, and stable transactional ids.
+
 use rdkafka::ClientConfig;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::{ClientContext, DefaultClientContext};

@@ -1,3 +1,6 @@
+//! Reading one partition to its true end (no transaction left open), for
+//! restoring state from a compacted topic.
+
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};

@@ -1,3 +1,6 @@
+//! Records detached from librdkafka's buffers: [`OwnedRecord`] consumed,
+//! [`OutputRecord`] to produce, so processors never touch client types.
+
 use eventbank_events::{DeadLetter, DeadLetterHeaderError};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedMessage, Headers};

@@ -6,12 +6,12 @@ use eventbank_events::{AccountCommand, AccountId, Amount, Currency, Holder};
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
-use super::command::execute;
 use super::idempotency::{Idempotency, IdempotencyKey, RequestIds};
 use super::json::{EmptyBody, Fields, JsonBody, StrictJson};
 use super::middleware::Correlation;
+use super::outcome_responses::CommandContext;
 use super::path::AccountIdParam;
-use super::responses::CommandContext;
+use super::send_command::execute;
 
 /// `{"holder":"Ann","currency":"EUR"}`
 #[derive(Debug)]

@@ -34,8 +34,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::time::{Instant, timeout_at};
 
 use super::metrics::ApiMetrics;
-use super::responses::CommandContext;
-use super::results::ResultStore;
+use super::outcome_responses::CommandContext;
+use super::result_store::ResultStore;
 
 /// A command ready to send, with what its answer needs.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ApiStartError;
 use super::metrics::ApiMetrics;
-use super::results::ResultStore;
+use super::result_store::ResultStore;
 
 /// Never joined or committed: the consumer is assigned its partitions by hand.
 /// librdkafka wants a `group.id` anyway.

@@ -8,7 +8,7 @@
 //! | `POST /accounts/{id}/withdrawals` | `{"amount"}`                | 200 as above |
 //! | `POST /accounts/{id}/close`       | none, empty or `{}`         | 200 as above |
 //! | `POST /transfers`                 | `{"from","to","amount"}`    | 202 `{"transfer_id","status":"pending","command_id","version","balance"}` |
-//! | `GET /commands/{command_id}`      | –                           | 200 the original body + `"status":"accepted"` (see `commands.rs`) |
+//! | `GET /commands/{command_id}`      | –                           | 200 the original body + `"status":"accepted"` (see `command_lookup.rs`) |
 //!
 //! Errors are `{"error":{"code","message"}}`: rejections with their code's
 //! status hint, input errors per `json`, `path` and `idempotency`, and
@@ -18,29 +18,29 @@
 //! `dispatch.rs`).
 //!
 //! Module map: `routes` (the router), `accounts`, `transfers`,
-//! `commands` (handlers), `command` (the path
-//! every command handler ends in), `json` (strict bodies), `body_parser` (the same
-//! bodies parsed without a server, for the fuzz targets), `path` (path ids),
+//! `command_lookup` (handlers), `send_command` (the path every command
+//! handler ends in), `json` (strict bodies), `body_parser` (the same bodies
+//! parsed without a server, for the fuzz targets), `path` (path ids),
 //! `idempotency` (the header and derived ids), `middleware` (correlation
-//! id, span, latency), `dispatch` (produce and wait), `results` (cache
+//! id, span, latency), `dispatch` (produce and wait), `result_store` (cache
 //! and waiters), `cache`, `listener` (the `command-results` consumer),
-//! `responses` (bodies), `metrics`.
+//! `outcome_responses` (bodies), `metrics`.
 
 mod accounts;
 pub mod body_parser;
 mod cache;
-mod command;
-mod commands;
+mod command_lookup;
 mod dispatch;
 pub mod idempotency;
 mod json;
 mod listener;
 mod metrics;
 mod middleware;
+mod outcome_responses;
 mod path;
-mod responses;
-mod results;
+mod result_store;
 mod routes;
+mod send_command;
 mod transfers;
 
 use std::sync::Arc;
@@ -57,7 +57,7 @@ use self::dispatch::CommandSender;
 use self::json::BodyLimit;
 use self::listener::ResultListener;
 use self::metrics::ApiMetrics;
-use self::results::ResultStore;
+use self::result_store::ResultStore;
 
 /// Name of the readiness check the results listener reports into.
 pub const READINESS_CHECK: &str = "command-results";

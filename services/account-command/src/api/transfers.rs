@@ -7,11 +7,11 @@ use eventbank_events::{AccountCommand, AccountId, Amount, RejectionCode};
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
-use super::command::execute;
 use super::idempotency::{Idempotency, RequestIds};
 use super::json::{Fields, JsonBody, StrictJson};
 use super::middleware::Correlation;
-use super::responses::CommandContext;
+use super::outcome_responses::CommandContext;
+use super::send_command::execute;
 
 /// `{"from":"<account id>","to":"<account id>","amount":500}`
 #[derive(Debug)]

@@ -1,3 +1,6 @@
+//! The transactional loop's consumer context: rebalance callbacks only
+//! record assignment changes, which the loop applies after `poll` returns.
+
 use std::sync::{Mutex, PoisonError};
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};

@@ -1,3 +1,6 @@
+//! What the transactional loop asks of a service ([`Processor`]): handle a
+//! record, stage state until told commit or abort, restore on assignment.
+
 use super::super::{KafkaSettings, OutputRecord, OwnedRecord};
 
 /// One partition of one input topic.

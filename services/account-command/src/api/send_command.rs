@@ -9,7 +9,7 @@ use super::AppState;
 use super::dispatch::Outgoing;
 use super::idempotency::RequestIds;
 use super::middleware::Correlation;
-use super::responses::{self, CommandContext};
+use super::outcome_responses::{self, CommandContext};
 
 /// Every answer to a command that got as far as having an id carries it —
 /// rejections, 503 and 202 included — so a client can always look it up or
@@ -36,7 +36,7 @@ pub async fn execute(
         })
         .await;
     let mut response = match sent {
-        Ok(sent) => responses::answer(&context, command_id, account_id, sent),
+        Ok(sent) => outcome_responses::answer(&context, command_id, account_id, sent),
         Err(err) => err.into_response(),
     };
     if let Ok(value) = HeaderValue::from_str(&command_id.to_string()) {

@@ -15,7 +15,7 @@ use eventbank_events::{CommandId, CommandResult};
 use tokio::sync::oneshot;
 
 use super::cache::BoundedCache;
-use super::responses::CommandContext;
+use super::outcome_responses::CommandContext;
 
 /// Cheap to clone; every clone is the same store.
 #[derive(Debug, Clone)]

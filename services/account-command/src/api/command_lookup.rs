@@ -20,9 +20,9 @@ use axum::response::Response;
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
-use super::command::COMMAND_ID;
+use super::outcome_responses::{self, Audience, CommandContext};
 use super::path::CommandIdParam;
-use super::responses::{self, Audience, CommandContext};
+use super::send_command::COMMAND_ID;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn get(
                 .map(|transfer_id| CommandContext::Transfer { transfer_id })
         })
         .unwrap_or(CommandContext::AccountChange);
-    let mut response = responses::outcome(&context, &result, Audience::Lookup);
+    let mut response = outcome_responses::outcome(&context, &result, Audience::Lookup);
     if let Ok(value) = HeaderValue::from_str(&command_id.to_string()) {
         response.headers_mut().insert(COMMAND_ID, value);
     }
