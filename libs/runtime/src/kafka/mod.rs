@@ -9,6 +9,7 @@ mod batch;
 mod client_properties;
 mod clients;
 mod dead_letter;
+mod leave_group;
 mod partition_reader;
 mod rebalance;
 mod record;
@@ -20,6 +21,7 @@ pub mod transactional;
 pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch, receive_while};
 pub use clients::transactional_id;
 pub use dead_letter::{DeadLetterError, DeadLetterer, send_dead_letter};
+pub use leave_group::leave_group;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{
     GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,

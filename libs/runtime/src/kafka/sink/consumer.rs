@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
@@ -18,8 +19,11 @@ use super::positions::{self, Positions};
 use super::{Offsets, Sink, SinkOptions};
 use crate::error_chain::Chain;
 use crate::http::ReadinessCheck;
-use crate::kafka::{KafkaSettings, next_batch, receive_while};
+use crate::kafka::{KafkaSettings, leave_group, next_batch, receive_while};
 use crate::shutdown::abort_and_wait;
+
+/// How long leaving the group may take at the end (see [`leave_group`]).
+const LEAVE_WITHIN: Duration = Duration::from_secs(10);
 
 /// Why a [`SinkConsumer`] stopped before it was asked to.
 #[derive(Debug, thiserror::Error)]
@@ -126,12 +130,12 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
         ));
         let result = self.consume(&sink, &shutdown).await;
         abort_and_wait(lag).await;
+        if let Ok(Stopped::Drained) = result {
+            self.final_commit();
+        }
+        leave_group(&self.consumer, LEAVE_WITHIN).await;
         match result {
-            Ok(Stopped::Drained) => {
-                self.final_commit();
-                Ok(())
-            }
-            Ok(Stopped::WhileRetrying) => Ok(()),
+            Ok(_) => Ok(()),
             Err(err) => {
                 if let Some(ready) = &self.readiness {
                     ready.set_not_ready(format!("fatal consumer error: {err}"));
