@@ -1,0 +1,163 @@
+//! Generations of the read model: which one is served, handing out new
+//! ones, switching over after a rebuild, the rebuild lock, and deleting a
+//! generation no longer served.
+
+use std::time::Duration;
+
+use redis::{AsyncCommands, Script};
+
+use super::{Store, StoreError, millis};
+
+const SET_IF_EQUAL: &str = include_str!("../lua/set_if_equal.lua");
+const RENEW_IF_HELD: &str = include_str!("../lua/renew_if_held.lua");
+const RELEASE_IF_HELD: &str = include_str!("../lua/release_if_held.lua");
+
+impl Store {
+    /// The generation queries are served from.
+    pub async fn current_generation(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.get(format!("{}generation", self.key_prefix)).await?)
+    }
+
+    /// This store at the generation queries are currently served from.
+    pub async fn serving(&self) -> Result<Self, StoreError> {
+        let generation = self.current_generation().await?;
+        Ok(if generation == self.generation {
+            self.clone()
+        } else {
+            self.at_generation(generation)
+        })
+    }
+
+    /// A generation number nobody has used yet.
+    pub async fn allocate_generation(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn
+            .incr(format!("{}generations_allocated", self.key_prefix), 1)
+            .await?)
+    }
+
+    /// Atomically makes `to` the served generation if `from` still is.
+    pub async fn switch_generation(&self, from: u64, to: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let switched: i64 = Script::new(SET_IF_EQUAL)
+            .key(format!("{}generation", self.key_prefix))
+            .arg(from)
+            .arg(to)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(switched == 1)
+    }
+
+    /// Takes the rebuild lock for the rebuild into `generation`, for `ttl`,
+    /// unless another rebuild holds it: the lock lives in Redis, so it holds
+    /// across every instance serving this keyspace, and it expires should
+    /// its holder die.
+    pub async fn lock_rebuild(&self, generation: u64, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(self.rebuild_lock_key())
+            .arg(generation)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Extends the rebuild lock by `ttl` if the rebuild into `generation`
+    /// still holds it.
+    pub async fn renew_rebuild_lock(
+        &self,
+        generation: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let renewed: i64 = Script::new(RENEW_IF_HELD)
+            .key(self.rebuild_lock_key())
+            .arg(generation)
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(renewed == 1)
+    }
+
+    /// Releases the rebuild lock if the rebuild into `generation` holds it.
+    pub async fn unlock_rebuild(&self, generation: u64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = Script::new(RELEASE_IF_HELD)
+            .key(self.rebuild_lock_key())
+            .arg(generation)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    fn rebuild_lock_key(&self) -> String {
+        format!("{}rebuild_lock", self.key_prefix)
+    }
+
+    /// Deletes every key of `generation`: SCAN for its prefix, UNLINK (freed
+    /// off Redis's main thread) in batches of `batch`, so neither a huge
+    /// reply nor a long blocking delete reaches the serving path. Returns
+    /// how many keys were deleted.
+    pub async fn delete_generation(
+        &self,
+        generation: u64,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}*", glob_escape(&self.at_generation(generation).base));
+        let batch = batch.max(1);
+        let mut cursor: u64 = 0;
+        let mut pending: Vec<String> = Vec::new();
+        let mut deleted: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(batch)
+                .query_async(&mut conn)
+                .await?;
+            pending.extend(keys);
+            // SCAN may return a key twice; UNLINK counts only what it removed.
+            while pending.len() >= batch || (next == 0 && !pending.is_empty()) {
+                let chunk: Vec<String> = pending.drain(..pending.len().min(batch)).collect();
+                let removed: u64 = redis::cmd("UNLINK")
+                    .arg(&chunk)
+                    .query_async(&mut conn)
+                    .await?;
+                deleted += removed;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// `text` matching only itself in a Redis glob pattern.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+#[cfg(test)]
+mod tests {
+    use super::glob_escape;
+
+    #[test]
+    fn a_key_prefix_matches_only_itself_in_a_scan_pattern() {
+        assert_eq!(glob_escape("eventbank:g1:"), "eventbank:g1:");
+        assert_eq!(glob_escape("t*[1]?\\:"), "t\\*\\[1\\]\\?\\\\:");
+    }
+}
