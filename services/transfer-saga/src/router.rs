@@ -43,8 +43,8 @@ impl Processor for Router {
         let payload = record
             .payload
             .as_deref()
-            .ok_or_else(|| HandleError::DeadLetter("record has no value".into()))?;
-        let undecodable = |err: wire::DecodeError| HandleError::DeadLetter(err.to_string());
+            .ok_or_else(|| HandleError::dead_letter("record has no value"))?;
+        let undecodable = |err: wire::DecodeError| HandleError::dead_letter(err);
         let (input, kind) = match self.topics.kind_of(&record.topic) {
             Some(TopicKind::AccountEvents) => {
                 let envelope: AccountEventEnvelope = wire::decode(payload).map_err(undecodable)?;

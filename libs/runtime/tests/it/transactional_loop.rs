@@ -98,7 +98,7 @@ impl Processor for Numbering {
             self.faults.wait_for_release();
         }
         if payload == b"poison" {
-            return Err(HandleError::DeadLetter("payload is poison".into()));
+            return Err(HandleError::dead_letter("payload is poison"));
         }
         if payload == b"huge" {
             // An output Kafka refuses whatever happens (over message.max.bytes).

@@ -76,9 +76,8 @@ impl CommandProcessor {
         let payload = record
             .payload
             .as_deref()
-            .ok_or_else(|| HandleError::DeadLetter("record has no value".into()))?;
-        let command: CommandEnvelope =
-            wire::decode(payload).map_err(|err| HandleError::DeadLetter(err.to_string()))?;
+            .ok_or_else(|| HandleError::dead_letter("record has no value"))?;
+        let command: CommandEnvelope = wire::decode(payload).map_err(HandleError::dead_letter)?;
         // The key decides the partition, and the partition decides who owns the
         // account: a command keyed by anything else would be decided against
         // the wrong state.
@@ -87,7 +86,7 @@ impl CommandProcessor {
             .ok()
             .and_then(|key| AccountId::parse(key).ok());
         if keyed != Some(command.account_id) {
-            return Err(HandleError::DeadLetter(format!(
+            return Err(HandleError::dead_letter(format!(
                 "record key {:?} does not match the command's account_id {}",
                 String::from_utf8_lossy(key),
                 command.account_id

@@ -116,7 +116,7 @@ impl Processor for SagaProcessor {
         record: &OwnedRecord,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), HandleError> {
-        let input = inbox::read(record).map_err(HandleError::DeadLetter)?;
+        let input = inbox::read(record).map_err(HandleError::dead_letter)?;
         let (partition, id) = (record.partition, input.transfer_id());
         let debit_event = match &input {
             Input::Debited(debit) => Some(debit.event_id),
@@ -152,7 +152,9 @@ impl Processor for SagaProcessor {
             Err(anomaly) => {
                 self.metrics.anomaly();
                 tracing::error!(transfer_id = %id, %anomaly, ?input, "inbox record contradicts the saga");
-                Err(HandleError::DeadLetter(format!("transfer {id}: {anomaly}")))
+                Err(HandleError::dead_letter(format!(
+                    "transfer {id}: {anomaly}"
+                )))
             }
         }
     }

@@ -69,12 +69,23 @@ pub trait Processor: Send + 'static {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
-    /// The record is poison: it can never be processed. Dead-letter it.
+    /// The record is poison: it can never be processed. Dead-letter it; the
+    /// error and its causes, on one line, are the dead letter's reason.
     #[error("{0}")]
-    DeadLetter(String),
+    DeadLetter(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// Something outside the record is wrong; stop the loop without committing.
     #[error(transparent)]
     Fatal(#[from] ProcessorError),
+}
+
+impl HandleError {
+    /// Dead-letter the record because of `cause` (a decode error, or a
+    /// sentence saying what is wrong with it).
+    pub fn dead_letter(
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self::DeadLetter(cause.into())
+    }
 }
 
 /// An error that stops the loop: the open transaction is aborted and the

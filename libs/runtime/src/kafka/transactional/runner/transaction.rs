@@ -34,7 +34,7 @@ impl<P: Processor> TransactionalLoop<P> {
         for record in batch {
             out.clear();
             let handled = match self.poisoned_reason(record) {
-                Some(reason) => Err(HandleError::DeadLetter(reason)),
+                Some(reason) => Err(HandleError::dead_letter(reason)),
                 None => self.processor.handle(record, &mut out),
             };
             match handled {
@@ -54,7 +54,8 @@ impl<P: Processor> TransactionalLoop<P> {
                         }
                     }
                 }
-                Err(HandleError::DeadLetter(reason)) => {
+                Err(HandleError::DeadLetter(cause)) => {
+                    let reason = Chain(&*cause).to_string();
                     tracing::warn!(
                         name = %self.config.name,
                         topic = %record.topic,
