@@ -69,6 +69,7 @@ mod text;
 pub mod topics;
 pub mod transfer;
 pub mod wire;
+mod wire_macros;
 
 pub use command::{AccountCommand, CommandEnvelope};
 pub use dead_letter::{DeadLetter, DeadLetterHeaderError};
