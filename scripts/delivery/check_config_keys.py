@@ -32,11 +32,27 @@ FIELD_RE = re.compile(r"^\s*pub (\w+):\s*([^,\n]+),", re.M)
 MAP_RE = re.compile(r"^(BTreeMap|HashMap|IndexMap)<")
 
 
+# A service's Settings, declared through eventbank_runtime::service_settings!:
+# the common fields of the macro's template, then the service's own.
+SERVICE_SETTINGS_RE = re.compile(r"service_settings!\s*\{\s*pub struct (\w+) on port [^;]*;(.*?)\n\}", re.S)
+SERVICE_SETTINGS_TEMPLATE = ROOT / "libs" / "runtime" / "src" / "service_settings.rs"
+
+
+def common_settings_fields():
+    template = re.search(r"pub struct \$name \{(.*?)\n\s*\}", SERVICE_SETTINGS_TEMPLATE.read_text(), re.S)
+    if not template:
+        sys.exit(f"cannot find the settings template in {SERVICE_SETTINGS_TEMPLATE}")
+    return dict(FIELD_RE.findall(template.group(1)))
+
+
 def structs_in(paths):
     found = {}
     for path in paths:
-        for name, body in STRUCT_RE.findall(path.read_text()):
+        text = path.read_text()
+        for name, body in STRUCT_RE.findall(text):
             found.setdefault(name, dict(FIELD_RE.findall(body)))
+        for name, body in SERVICE_SETTINGS_RE.findall(text):
+            found.setdefault(name, {**common_settings_fields(), **dict(FIELD_RE.findall(body))})
     return found
 
 

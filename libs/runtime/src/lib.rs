@@ -4,11 +4,13 @@
 //!
 //! Everything two services would otherwise each write lives here, once.
 
+pub mod checks;
 pub mod config;
 pub mod error_chain;
 pub mod http;
 pub mod kafka;
 pub mod service;
+mod service_settings;
 pub mod shutdown;
 pub mod supervisor;
 pub mod telemetry;

@@ -3,11 +3,8 @@
 
 use std::time::Duration;
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Limits;
@@ -15,15 +12,8 @@ use crate::domain::Limits;
 /// Default HTTP port of account-command (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8080;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes); the
-    /// processor's transactional id is derived from it.
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub api: ApiSettings,
     pub processor: ProcessorSettings,
     pub limits: Limits,
@@ -82,20 +72,6 @@ impl ProcessorSettings {
     }
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            api: ApiSettings::default(),
-            processor: ProcessorSettings::default(),
-            limits: Limits::default(),
-        }
-    }
-}
-
 impl Default for ApiSettings {
     fn default() -> Self {
         Self {
@@ -120,8 +96,6 @@ impl Default for ProcessorSettings {
     }
 }
 
-eventbank_runtime::common_settings!(Settings);
-
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
@@ -137,18 +111,8 @@ impl Validate for Settings {
                 "must be between 1 and 60000",
             ));
         }
-        if self.api.max_body_bytes < 256 {
-            return Err(ConfigError::invalid(
-                "api.max_body_bytes",
-                "must be at least 256",
-            ));
-        }
-        if self.processor.max_batch == 0 {
-            return Err(ConfigError::invalid(
-                "processor.max_batch",
-                "must be at least 1",
-            ));
-        }
+        checks::at_least("api.max_body_bytes", self.api.max_body_bytes, 256)?;
+        checks::at_least("processor.max_batch", self.processor.max_batch, 1)?;
         if self.processor.idempotency_window_secs == 0
             || self.processor.idempotency_window_secs > 366 * 24 * 60 * 60
         {
@@ -157,9 +121,7 @@ impl Validate for Settings {
                 "must be between 1 second and 366 days",
             ));
         }
-        if self.processor.consumer_group.trim().is_empty() {
-            return Err(ConfigError::invalid("processor.consumer_group", "is empty"));
-        }
+        checks::non_empty("processor.consumer_group", &self.processor.consumer_group)?;
         self.limits.validate()
     }
 }

@@ -1,54 +1,27 @@
 //! Configuration of audit-log: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 use serde::{Deserialize, Serialize};
 
 /// Default HTTP port of audit-log (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8083;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub postgres: PostgresSettings,
     pub audit: AuditSettings,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            postgres: PostgresSettings::default(),
-            audit: AuditSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
-
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        if !self.postgres.url.starts_with("postgres://")
-            && !self.postgres.url.starts_with("postgresql://")
-        {
-            return Err(ConfigError::invalid(
-                "postgres.url",
-                "must start with postgres:// or postgresql://",
-            ));
-        }
+        checks::url_scheme(
+            "postgres.url",
+            &self.postgres.url,
+            &["postgres://", "postgresql://"],
+        )?;
         if !is_plain_identifier(&self.postgres.schema) {
             return Err(ConfigError::invalid(
                 "postgres.schema",
@@ -64,16 +37,8 @@ impl Validate for Settings {
                 "must be a lowercase SQL identifier (a-z, 0-9, _; at most 63 bytes)",
             ));
         }
-        if self.audit.consumer_group.trim().is_empty() {
-            return Err(ConfigError::invalid("audit.consumer_group", "is empty"));
-        }
-        if self.audit.max_batch == 0 {
-            return Err(ConfigError::invalid(
-                "audit.max_batch",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::non_empty("audit.consumer_group", &self.audit.consumer_group)?;
+        checks::at_least("audit.max_batch", self.audit.max_batch, 1)
     }
 }
 

@@ -1,62 +1,25 @@
 //! Configuration of balance-projector: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 use serde::{Deserialize, Serialize};
 
 /// Default HTTP port of balance-projector (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8081;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub redis: RedisSettings,
     pub projector: ProjectorSettings,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            redis: RedisSettings::default(),
-            projector: ProjectorSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
-
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
-            return Err(ConfigError::invalid(
-                "redis.url",
-                "must start with redis:// or rediss://",
-            ));
-        }
-        if self.projector.consumer_group.trim().is_empty() {
-            return Err(ConfigError::invalid("projector.consumer_group", "is empty"));
-        }
-        if self.projector.max_batch == 0 {
-            return Err(ConfigError::invalid(
-                "projector.max_batch",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::url_scheme("redis.url", &self.redis.url, &["redis://", "rediss://"])?;
+        checks::non_empty("projector.consumer_group", &self.projector.consumer_group)?;
+        checks::at_least("projector.max_batch", self.projector.max_batch, 1)
     }
 }
 

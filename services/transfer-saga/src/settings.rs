@@ -1,24 +1,15 @@
 //! Configuration of transfer-saga: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 use serde::{Deserialize, Serialize};
 
 /// Default HTTP port of transfer-saga (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8082;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub saga: SagaSettings,
 }
 
@@ -76,32 +67,22 @@ impl Default for SagaSettings {
 
 impl Validate for SagaSettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("saga.consumer_group", &self.consumer_group),
-            ("saga.router_consumer_group", &self.router_consumer_group),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::invalid(field, "is empty"));
-            }
-        }
+        checks::non_empty("saga.consumer_group", &self.consumer_group)?;
+        checks::non_empty("saga.router_consumer_group", &self.router_consumer_group)?;
         if self.consumer_group == self.router_consumer_group {
             return Err(ConfigError::invalid(
                 "saga.router_consumer_group",
                 "must differ from saga.consumer_group",
             ));
         }
-        if self.max_batch == 0 {
-            return Err(ConfigError::invalid("saga.max_batch", "must be at least 1"));
-        }
-        for (field, value) in [
-            ("saga.retry_after_ms", self.retry_after_ms),
-            ("saga.tick_interval_ms", self.tick_interval_ms),
-            ("saga.finished_retention_secs", self.finished_retention_secs),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::invalid(field, "must be at least 1"));
-            }
-        }
+        checks::at_least("saga.max_batch", self.max_batch, 1)?;
+        checks::at_least("saga.retry_after_ms", self.retry_after_ms, 1)?;
+        checks::at_least("saga.tick_interval_ms", self.tick_interval_ms, 1)?;
+        checks::at_least(
+            "saga.finished_retention_secs",
+            self.finished_retention_secs,
+            1,
+        )?;
         if self.credit_deadline_ms <= self.retry_after_ms {
             return Err(ConfigError::invalid(
                 "saga.credit_deadline_ms",
@@ -111,20 +92,6 @@ impl Validate for SagaSettings {
         Ok(())
     }
 }
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            saga: SagaSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {

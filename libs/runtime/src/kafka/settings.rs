@@ -4,6 +4,7 @@ use std::time::Duration;
 use eventbank_events::{TopicLayout, Topics};
 use serde::{Deserialize, Serialize};
 
+use crate::checks;
 use crate::config::ConfigError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -111,21 +112,13 @@ impl KafkaSettings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.bootstrap_servers.trim().is_empty() {
-            return Err(ConfigError::invalid("kafka.bootstrap_servers", "is empty"));
-        }
-        if self.topics.partitions < 1 {
-            return Err(ConfigError::invalid(
-                "kafka.topics.partitions",
-                "must be at least 1",
-            ));
-        }
-        if self.topics.replication_factor < 1 {
-            return Err(ConfigError::invalid(
-                "kafka.topics.replication_factor",
-                "must be at least 1",
-            ));
-        }
+        checks::non_empty("kafka.bootstrap_servers", &self.bootstrap_servers)?;
+        checks::at_least("kafka.topics.partitions", self.topics.partitions, 1)?;
+        checks::at_least(
+            "kafka.topics.replication_factor",
+            self.topics.replication_factor,
+            1,
+        )?;
         if let Some(min_isr) = self.topics.min_insync_replicas
             && i32::from(min_isr) > i32::from(self.topics.replication_factor)
         {
@@ -142,12 +135,11 @@ impl KafkaSettings {
                 "must be between 1 and 8",
             ));
         }
-        if self.transaction_timeout_ms < 1_000 {
-            return Err(ConfigError::invalid(
-                "kafka.transaction_timeout_ms",
-                "must be at least 1000",
-            ));
-        }
+        checks::at_least(
+            "kafka.transaction_timeout_ms",
+            self.transaction_timeout_ms,
+            1_000,
+        )?;
         if self
             .topic_prefix
             .chars()
