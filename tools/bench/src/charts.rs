@@ -148,67 +148,62 @@ pub fn sweep(
     Ok(())
 }
 
-/// Every chart of a run, into `dir`; the files written.
+/// One load sweep of a run, as a chart: its file, title, x axis and unit.
+struct SweepChart {
+    file: &'static str,
+    title: &'static str,
+    x_desc: &'static str,
+    unit: &'static str,
+    points: Vec<Point>,
+}
+
+/// Every chart of a run, into `dir`; the files written. A sweep the run
+/// skipped has no points and no chart.
 pub fn draw_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
+    let point = |label: String, per_sec: u64, latency: LatencySummary| Point {
+        label,
+        per_sec,
+        latency,
+    };
+    let charts = [
+        SweepChart {
+            file: "http-commands.png",
+            title: "Commands over HTTP (deposits and withdrawals)",
+            x_desc: "concurrent clients",
+            unit: "commands",
+            points: (results.http.iter())
+                .map(|l| point(l.clients.to_string(), l.per_sec, l.latency))
+                .collect(),
+        },
+        SweepChart {
+            file: "command-to-visible.png",
+            title: "Command -> visible in the read model",
+            x_desc: "offered load (% of max HTTP commands/s)",
+            unit: "commands",
+            points: (results.visible.iter())
+                .map(|l| {
+                    point(
+                        format!("{}%", l.percent),
+                        l.achieved_per_sec,
+                        l.command_to_visible,
+                    )
+                })
+                .collect(),
+        },
+        SweepChart {
+            file: "transfers.png",
+            title: "Transfers end to end (POST -> terminal status in the view)",
+            x_desc: "offered load (% of max HTTP commands/s)",
+            unit: "transfers",
+            points: (results.transfers.iter())
+                .map(|l| point(format!("{}%", l.percent), l.per_sec, l.end_to_end))
+                .collect(),
+        },
+    ];
     let mut written = Vec::new();
-    let http: Vec<Point> = results
-        .http
-        .iter()
-        .map(|l| Point {
-            label: l.clients.to_string(),
-            per_sec: l.per_sec,
-            latency: l.latency,
-        })
-        .collect();
-    if !http.is_empty() {
-        let path = dir.join("http-commands.png");
-        sweep(
-            &path,
-            "Commands over HTTP (deposits and withdrawals)",
-            "concurrent clients",
-            "commands",
-            &http,
-        )?;
-        written.push(path);
-    }
-    let visible: Vec<Point> = results
-        .visible
-        .iter()
-        .map(|l| Point {
-            label: format!("{}%", l.percent),
-            per_sec: l.achieved_per_sec,
-            latency: l.command_to_visible,
-        })
-        .collect();
-    if !visible.is_empty() {
-        let path = dir.join("command-to-visible.png");
-        sweep(
-            &path,
-            "Command -> visible in the read model",
-            "offered load (% of max HTTP commands/s)",
-            "commands",
-            &visible,
-        )?;
-        written.push(path);
-    }
-    let transfers: Vec<Point> = results
-        .transfers
-        .iter()
-        .map(|l| Point {
-            label: format!("{}%", l.percent),
-            per_sec: l.per_sec,
-            latency: l.end_to_end,
-        })
-        .collect();
-    if !transfers.is_empty() {
-        let path = dir.join("transfers.png");
-        sweep(
-            &path,
-            "Transfers end to end (POST -> terminal status in the view)",
-            "offered load (% of max HTTP commands/s)",
-            "transfers",
-            &transfers,
-        )?;
+    for chart in charts.iter().filter(|chart| !chart.points.is_empty()) {
+        let path = dir.join(chart.file);
+        sweep(&path, chart.title, chart.x_desc, chart.unit, &chart.points)?;
         written.push(path);
     }
     Ok(written)

@@ -35,8 +35,7 @@ pub async fn create_topic(
         partitions,
         TopicReplication::Fixed(i32::from(kafka.topics.replication_factor)),
     );
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
-    for result in admin.create_topics([&topic], &options).await? {
+    for result in admin.create_topics([&topic], &admin_options()).await? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => anyhow::bail!("creating topic {topic}: {code}"),
@@ -47,25 +46,20 @@ pub async fn create_topic(
 
 /// Deletes every topic whose name starts with `prefix`; how many it deleted.
 pub async fn delete_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Result<usize> {
-    anyhow::ensure!(
-        prefix.len() >= 6,
-        "refusing to delete topics by the short prefix {prefix:?}"
-    );
-    let consumer: BaseConsumer = kafka.client_config().create()?;
-    let metadata = consumer.fetch_metadata(None, TIMEOUT)?;
-    let names: Vec<String> = metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_owned())
-        .filter(|name| name.starts_with(prefix))
-        .collect();
+    let names = prefixed(kafka, "topics", prefix, |consumer| {
+        let metadata = consumer.fetch_metadata(None, TIMEOUT)?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_owned())
+            .collect())
+    })?;
     if names.is_empty() {
         return Ok(0);
     }
     let admin = kafka.admin_client()?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
-    for result in admin.delete_topics(&refs, &options).await? {
+    for result in admin.delete_topics(&refs, &admin_options()).await? {
         if let Err((topic, code)) = result
             && code != RDKafkaErrorCode::UnknownTopicOrPartition
         {
@@ -77,31 +71,48 @@ pub async fn delete_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Res
 
 /// Deletes every consumer group whose name starts with `prefix`; how many.
 pub async fn delete_groups_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Result<usize> {
-    anyhow::ensure!(
-        prefix.len() >= 6,
-        "refusing to delete groups by the short prefix {prefix:?}"
-    );
-    let consumer: BaseConsumer = kafka.client_config().create()?;
-    let groups = consumer.fetch_group_list(None, TIMEOUT)?;
-    let names: Vec<String> = groups
-        .groups()
-        .iter()
-        .map(|g| g.name().to_owned())
-        .filter(|name| name.starts_with(prefix))
-        .collect();
+    let names = prefixed(kafka, "groups", prefix, |consumer| {
+        let groups = consumer.fetch_group_list(None, TIMEOUT)?;
+        Ok(groups
+            .groups()
+            .iter()
+            .map(|g| g.name().to_owned())
+            .collect())
+    })?;
     if names.is_empty() {
         return Ok(0);
     }
     let admin = kafka.admin_client()?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
     let deleted = admin
-        .delete_groups(&refs, &options)
+        .delete_groups(&refs, &admin_options())
         .await?
         .into_iter()
         .filter(Result::is_ok)
         .count();
     Ok(deleted)
+}
+
+/// The names `list` reads from the cluster that start with `prefix`. A short
+/// prefix is refused: it could match `what` that is not the bench's own.
+fn prefixed(
+    kafka: &KafkaSettings,
+    what: &str,
+    prefix: &str,
+    list: impl FnOnce(&BaseConsumer) -> anyhow::Result<Vec<String>>,
+) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(
+        prefix.len() >= 6,
+        "refusing to delete {what} by the short prefix {prefix:?}"
+    );
+    let consumer: BaseConsumer = kafka.client_config().create()?;
+    let mut names = list(&consumer)?;
+    names.retain(|name| name.starts_with(prefix));
+    Ok(names)
+}
+
+fn admin_options() -> AdminOptions {
+    AdminOptions::new().operation_timeout(Some(TIMEOUT))
 }
 
 /// An idempotent, `acks=all`, lz4 producer: the services' own settings.
