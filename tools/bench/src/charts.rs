@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordi32, RangedCoordu64};
 use plotters::prelude::*;
 
 use crate::load::LatencySummary;
@@ -55,6 +57,46 @@ fn xy(points: &[Point], value: impl Fn(&Point) -> u64) -> Vec<(i32, u64)> {
         .collect()
 }
 
+/// The x axis both halves of a sweep chart share: the load steps.
+struct Axes<'p> {
+    points: &'p [Point],
+    x_desc: &'p str,
+    label_of: &'p dyn Fn(&i32) -> String,
+}
+
+type Panel<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordi32, RangedCoordu64>>;
+
+impl Axes<'_> {
+    /// A half of the chart on `area`: the load steps across, `0..top(max)`
+    /// up, the mesh drawn.
+    fn panel<'a, 'b>(
+        &self,
+        area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+        caption: &str,
+        max: u64,
+        y_desc: &str,
+    ) -> anyhow::Result<Panel<'a, 'b>> {
+        let mut chart = ChartBuilder::on(area)
+            .margin(16)
+            .caption(caption, (FAMILY, 18))
+            .x_label_area_size(44)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_range(self.points), 0u64..top(max))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(self.points.len() + 2)
+            .x_label_formatter(self.label_of)
+            .x_desc(self.x_desc)
+            .y_desc(y_desc)
+            .label_style((FAMILY, 14))
+            .draw()
+            .map_err(err)?;
+        Ok(chart)
+    }
+}
+
 /// A latency line: its name, colour and value (ms) at a point.
 type Percentile = (&'static str, RGBColor, fn(&Point) -> u64);
 
@@ -81,22 +123,13 @@ pub fn sweep(
     };
 
     let max_rate = points.iter().map(|p| p.per_sec).max().unwrap_or(0);
-    let mut chart = ChartBuilder::on(&left)
-        .margin(16)
-        .caption(format!("throughput ({unit}/s)"), (FAMILY, 18))
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range(points), 0u64..top(max_rate))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(points.len() + 2)
-        .x_label_formatter(&label_of)
-        .x_desc(x_desc)
-        .y_desc(format!("{unit}/s"))
-        .label_style((FAMILY, 14))
-        .draw()
-        .map_err(err)?;
+    let axes = Axes {
+        points,
+        x_desc,
+        label_of: &label_of,
+    };
+    let caption = format!("throughput ({unit}/s)");
+    let mut chart = axes.panel(&left, &caption, max_rate, &format!("{unit}/s"))?;
     chart
         .draw_series(LineSeries::new(xy(points, |p| p.per_sec), BLUE.stroke_width(3)).point_size(5))
         .map_err(err)?;
@@ -106,22 +139,7 @@ pub fn sweep(
         .map(|p| p.latency.p99_us / 1000)
         .max()
         .unwrap_or(0);
-    let mut chart = ChartBuilder::on(&right)
-        .margin(16)
-        .caption("latency (ms)", (FAMILY, 18))
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range(points), 0u64..top(max_ms))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(points.len() + 2)
-        .x_label_formatter(&label_of)
-        .x_desc(x_desc)
-        .y_desc("ms")
-        .label_style((FAMILY, 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = axes.panel(&right, "latency (ms)", max_ms, "ms")?;
     let series: [Percentile; 3] = [
         ("p50", GREEN, |p| p.latency.p50_us / 1000),
         ("p95", BLUE, |p| p.latency.p95_us / 1000),
