@@ -1,6 +1,6 @@
 //! Business limits on what one command may do, set by configuration.
 
-use eventbank_runtime::ConfigError;
+use eventbank_runtime::{ConfigError, checks};
 use serde::{Deserialize, Serialize};
 
 /// Business limits the processor enforces.
@@ -25,12 +25,6 @@ impl Default for Limits {
 impl Limits {
     /// Refuses a configuration under which no command could move money.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_amount < 1 {
-            return Err(ConfigError::invalid(
-                "limits.max_amount",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::at_least("limits.max_amount", self.max_amount, 1)
     }
 }
