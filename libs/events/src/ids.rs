@@ -8,10 +8,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::parsed::deserialize_parsed;
 use crate::text::excerpt;
 use crate::transfer::TransferStep;
 
@@ -115,21 +116,7 @@ macro_rules! uuid_id {
         // parsing failed" — that message is what ends up in a dead-letter header.
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct IdVisitor;
-
-                impl Visitor<'_> for IdVisitor {
-                    type Value = $name;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        write!(f, "{} (a UUID string)", $label)
-                    }
-
-                    fn visit_str<E: de::Error>(self, value: &str) -> Result<$name, E> {
-                        $name::parse(value).map_err(E::custom)
-                    }
-                }
-
-                deserializer.deserialize_str(IdVisitor)
+                deserialize_parsed(deserializer, concat!($label, " (a UUID string)"), $name::parse)
             }
         }
     };

@@ -63,6 +63,7 @@ pub mod holder;
 pub mod ids;
 pub mod memory;
 pub mod money;
+mod parsed;
 pub mod result;
 pub mod snapshot;
 mod text;
