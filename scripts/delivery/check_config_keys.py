@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from check_result import finish
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["account-command", "balance-projector", "transfer-saga", "audit-log"]
 # Not settings: the config-file pointer and the dev/test variables (libs/runtime/src/config.rs).
@@ -159,11 +161,7 @@ def main(rendered):
         for path in walk(schema["properties"]["config"], ()):
             check(svc, path, f"helm/{svc}/values.schema.json config")
 
-    if errors:
-        print("\n".join(errors), file=sys.stderr)
-        return 1
-    print(f"config keys: {checked} checked against the services' settings structs, all known")
-    return 0
+    return finish(errors, f"config keys: {checked} checked against the services' settings structs, all known")
 
 
 if __name__ == "__main__":
