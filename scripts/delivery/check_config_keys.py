@@ -30,7 +30,9 @@ SERVICES = ["account-command", "balance-projector", "transfer-saga", "audit-log"
 RESERVED_ENV = ("EVENTBANK_CONFIG_FILE", "EVENTBANK_TEST_", "EVENTBANK_DEV_")
 
 STRUCT_RE = re.compile(r"pub struct (\w+)\s*\{(.*?)\n\}", re.S)
-FIELD_RE = re.compile(r"^\s*pub (\w+):\s*([^,\n]+),", re.M)
+# A field ends at its comma, or at the `=` before its default in a
+# settings_section! (libs/runtime/src/settings_section.rs).
+FIELD_RE = re.compile(r"^\s*pub (\w+):\s*([^,\n=]+)[,=]", re.M)
 MAP_RE = re.compile(r"^(BTreeMap|HashMap|IndexMap)<")
 
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod kafka;
 pub mod service;
 mod service_settings;
+mod settings_section;
 pub mod shutdown;
 pub mod supervisor;
 pub mod telemetry;

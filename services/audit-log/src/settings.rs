@@ -3,7 +3,6 @@
 
 use eventbank_runtime::service::CommonSettings;
 use eventbank_runtime::{ConfigError, Validate, checks};
-use serde::{Deserialize, Serialize};
 
 /// Default HTTP port of audit-log (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8083;
@@ -54,62 +53,40 @@ fn is_plain_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Where the audit trail lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PostgresSettings {
-    /// Connection URL (no TLS). The role needs to own the schema the first
-    /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
-    pub url: String,
-    /// Schema holding the audit tables; tests use one schema each.
-    pub schema: String,
-    /// A role the migrations grant the service's minimal privileges to
-    /// (`USAGE` on the schema, `SELECT, INSERT` on the audit table, `SELECT,
-    /// INSERT, UPDATE` on the stream heads and stored offsets). Run the
-    /// service as that role, not as the schema owner: an owner could disable
-    /// the append-only trigger.
-    pub app_role: Option<String>,
-}
-
-impl Default for PostgresSettings {
-    fn default() -> Self {
-        Self {
-            url: "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
-            schema: "audit".to_owned(),
-            app_role: None,
-        }
+eventbank_runtime::settings_section! {
+    /// Where the audit trail lives.
+    pub struct PostgresSettings {
+        /// Connection URL (no TLS). The role needs to own the schema the first
+        /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
+        pub url: String = "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
+        /// Schema holding the audit tables; tests use one schema each.
+        pub schema: String = "audit".to_owned(),
+        /// A role the migrations grant the service's minimal privileges to
+        /// (`USAGE` on the schema, `SELECT, INSERT` on the audit table, `SELECT,
+        /// INSERT, UPDATE` on the stream heads and stored offsets). Run the
+        /// service as that role, not as the schema owner: an owner could disable
+        /// the append-only trigger.
+        pub app_role: Option<String> = None,
     }
 }
 
-/// How the audit consumer reads Kafka.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuditSettings {
-    /// Consumer group (the Kafka topic prefix is prepended). Only for
-    /// partition assignment: offsets live in PostgreSQL, never in Kafka.
-    pub consumer_group: String,
-    /// Most records written in one database transaction.
-    pub max_batch: usize,
-    /// How long a batch waits for more records after its first one.
-    pub max_batch_wait_ms: u64,
-    /// How often partition lag is measured for `/metrics`.
-    pub lag_interval_ms: u64,
-    /// Join the group as a static member named after the instance: a
-    /// restarted instance resumes its partitions at once instead of waiting
-    /// out its predecessor's session. The price: partitions of an instance
-    /// gone for good move only after its session times out.
-    pub static_membership: bool,
-}
-
-impl Default for AuditSettings {
-    fn default() -> Self {
-        Self {
-            consumer_group: "eventbank-audit-log".to_owned(),
-            max_batch: 500,
-            max_batch_wait_ms: 20,
-            lag_interval_ms: 1_000,
-            static_membership: true,
-        }
+eventbank_runtime::settings_section! {
+    /// How the audit consumer reads Kafka.
+    pub struct AuditSettings {
+        /// Consumer group (the Kafka topic prefix is prepended). Only for
+        /// partition assignment: offsets live in PostgreSQL, never in Kafka.
+        pub consumer_group: String = "eventbank-audit-log".to_owned(),
+        /// Most records written in one database transaction.
+        pub max_batch: usize = 500,
+        /// How long a batch waits for more records after its first one.
+        pub max_batch_wait_ms: u64 = 20,
+        /// How often partition lag is measured for `/metrics`.
+        pub lag_interval_ms: u64 = 1_000,
+        /// Join the group as a static member named after the instance: a
+        /// restarted instance resumes its partitions at once instead of waiting
+        /// out its predecessor's session. The price: partitions of an instance
+        /// gone for good move only after its session times out.
+        pub static_membership: bool = true,
     }
 }
 

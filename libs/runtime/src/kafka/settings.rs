@@ -24,69 +24,41 @@ impl SecurityProtocol {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KafkaSettings {
-    /// Comma-separated `host:port` list.
-    pub bootstrap_servers: String,
-    /// Prepended to every topic name, so tests and tenants can share a cluster.
-    pub topic_prefix: String,
-    pub security_protocol: SecurityProtocol,
-    pub sasl_mechanism: Option<String>,
-    pub sasl_username: Option<String>,
-    pub sasl_password: Option<String>,
-    /// Must exceed the longest batch a transactional writer holds open; the
-    /// broker aborts a transaction that outlives it.
-    pub transaction_timeout_ms: u32,
-    /// Transactional producers each exactly-once loop uses in turn, so a
-    /// transaction never waits for the coordinator to finish the previous
-    /// one's commit markers (librdkafka's fixed 20 ms back-off). 1..=8.
-    pub transactional_producers: usize,
-    pub topics: TopicSettings,
-    /// Raw librdkafka properties applied last, for tuning without a release
-    /// (e.g. `client."linger.ms" = "20"`, or the environment's
-    /// `EVENTBANK_KAFKA__CLIENT__LINGER_MS=20`: see `client_properties`).
-    #[serde(deserialize_with = "super::client_properties::deserialize")]
-    pub client: BTreeMap<String, String>,
-}
-
-/// How this service creates the topics it needs if they are missing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TopicSettings {
-    /// Create missing topics at start. Off when a platform team owns topics
-    /// (then a missing topic fails readiness instead).
-    pub create: bool,
-    pub partitions: i32,
-    pub replication_factor: i16,
-    pub min_insync_replicas: Option<u16>,
-}
-
-impl Default for KafkaSettings {
-    fn default() -> Self {
-        Self {
-            bootstrap_servers: "127.0.0.1:9092".to_owned(),
-            topic_prefix: String::new(),
-            security_protocol: SecurityProtocol::Plaintext,
-            sasl_mechanism: None,
-            sasl_username: None,
-            sasl_password: None,
-            transaction_timeout_ms: 60_000,
-            transactional_producers: 2,
-            topics: TopicSettings::default(),
-            client: BTreeMap::new(),
-        }
+crate::settings_section! {
+    pub struct KafkaSettings {
+        /// Comma-separated `host:port` list.
+        pub bootstrap_servers: String = "127.0.0.1:9092".to_owned(),
+        /// Prepended to every topic name, so tests and tenants can share a cluster.
+        pub topic_prefix: String = String::new(),
+        pub security_protocol: SecurityProtocol = SecurityProtocol::Plaintext,
+        pub sasl_mechanism: Option<String> = None,
+        pub sasl_username: Option<String> = None,
+        pub sasl_password: Option<String> = None,
+        /// Must exceed the longest batch a transactional writer holds open; the
+        /// broker aborts a transaction that outlives it.
+        pub transaction_timeout_ms: u32 = 60_000,
+        /// Transactional producers each exactly-once loop uses in turn, so a
+        /// transaction never waits for the coordinator to finish the previous
+        /// one's commit markers (librdkafka's fixed 20 ms back-off). 1..=8.
+        pub transactional_producers: usize = 2,
+        pub topics: TopicSettings = TopicSettings::default(),
+        /// Raw librdkafka properties applied last, for tuning without a release
+        /// (e.g. `client."linger.ms" = "20"`, or the environment's
+        /// `EVENTBANK_KAFKA__CLIENT__LINGER_MS=20`: see `client_properties`).
+        #[serde(deserialize_with = "super::client_properties::deserialize")]
+        pub client: BTreeMap<String, String> = BTreeMap::new(),
     }
 }
 
-impl Default for TopicSettings {
-    fn default() -> Self {
-        Self {
-            create: true,
-            partitions: 6,
-            replication_factor: 1,
-            min_insync_replicas: None,
-        }
+crate::settings_section! {
+    /// How this service creates the topics it needs if they are missing.
+    pub struct TopicSettings {
+        /// Create missing topics at start. Off when a platform team owns topics
+        /// (then a missing topic fails readiness instead).
+        pub create: bool = true,
+        pub partitions: i32 = 6,
+        pub replication_factor: i16 = 1,
+        pub min_insync_replicas: Option<u16> = None,
     }
 }
 
