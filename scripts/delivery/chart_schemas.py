@@ -269,6 +269,25 @@ def url_secret(desc, default_scheme):
     )
 
 
+# The settings the services' Kafka consumer sections share, each with the one
+# schema it has in all of them (the Rust checks are shared too).
+CONSUMER_SETTINGS = {
+    "consumer_group": s(minLength=1),
+    "router_consumer_group": s(minLength=1),
+    "max_batch": i(minimum=1),
+    "max_batch_wait_ms": i(minimum=0),
+    "lag_interval_ms": i(minimum=1),
+    "static_membership": b(),
+}
+
+
+def consumer_section(*settings):
+    """A config section of a Kafka consumer: each of `settings` is the name of
+    one of CONSUMER_SETTINGS or a (name, schema) pair of the section's own,
+    in the order the section lists them."""
+    return strict(dict(item if isinstance(item, tuple) else (item, CONSUMER_SETTINGS[item]) for item in settings))
+
+
 def chart_schema(title, props, required=("image", "kafka", "config")):
     return {
         "$schema": "https://json-schema.org/draft-07/schema#",
@@ -290,14 +309,12 @@ def account_command():
                     "result_cache_capacity": i(minimum=0),
                 }
             ),
-            "processor": strict(
-                {
-                    "consumer_group": s(minLength=1),
-                    "max_batch": i(minimum=1),
-                    "max_batch_wait_ms": i(minimum=0),
-                    "static_membership": b(),
-                    "idempotency_window_secs": i(minimum=1, maximum=31622400),
-                }
+            "processor": consumer_section(
+                "consumer_group",
+                "max_batch",
+                "max_batch_wait_ms",
+                "static_membership",
+                ("idempotency_window_secs", i(minimum=1, maximum=31622400)),
             ),
             "limits": strict({"max_amount": i(minimum=1)}),
         },
@@ -322,15 +339,13 @@ def balance_projector():
         "balance-projector",
         8081,
         {
-            "projector": strict(
-                {
-                    "consumer_group": s(minLength=1),
-                    "max_batch": i(minimum=1),
-                    "max_batch_wait_ms": i(minimum=0),
-                    "read_wait_ms": i(minimum=0),
-                    "lag_interval_ms": i(minimum=1),
-                    "static_membership": b(),
-                }
+            "projector": consumer_section(
+                "consumer_group",
+                "max_batch",
+                "max_batch_wait_ms",
+                ("read_wait_ms", i(minimum=0)),
+                "lag_interval_ms",
+                "static_membership",
             )
         },
         {"redis": strict({**url_secret("Redis", "redis://")["properties"], "keyPrefix": s("Prefix of every Redis key")})},
@@ -342,24 +357,28 @@ def transfer_saga():
         "transfer-saga",
         8082,
         {
-            "saga": strict(
-                {
-                    "consumer_group": s(minLength=1),
-                    "router_consumer_group": s(minLength=1),
-                    "max_batch": i(minimum=1),
-                    "max_batch_wait_ms": i(minimum=0),
-                    "static_membership": b(),
-                    "retry_after_ms": i("No progress for this long: issue the pending command again", minimum=1),
-                    "credit_deadline_ms": i(
+            "saga": consumer_section(
+                "consumer_group",
+                "router_consumer_group",
+                "max_batch",
+                "max_batch_wait_ms",
+                "static_membership",
+                ("retry_after_ms", i("No progress for this long: issue the pending command again", minimum=1)),
+                (
+                    "credit_deadline_ms",
+                    i(
                         "A credit not decided within this time of the debit is refused; the transfer fails with reason timeout",
                         minimum=2,
                     ),
-                    "tick_interval_ms": i(minimum=1),
-                    "finished_retention_secs": i(
+                ),
+                ("tick_interval_ms", i(minimum=1)),
+                (
+                    "finished_retention_secs",
+                    i(
                         "A finished transfer is forgotten (its transfer-state key tombstoned) this long after it finished; an older debit is dead-lettered",
                         minimum=1,
                     ),
-                }
+                ),
             )
         },
         {},
@@ -371,14 +390,12 @@ def audit_log():
         "audit-log",
         8083,
         {
-            "audit": strict(
-                {
-                    "consumer_group": s(minLength=1),
-                    "max_batch": i(minimum=1),
-                    "max_batch_wait_ms": i(minimum=0),
-                    "lag_interval_ms": i(minimum=1),
-                    "static_membership": b(),
-                }
+            "audit": consumer_section(
+                "consumer_group",
+                "max_batch",
+                "max_batch_wait_ms",
+                "lag_interval_ms",
+                "static_membership",
             )
         },
         {

@@ -22,21 +22,41 @@ from pathlib import Path
 
 import yaml
 
+from check_result import finish
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["account-command", "balance-projector", "transfer-saga", "audit-log"]
 # Not settings: the config-file pointer and the dev/test variables (libs/runtime/src/config.rs).
 RESERVED_ENV = ("EVENTBANK_CONFIG_FILE", "EVENTBANK_TEST_", "EVENTBANK_DEV_")
 
 STRUCT_RE = re.compile(r"pub struct (\w+)\s*\{(.*?)\n\}", re.S)
-FIELD_RE = re.compile(r"^\s*pub (\w+):\s*([^,\n]+),", re.M)
+# A field ends at its comma, or at the `=` before its default in a
+# settings_section! (libs/runtime/src/settings_section.rs).
+FIELD_RE = re.compile(r"^\s*pub (\w+):\s*([^,\n=]+)[,=]", re.M)
 MAP_RE = re.compile(r"^(BTreeMap|HashMap|IndexMap)<")
+
+
+# A service's Settings, declared through eventbank_runtime::service_settings!:
+# the common fields of the macro's template, then the service's own.
+SERVICE_SETTINGS_RE = re.compile(r"service_settings!\s*\{\s*pub struct (\w+) on port [^;]*;(.*?)\n\}", re.S)
+SERVICE_SETTINGS_TEMPLATE = ROOT / "libs" / "runtime" / "src" / "service_settings.rs"
+
+
+def common_settings_fields():
+    template = re.search(r"pub struct \$name \{(.*?)\n\s*\}", SERVICE_SETTINGS_TEMPLATE.read_text(), re.S)
+    if not template:
+        sys.exit(f"cannot find the settings template in {SERVICE_SETTINGS_TEMPLATE}")
+    return dict(FIELD_RE.findall(template.group(1)))
 
 
 def structs_in(paths):
     found = {}
     for path in paths:
-        for name, body in STRUCT_RE.findall(path.read_text()):
+        text = path.read_text()
+        for name, body in STRUCT_RE.findall(text):
             found.setdefault(name, dict(FIELD_RE.findall(body)))
+        for name, body in SERVICE_SETTINGS_RE.findall(text):
+            found.setdefault(name, {**common_settings_fields(), **dict(FIELD_RE.findall(body))})
     return found
 
 
@@ -143,11 +163,7 @@ def main(rendered):
         for path in walk(schema["properties"]["config"], ()):
             check(svc, path, f"helm/{svc}/values.schema.json config")
 
-    if errors:
-        print("\n".join(errors), file=sys.stderr)
-        return 1
-    print(f"config keys: {checked} checked against the services' settings structs, all known")
-    return 0
+    return finish(errors, f"config keys: {checked} checked against the services' settings structs, all known")
 
 
 if __name__ == "__main__":

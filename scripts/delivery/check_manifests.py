@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from check_result import finish
+
 TRANSACTIONAL = {("account-command", "processor"), ("transfer-saga", "saga")}
 LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
           "app.kubernetes.io/managed-by", "app.kubernetes.io/component", "helm.sh/chart"]
@@ -115,11 +117,7 @@ def main(paths):
         e, n = check_file(p)
         errors += e
         count += n
-    if errors:
-        print("\n".join(errors), file=sys.stderr)
-        return 1
-    print(f"manifest policy: {count} objects in {len(paths)} renders pass")
-    return 0
+    return finish(errors, f"manifest policy: {count} objects in {len(paths)} renders pass")
 
 
 if __name__ == "__main__":

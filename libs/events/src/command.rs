@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::holder::Holder;
 use crate::ids::{AccountId, CommandId, CorrelationId, EventId, TransferId};
 use crate::money::{Amount, Currency};
 use crate::transfer::TransferFailureReason;
-use crate::wire::{TypeTag, WireRecord};
+use crate::wire::WireRecord;
+use crate::wire_macros::{versioned_record, wire_tags};
 
 /// What a command asks of one account (the envelope's `account_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,19 +59,25 @@ pub enum AccountCommand {
     },
 }
 
-impl AccountCommand {
+wire_tags!(
+    AccountCommand,
     /// Every `type` tag, in declaration order. Kept honest by a test that
     /// compares it with what serde derives from the enum.
-    pub const TYPES: &'static [&'static str] = &[
-        "open_account",
-        "deposit",
-        "withdraw",
-        "close_account",
-        "debit_for_transfer",
-        "credit_for_transfer",
-        "refund_transfer",
-    ];
+    TYPES,
+    /// This command's `type` tag on the wire.
+    command_type,
+    {
+        OpenAccount => "open_account",
+        Deposit => "deposit",
+        Withdraw => "withdraw",
+        CloseAccount => "close_account",
+        DebitForTransfer => "debit_for_transfer",
+        CreditForTransfer => "credit_for_transfer",
+        RefundTransfer => "refund_transfer",
+    }
+);
 
+impl AccountCommand {
     /// The transfer this command is a leg of, if it is one.
     pub const fn transfer_id(&self) -> Option<TransferId> {
         match self {
@@ -82,19 +88,6 @@ impl AccountCommand {
             | Self::Deposit { .. }
             | Self::Withdraw { .. }
             | Self::CloseAccount {} => None,
-        }
-    }
-
-    /// This command's `type` tag on the wire.
-    pub const fn command_type(&self) -> &'static str {
-        match self {
-            Self::OpenAccount { .. } => "open_account",
-            Self::Deposit { .. } => "deposit",
-            Self::Withdraw { .. } => "withdraw",
-            Self::CloseAccount {} => "close_account",
-            Self::DebitForTransfer { .. } => "debit_for_transfer",
-            Self::CreditForTransfer { .. } => "credit_for_transfer",
-            Self::RefundTransfer { .. } => "refund_transfer",
         }
     }
 }
@@ -144,19 +137,10 @@ impl CommandEnvelope {
     }
 }
 
-impl WireRecord for CommandEnvelope {
-    const KIND: &'static str = "account-command";
-    const CURRENT_VERSION: u32 = 1;
-    const TYPE_TAG: Option<TypeTag> = Some(TypeTag {
-        path: &["command", "type"],
-        known: AccountCommand::TYPES,
-    });
-
-    fn key(&self) -> Uuid {
-        self.account_id.as_uuid()
-    }
-
-    fn written_version(&self) -> Option<u32> {
-        Some(self.schema_version)
-    }
-}
+versioned_record!(
+    CommandEnvelope,
+    kind: "account-command",
+    version: 1,
+    key: account_id,
+    tag: ["command", "type"] in AccountCommand::TYPES,
+);

@@ -16,6 +16,7 @@ use crate::ids::{AccountId, CommandId, CorrelationId, EventId, StreamId, Transfe
 use crate::money::{Amount, Currency, Money};
 use crate::transfer::TransferFailureReason;
 use crate::wire::{TypeTag, Upcaster, WireRecord};
+use crate::wire_macros::{domain_event, wire_tags};
 
 /// An event payload type, carried in an [`EventEnvelope`].
 ///
@@ -89,32 +90,25 @@ pub enum AccountEvent {
     },
 }
 
-impl AccountEvent {
+wire_tags!(
+    AccountEvent,
     /// Every `type` tag, in declaration order. Kept honest by a test that
     /// compares it with what serde derives from the enum.
-    pub const TYPES: &'static [&'static str] = &[
-        "account_opened",
-        "money_deposited",
-        "money_withdrawn",
-        "account_closed",
-        "transfer_debited",
-        "transfer_credited",
-        "transfer_refunded",
-    ];
-
+    TYPES,
     /// This event's `type` tag on the wire.
-    pub const fn event_type(&self) -> &'static str {
-        match self {
-            Self::AccountOpened { .. } => "account_opened",
-            Self::MoneyDeposited { .. } => "money_deposited",
-            Self::MoneyWithdrawn { .. } => "money_withdrawn",
-            Self::AccountClosed {} => "account_closed",
-            Self::TransferDebited { .. } => "transfer_debited",
-            Self::TransferCredited { .. } => "transfer_credited",
-            Self::TransferRefunded { .. } => "transfer_refunded",
-        }
+    event_type,
+    {
+        AccountOpened => "account_opened",
+        MoneyDeposited => "money_deposited",
+        MoneyWithdrawn => "money_withdrawn",
+        AccountClosed => "account_closed",
+        TransferDebited => "transfer_debited",
+        TransferCredited => "transfer_credited",
+        TransferRefunded => "transfer_refunded",
     }
+);
 
+impl AccountEvent {
     /// The balance right after this event, for events that change (or set) it.
     pub const fn balance_after(&self) -> Option<Money> {
         match self {
@@ -128,15 +122,7 @@ impl AccountEvent {
     }
 }
 
-impl DomainEvent for AccountEvent {
-    const ENVELOPE_KIND: &'static str = "account-event";
-    const CURRENT_VERSION: u32 = 1;
-    const TYPES: &'static [&'static str] = AccountEvent::TYPES;
-
-    fn event_type(&self) -> &'static str {
-        AccountEvent::event_type(self)
-    }
-}
+domain_event!(AccountEvent, kind: "account-event", version: 1);
 
 /// How a transfer ended; the stream is the transfer id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,28 +145,19 @@ pub enum TransferEvent {
     },
 }
 
-impl TransferEvent {
+wire_tags!(
+    TransferEvent,
     /// Every `type` tag, in declaration order.
-    pub const TYPES: &'static [&'static str] = &["transfer_completed", "transfer_failed"];
-
+    TYPES,
     /// This event's `type` tag on the wire.
-    pub const fn event_type(&self) -> &'static str {
-        match self {
-            Self::TransferCompleted { .. } => "transfer_completed",
-            Self::TransferFailed { .. } => "transfer_failed",
-        }
+    event_type,
+    {
+        TransferCompleted => "transfer_completed",
+        TransferFailed => "transfer_failed",
     }
-}
+);
 
-impl DomainEvent for TransferEvent {
-    const ENVELOPE_KIND: &'static str = "transfer-event";
-    const CURRENT_VERSION: u32 = 1;
-    const TYPES: &'static [&'static str] = TransferEvent::TYPES;
-
-    fn event_type(&self) -> &'static str {
-        TransferEvent::event_type(self)
-    }
-}
+domain_event!(TransferEvent, kind: "transfer-event", version: 1);
 
 /// An event with its position in its stream and its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
+
+use crate::parsed::deserialize_parsed;
 
 /// Why a holder name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,21 +65,7 @@ impl fmt::Display for Holder {
 
 impl<'de> Deserialize<'de> for Holder {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HolderVisitor;
-
-        impl Visitor<'_> for HolderVisitor {
-            type Value = Holder;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("the holder's name as a string")
-            }
-
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Holder, E> {
-                Holder::parse(value).map_err(E::custom)
-            }
-        }
-
-        deserializer.deserialize_str(HolderVisitor)
+        deserialize_parsed(deserializer, "the holder's name as a string", Holder::parse)
     }
 }
 

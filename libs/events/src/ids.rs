@@ -8,10 +8,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::parsed::deserialize_parsed;
 use crate::text::excerpt;
 use crate::transfer::TransferStep;
 
@@ -28,6 +29,32 @@ pub struct IdError {
 }
 
 macro_rules! uuid_id {
+    // An id this crate mints too, at random (v4) or time-ordered (v7).
+    ($(#[$meta:meta])* $name:ident, $label:literal, random) => {
+        uuid_id!($(#[$meta])* $name, $label, new_v4, "A fresh random (v4) id.");
+    };
+    ($(#[$meta:meta])* $name:ident, $label:literal, time_ordered) => {
+        uuid_id!(
+            $(#[$meta])* $name,
+            $label,
+            now_v7,
+            "A fresh time-ordered (v7) id, so the event ids of one producer sort in \
+             the order they were minted."
+        );
+    };
+    ($(#[$meta:meta])* $name:ident, $label:literal, $mint:ident, $mint_doc:literal) => {
+        uuid_id!($(#[$meta])* $name, $label);
+
+        // A random id with `Default` would make `..Default::default()` quietly mint
+        // fresh ids in struct literals; minting stays an explicit `new()`.
+        #[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
+        impl $name {
+            #[doc = $mint_doc]
+            pub fn new() -> Self {
+                Self(Uuid::$mint())
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident, $label:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -89,21 +116,7 @@ macro_rules! uuid_id {
         // parsing failed" — that message is what ends up in a dead-letter header.
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct IdVisitor;
-
-                impl Visitor<'_> for IdVisitor {
-                    type Value = $name;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        write!(f, "{} (a UUID string)", $label)
-                    }
-
-                    fn visit_str<E: de::Error>(self, value: &str) -> Result<$name, E> {
-                        $name::parse(value).map_err(E::custom)
-                    }
-                }
-
-                deserializer.deserialize_str(IdVisitor)
+                deserialize_parsed(deserializer, concat!($label, " (a UUID string)"), $name::parse)
             }
         }
     };
@@ -112,30 +125,35 @@ macro_rules! uuid_id {
 uuid_id!(
     /// Identifies an account; the Kafka key of everything account-related.
     AccountId,
-    "account id"
+    "account id",
+    random
 );
 uuid_id!(
     /// Identifies a transfer between two accounts; the key of transfer topics.
     TransferId,
-    "transfer id"
+    "transfer id",
+    random
 );
 uuid_id!(
     /// Identifies a command; the unit of idempotency. A command id seen twice
     /// returns the first outcome and appends nothing.
     CommandId,
-    "command id"
+    "command id",
+    random
 );
 uuid_id!(
     /// Identifies an event. Always UUIDv7 when minted here, so ids sort by
     /// creation time.
     EventId,
-    "event id"
+    "event id",
+    time_ordered
 );
 uuid_id!(
     /// Ties together every command and event caused by one external request
     /// (e.g. both legs and the outcome of a transfer).
     CorrelationId,
-    "correlation id"
+    "correlation id",
+    random
 );
 uuid_id!(
     /// The stream an event belongs to: an account id for account events, a
@@ -154,31 +172,7 @@ uuid_id!(
 pub const TRANSFER_COMMAND_NAMESPACE: Uuid =
     Uuid::from_u128(0x0bf3_4aa3_9a91_5392_b4ad_93a9_ad37_f661);
 
-// A random id with `Default` would make `..Default::default()` quietly mint
-// fresh ids in struct literals; minting stays an explicit `new()`.
-#[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
-impl AccountId {
-    /// A fresh random (v4) id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-#[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
-impl TransferId {
-    /// A fresh random (v4) id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-#[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
 impl CommandId {
-    /// A fresh random (v4) id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-
     /// A deterministic (v5) id for the command issued at `step` of a transfer.
     ///
     /// The saga may replay after a crash and emit the same command again; with
@@ -198,34 +192,18 @@ impl CommandId {
     }
 }
 
-#[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
-impl EventId {
-    /// A fresh time-ordered (v7) id, so the event ids of one producer sort in
-    /// the order they were minted.
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
+// The typed ids a stream can be named by.
+macro_rules! stream_of {
+    ($($id:ident),+) => {$(
+        impl From<$id> for StreamId {
+            fn from(id: $id) -> Self {
+                Self(id.0)
+            }
+        }
+    )+};
 }
 
-#[expect(clippy::new_without_default, reason = "ids are minted explicitly")]
-impl CorrelationId {
-    /// A fresh random (v4) id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-impl From<AccountId> for StreamId {
-    fn from(id: AccountId) -> Self {
-        Self(id.0)
-    }
-}
-
-impl From<TransferId> for StreamId {
-    fn from(id: TransferId) -> Self {
-        Self(id.0)
-    }
-}
+stream_of!(AccountId, TransferId);
 
 #[cfg(test)]
 mod tests {

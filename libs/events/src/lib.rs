@@ -63,6 +63,7 @@ pub mod holder;
 pub mod ids;
 pub mod memory;
 pub mod money;
+mod parsed;
 pub mod result;
 pub mod snapshot;
 #[cfg(feature = "testing")]
@@ -71,6 +72,7 @@ mod text;
 pub mod topics;
 pub mod transfer;
 pub mod wire;
+mod wire_macros;
 
 pub use command::{AccountCommand, CommandEnvelope};
 pub use dead_letter::{DeadLetter, DeadLetterHeaderError};

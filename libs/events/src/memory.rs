@@ -15,12 +15,11 @@ use std::fmt::{self, Write as _};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::command::{AccountCommand, CommandEnvelope};
 use crate::ids::{AccountId, CommandId};
 use crate::result::CommandOutcome;
-use crate::wire::{TypeTag, WireRecord};
+use crate::wire_macros::versioned_record;
 
 /// SHA-256 of what a command asks for — its account and its command body
 /// (not its id, time or tracing metadata) — as lowercase hex. Two requests
@@ -94,22 +93,13 @@ impl RememberedOutcome {
     }
 }
 
-impl WireRecord for RememberedOutcome {
-    const KIND: &'static str = "command-memory";
-    const CURRENT_VERSION: u32 = 1;
-    const TYPE_TAG: Option<TypeTag> = Some(TypeTag {
-        path: &["outcome", "status"],
-        known: CommandOutcome::STATUSES,
-    });
-
-    fn key(&self) -> Uuid {
-        self.command_id.as_uuid()
-    }
-
-    fn written_version(&self) -> Option<u32> {
-        Some(self.schema_version)
-    }
-}
+versioned_record!(
+    RememberedOutcome,
+    kind: "command-memory",
+    version: 1,
+    key: command_id,
+    tag: ["outcome", "status"] in CommandOutcome::STATUSES,
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,12 +5,12 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::ids::{AccountId, CommandId, CorrelationId, EventId, TransferId};
 use crate::memory::Fingerprint;
 use crate::money::Money;
-use crate::wire::{TypeTag, WireRecord};
+use crate::wire::WireRecord;
+use crate::wire_macros::{versioned_record, wire_tags};
 
 /// The outcome of one command, written in the same transaction as its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,22 +71,13 @@ impl CommandResult {
     }
 }
 
-impl WireRecord for CommandResult {
-    const KIND: &'static str = "command-result";
-    const CURRENT_VERSION: u32 = 1;
-    const TYPE_TAG: Option<TypeTag> = Some(TypeTag {
-        path: &["outcome", "status"],
-        known: CommandOutcome::STATUSES,
-    });
-
-    fn key(&self) -> Uuid {
-        self.command_id.as_uuid()
-    }
-
-    fn written_version(&self) -> Option<u32> {
-        Some(self.schema_version)
-    }
-}
+versioned_record!(
+    CommandResult,
+    kind: "command-result",
+    version: 1,
+    key: command_id,
+    tag: ["outcome", "status"] in CommandOutcome::STATUSES,
+);
 
 /// Whether a command took effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,22 +96,20 @@ pub enum CommandOutcome {
     Rejected { rejection: Rejection },
 }
 
-impl CommandOutcome {
+wire_tags!(
+    CommandOutcome,
     /// Every `status` tag, in declaration order.
-    pub const STATUSES: &'static [&'static str] = &["accepted", "rejected"];
+    STATUSES,
+    /// This outcome's `status` tag on the wire.
+    status,
+    { Accepted => "accepted", Rejected => "rejected" }
+);
 
+impl CommandOutcome {
     /// A rejection with `code` and a human-readable `message`.
     pub fn rejected(code: RejectionCode, message: impl Into<String>) -> Self {
         Self::Rejected {
             rejection: Rejection::new(code, message),
-        }
-    }
-
-    /// This outcome's `status` tag on the wire.
-    pub const fn status(&self) -> &'static str {
-        match self {
-            Self::Accepted { .. } => "accepted",
-            Self::Rejected { .. } => "rejected",
         }
     }
 }

@@ -6,14 +6,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::holder::Holder;
 use crate::ids::{AccountId, CommandId, CorrelationId, TransferId};
 use crate::money::{Amount, Currency, Money};
 use crate::result::CommandOutcome;
 use crate::transfer::{SagaStep, TransferFailureReason};
-use crate::wire::WireRecord;
+use crate::wire_macros::versioned_record;
 
 /// An account's state after its latest command, on `account-state` (keyed by
 /// account id). Written in the same transaction as that command's events.
@@ -68,18 +67,12 @@ impl AccountSnapshot {
     }
 }
 
-impl WireRecord for AccountSnapshot {
-    const KIND: &'static str = "account-snapshot";
-    const CURRENT_VERSION: u32 = 1;
-
-    fn key(&self) -> Uuid {
-        self.account_id.as_uuid()
-    }
-
-    fn written_version(&self) -> Option<u32> {
-        Some(self.schema_version)
-    }
-}
+versioned_record!(
+    AccountSnapshot,
+    kind: "account-snapshot",
+    version: 1,
+    key: account_id,
+);
 
 /// Whether an account accepts commands other than being looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,15 +113,9 @@ pub struct TransferSagaSnapshot {
     pub last_progress_at: DateTime<Utc>,
 }
 
-impl WireRecord for TransferSagaSnapshot {
-    const KIND: &'static str = "transfer-saga-snapshot";
-    const CURRENT_VERSION: u32 = 1;
-
-    fn key(&self) -> Uuid {
-        self.transfer_id.as_uuid()
-    }
-
-    fn written_version(&self) -> Option<u32> {
-        Some(self.schema_version)
-    }
-}
+versioned_record!(
+    TransferSagaSnapshot,
+    kind: "transfer-saga-snapshot",
+    version: 1,
+    key: transfer_id,
+);

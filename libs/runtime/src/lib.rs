@@ -4,12 +4,15 @@
 //!
 //! Everything two services would otherwise each write lives here, once.
 
+pub mod checks;
 pub mod config;
 pub mod error_chain;
 pub mod http;
 pub mod kafka;
 pub mod secret;
 pub mod service;
+mod service_settings;
+mod settings_section;
 pub mod shutdown;
 pub mod supervisor;
 pub mod telemetry;

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, ConfigError, Validate};
-use crate::http::HttpSettings;
+use crate::http::{HttpServer, HttpSettings};
 use crate::kafka::{KafkaSettings, ensure_system_topics};
 use crate::telemetry::{self, TelemetrySettings};
 
@@ -131,6 +131,21 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
 /// How long `ensure-topics` waits for the cluster before failing (the job
 /// retries).
 const TOPIC_JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long topic creation may take when a service starts.
+const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every service's [`Service::build`] does first: bind its HTTP server
+/// (whose registry its metrics join; `version` is the service's own) and
+/// create whichever of the system topics is missing.
+pub async fn prepare<S: Service>(
+    settings: &S::Settings,
+    version: &str,
+) -> anyhow::Result<HttpServer> {
+    let http = HttpServer::bind(settings.http(), S::NAME, version).await?;
+    ensure_system_topics(settings.kafka(), TOPIC_SETUP_TIMEOUT).await?;
+    Ok(http)
+}
 
 fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     let target = if addr.ip().is_unspecified() {

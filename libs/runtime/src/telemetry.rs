@@ -23,20 +23,11 @@ pub enum LogFormat {
     Pretty,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TelemetrySettings {
-    pub log_format: LogFormat,
-    /// An `EnvFilter` directive, e.g. `info,rdkafka=warn`.
-    pub log_filter: String,
-}
-
-impl Default for TelemetrySettings {
-    fn default() -> Self {
-        Self {
-            log_format: LogFormat::Auto,
-            log_filter: "info".to_owned(),
-        }
+crate::settings_section! {
+    pub struct TelemetrySettings {
+        pub log_format: LogFormat = LogFormat::Auto,
+        /// An `EnvFilter` directive, e.g. `info,rdkafka=warn`.
+        pub log_filter: String = "info".to_owned(),
     }
 }
 

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use axum::Router;
 use eventbank_events::TopicKind;
-use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
-use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
+use eventbank_runtime::kafka::transactional_id;
+use eventbank_runtime::service::{self, Service};
 use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -32,9 +32,6 @@ pub use settings::*;
 
 use crate::api::Api;
 use crate::processor::{CommandProcessor, ProcessorTopics};
-
-/// How long topic creation may take at start.
-const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct App {
@@ -89,8 +86,7 @@ impl Service for App {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
         let api = if settings.api.enabled {

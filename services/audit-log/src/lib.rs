@@ -29,9 +29,8 @@ pub mod store;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eventbank_runtime::Service;
 use eventbank_runtime::http::{HttpServer, ReadinessCheck};
-use eventbank_runtime::kafka::ensure_system_topics;
+use eventbank_runtime::service::{self, Service};
 use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 
@@ -42,8 +41,6 @@ use crate::consumer::{AuditConsumer, KnownOffsets};
 use crate::db::Db;
 use crate::metrics::AuditMetrics;
 
-/// How long topic creation may take at start.
-const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often `/readyz` re-checks the database.
 const DB_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -64,8 +61,7 @@ impl Service for App {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
         let db = Db::new(&settings.postgres.url, &settings.postgres.schema)?;
         let mut client = db.connect().await?;
         db::migrations::migrate(

@@ -8,50 +8,54 @@ use uuid::Uuid;
 
 use crate::canonical::{ChainedFields, timestamp, to_hex};
 
-/// The columns every read selects, in [`AuditRecord::from_row`]'s order.
-pub const COLUMNS: &str = "stream_id, position, stream_kind, sequence, event_id, record_type, \
-     payload, kafka_topic, kafka_partition, kafka_offset, occurred_at, recorded_at, prev_hash, hash";
+/// Declares [`AuditRecord`] from its columns, in table order, so the struct,
+/// [`COLUMNS`] and [`AuditRecord::from_row`] list them once between them.
+macro_rules! audit_record {
+    ($first:ident: $first_ty:ty, $($field:ident: $ty:ty,)+) => {
+        /// The columns every read selects, in [`AuditRecord::from_row`]'s order.
+        pub const COLUMNS: &str = concat!(stringify!($first) $(, ", ", stringify!($field))+);
 
-/// One row of `audit_records`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditRecord {
-    pub stream_id: Uuid,
-    pub position: i64,
-    pub stream_kind: String,
-    pub sequence: Option<i64>,
-    pub event_id: Uuid,
-    pub record_type: String,
-    pub payload: Value,
-    pub kafka_topic: String,
-    pub kafka_partition: i32,
-    pub kafka_offset: i64,
-    pub occurred_at: DateTime<Utc>,
-    pub recorded_at: DateTime<Utc>,
-    pub prev_hash: Vec<u8>,
-    pub hash: Vec<u8>,
+        /// One row of `audit_records`.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct AuditRecord {
+            pub $first: $first_ty,
+            $(pub $field: $ty,)+
+        }
+
+        impl AuditRecord {
+            /// Reads [`COLUMNS`] starting at column `first`.
+            pub fn from_row(row: &Row, first: usize) -> Result<Self, tokio_postgres::Error> {
+                let mut column = first;
+                Ok(Self {
+                    $first: row.try_get(column)?,
+                    $($field: {
+                        column += 1;
+                        row.try_get(column)?
+                    },)+
+                })
+            }
+        }
+    };
+}
+
+audit_record! {
+    stream_id: Uuid,
+    position: i64,
+    stream_kind: String,
+    sequence: Option<i64>,
+    event_id: Uuid,
+    record_type: String,
+    payload: Value,
+    kafka_topic: String,
+    kafka_partition: i32,
+    kafka_offset: i64,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
 }
 
 impl AuditRecord {
-    /// Reads [`COLUMNS`] starting at column `first`.
-    pub fn from_row(row: &Row, first: usize) -> Result<Self, tokio_postgres::Error> {
-        Ok(Self {
-            stream_id: row.try_get(first)?,
-            position: row.try_get(first + 1)?,
-            stream_kind: row.try_get(first + 2)?,
-            sequence: row.try_get(first + 3)?,
-            event_id: row.try_get(first + 4)?,
-            record_type: row.try_get(first + 5)?,
-            payload: row.try_get(first + 6)?,
-            kafka_topic: row.try_get(first + 7)?,
-            kafka_partition: row.try_get(first + 8)?,
-            kafka_offset: row.try_get(first + 9)?,
-            occurred_at: row.try_get(first + 10)?,
-            recorded_at: row.try_get(first + 11)?,
-            prev_hash: row.try_get(first + 12)?,
-            hash: row.try_get(first + 13)?,
-        })
-    }
-
     /// The columns the hash covers, as stored.
     pub fn fields(&self) -> ChainedFields<'_> {
         ChainedFields {
@@ -139,6 +143,15 @@ fn csv_line(fields: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_the_table_order() {
+        assert_eq!(
+            COLUMNS,
+            "stream_id, position, stream_kind, sequence, event_id, record_type, payload, \
+             kafka_topic, kafka_partition, kafka_offset, occurred_at, recorded_at, prev_hash, hash"
+        );
+    }
 
     #[test]
     fn csv_quotes_only_what_needs_it() {

@@ -1,54 +1,26 @@
 //! Configuration of audit-log: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
-use serde::{Deserialize, Serialize};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 
 /// Default HTTP port of audit-log (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8083;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub postgres: PostgresSettings,
     pub audit: AuditSettings,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            postgres: PostgresSettings::default(),
-            audit: AuditSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
-
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        if !self.postgres.url.starts_with("postgres://")
-            && !self.postgres.url.starts_with("postgresql://")
-        {
-            return Err(ConfigError::invalid(
-                "postgres.url",
-                "must start with postgres:// or postgresql://",
-            ));
-        }
+        checks::url_scheme(
+            "postgres.url",
+            &self.postgres.url,
+            &["postgres://", "postgresql://"],
+        )?;
         if !is_plain_identifier(&self.postgres.schema) {
             return Err(ConfigError::invalid(
                 "postgres.schema",
@@ -64,16 +36,8 @@ impl Validate for Settings {
                 "must be a lowercase SQL identifier (a-z, 0-9, _; at most 63 bytes)",
             ));
         }
-        if self.audit.consumer_group.trim().is_empty() {
-            return Err(ConfigError::invalid("audit.consumer_group", "is empty"));
-        }
-        if self.audit.max_batch == 0 {
-            return Err(ConfigError::invalid(
-                "audit.max_batch",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::non_empty("audit.consumer_group", &self.audit.consumer_group)?;
+        checks::at_least("audit.max_batch", self.audit.max_batch, 1)
     }
 }
 
@@ -89,62 +53,40 @@ fn is_plain_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Where the audit trail lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PostgresSettings {
-    /// Connection URL (no TLS). The role needs to own the schema the first
-    /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
-    pub url: String,
-    /// Schema holding the audit tables; tests use one schema each.
-    pub schema: String,
-    /// A role the migrations grant the service's minimal privileges to
-    /// (`USAGE` on the schema, `SELECT, INSERT` on the audit table, `SELECT,
-    /// INSERT, UPDATE` on the stream heads and stored offsets). Run the
-    /// service as that role, not as the schema owner: an owner could disable
-    /// the append-only trigger.
-    pub app_role: Option<String>,
-}
-
-impl Default for PostgresSettings {
-    fn default() -> Self {
-        Self {
-            url: "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
-            schema: "audit".to_owned(),
-            app_role: None,
-        }
+eventbank_runtime::settings_section! {
+    /// Where the audit trail lives.
+    pub struct PostgresSettings {
+        /// Connection URL (no TLS). The role needs to own the schema the first
+        /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
+        pub url: String = "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
+        /// Schema holding the audit tables; tests use one schema each.
+        pub schema: String = "audit".to_owned(),
+        /// A role the migrations grant the service's minimal privileges to
+        /// (`USAGE` on the schema, `SELECT, INSERT` on the audit table, `SELECT,
+        /// INSERT, UPDATE` on the stream heads and stored offsets). Run the
+        /// service as that role, not as the schema owner: an owner could disable
+        /// the append-only trigger.
+        pub app_role: Option<String> = None,
     }
 }
 
-/// How the audit consumer reads Kafka.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuditSettings {
-    /// Consumer group (the Kafka topic prefix is prepended). Only for
-    /// partition assignment: offsets live in PostgreSQL, never in Kafka.
-    pub consumer_group: String,
-    /// Most records written in one database transaction.
-    pub max_batch: usize,
-    /// How long a batch waits for more records after its first one.
-    pub max_batch_wait_ms: u64,
-    /// How often partition lag is measured for `/metrics`.
-    pub lag_interval_ms: u64,
-    /// Join the group as a static member named after the instance: a
-    /// restarted instance resumes its partitions at once instead of waiting
-    /// out its predecessor's session. The price: partitions of an instance
-    /// gone for good move only after its session times out.
-    pub static_membership: bool,
-}
-
-impl Default for AuditSettings {
-    fn default() -> Self {
-        Self {
-            consumer_group: "eventbank-audit-log".to_owned(),
-            max_batch: 500,
-            max_batch_wait_ms: 20,
-            lag_interval_ms: 1_000,
-            static_membership: true,
-        }
+eventbank_runtime::settings_section! {
+    /// How the audit consumer reads Kafka.
+    pub struct AuditSettings {
+        /// Consumer group (the Kafka topic prefix is prepended). Only for
+        /// partition assignment: offsets live in PostgreSQL, never in Kafka.
+        pub consumer_group: String = "eventbank-audit-log".to_owned(),
+        /// Most records written in one database transaction.
+        pub max_batch: usize = 500,
+        /// How long a batch waits for more records after its first one.
+        pub max_batch_wait_ms: u64 = 20,
+        /// How often partition lag is measured for `/metrics`.
+        pub lag_interval_ms: u64 = 1_000,
+        /// Join the group as a static member named after the instance: a
+        /// restarted instance resumes its partitions at once instead of waiting
+        /// out its predecessor's session. The price: partitions of an instance
+        /// gone for good move only after its session times out.
+        pub static_membership: bool = true,
     }
 }
 

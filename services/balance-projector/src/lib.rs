@@ -14,9 +14,9 @@ pub mod store;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
-use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
+use eventbank_runtime::kafka::transactional_id;
+use eventbank_runtime::service::{self, Service};
 use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -28,9 +28,6 @@ use crate::metrics::ProjectorMetrics;
 use crate::projector::ServingReadiness;
 use crate::rebuild::Projectors;
 use crate::store::Store;
-
-/// How long topic creation may take at start.
-const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct App {
@@ -57,8 +54,7 @@ impl Service for App {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
         let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
         let metrics = ProjectorMetrics::register(&http.ops.metrics);
         let readiness = ServingReadiness::new(http.ops.readiness.register("projector"));

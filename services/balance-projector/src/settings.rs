@@ -1,121 +1,61 @@
 //! Configuration of balance-projector: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
-use serde::{Deserialize, Serialize};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 
 /// Default HTTP port of balance-projector (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8081;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub redis: RedisSettings,
     pub projector: ProjectorSettings,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            redis: RedisSettings::default(),
-            projector: ProjectorSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
-
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
-            return Err(ConfigError::invalid(
-                "redis.url",
-                "must start with redis:// or rediss://",
-            ));
-        }
-        if self.projector.consumer_group.trim().is_empty() {
-            return Err(ConfigError::invalid("projector.consumer_group", "is empty"));
-        }
-        if self.projector.max_batch == 0 {
-            return Err(ConfigError::invalid(
-                "projector.max_batch",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::url_scheme("redis.url", &self.redis.url, &["redis://", "rediss://"])?;
+        checks::non_empty("projector.consumer_group", &self.projector.consumer_group)?;
+        checks::at_least("projector.max_batch", self.projector.max_batch, 1)
     }
 }
 
-/// How the projector consumes and how long reads wait for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ProjectorSettings {
-    /// Consumer group; the Kafka topic prefix is prepended.
-    pub consumer_group: String,
-    /// Most records applied to Redis in one pipelined round trip. Large, so a
-    /// catch-up or rebuild meets each account several times per batch and
-    /// writes it once (sorted by stream; see `Store::apply`): 5,000 applied
-    /// 76,000 events/s where 500 applied 50,000 (BENCHMARKS.md).
-    pub max_batch: usize,
-    /// How long a batch waits for more records once none is buffered (0:
-    /// none; a view is on a reader's path).
-    pub max_batch_wait_ms: u64,
-    /// How long `GET /accounts/{id}?min_version=N` waits for the view to reach N.
-    pub read_wait_ms: u64,
-    /// How often partition lag is measured.
-    pub lag_interval_ms: u64,
-    /// The serving projector joins its group as a static member named after
-    /// the instance: a restarted instance resumes its partitions at once
-    /// instead of waiting out its predecessor's session (45 s), in which no
-    /// view moves. The price: partitions of an instance gone for good move
-    /// only after its session times out. A rebuild's projector is always a
-    /// dynamic member, so its partitions pass to the serving one the moment
-    /// it stops.
-    pub static_membership: bool,
-}
-
-impl Default for ProjectorSettings {
-    fn default() -> Self {
-        Self {
-            consumer_group: "eventbank-balance-projector".to_owned(),
-            max_batch: 5_000,
-            max_batch_wait_ms: 0,
-            read_wait_ms: 3_000,
-            lag_interval_ms: 1_000,
-            static_membership: true,
-        }
+eventbank_runtime::settings_section! {
+    /// How the projector consumes and how long reads wait for it.
+    pub struct ProjectorSettings {
+        /// Consumer group; the Kafka topic prefix is prepended.
+        pub consumer_group: String = "eventbank-balance-projector".to_owned(),
+        /// Most records applied to Redis in one pipelined round trip. Large, so a
+        /// catch-up or rebuild meets each account several times per batch and
+        /// writes it once (sorted by stream; see `Store::apply`): 5,000 applied
+        /// 76,000 events/s where 500 applied 50,000 (BENCHMARKS.md).
+        pub max_batch: usize = 5_000,
+        /// How long a batch waits for more records once none is buffered (0:
+        /// none; a view is on a reader's path).
+        pub max_batch_wait_ms: u64 = 0,
+        /// How long `GET /accounts/{id}?min_version=N` waits for the view to reach N.
+        pub read_wait_ms: u64 = 3_000,
+        /// How often partition lag is measured.
+        pub lag_interval_ms: u64 = 1_000,
+        /// The serving projector joins its group as a static member named after
+        /// the instance: a restarted instance resumes its partitions at once
+        /// instead of waiting out its predecessor's session (45 s), in which no
+        /// view moves. The price: partitions of an instance gone for good move
+        /// only after its session times out. A rebuild's projector is always a
+        /// dynamic member, so its partitions pass to the serving one the moment
+        /// it stops.
+        pub static_membership: bool = true,
     }
 }
 
-/// Where the read model lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RedisSettings {
-    pub url: String,
-    /// Prepended to every key, so several deployments (or tests) share one Redis.
-    pub key_prefix: String,
-}
-
-impl Default for RedisSettings {
-    fn default() -> Self {
-        Self {
-            url: "redis://127.0.0.1:6379".to_owned(),
-            key_prefix: "eventbank:".to_owned(),
-        }
+eventbank_runtime::settings_section! {
+    /// Where the read model lives.
+    pub struct RedisSettings {
+        pub url: String = "redis://127.0.0.1:6379".to_owned(),
+        /// Prepended to every key, so several deployments (or tests) share one Redis.
+        pub key_prefix: String = "eventbank:".to_owned(),
     }
 }
 

@@ -28,12 +28,12 @@ use std::time::Duration;
 
 use axum::Router;
 use eventbank_events::TopicKind;
-use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
-use eventbank_runtime::kafka::{ensure_system_topics, transactional_id};
+use eventbank_runtime::kafka::transactional_id;
+use eventbank_runtime::service::{self, Service};
 use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -44,8 +44,6 @@ use crate::domain::Timing;
 use crate::metrics::SagaMetrics;
 use crate::saga::{SagaProcessor, SagaTopics};
 
-/// How long topic creation may take at start.
-const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 const ROUTER: &str = "saga-router";
 const SAGA: &str = "saga";
 
@@ -106,8 +104,7 @@ impl Service for App {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let http = HttpServer::bind(&settings.http, Self::NAME, env!("CARGO_PKG_VERSION")).await?;
-        ensure_system_topics(&settings.kafka, TOPIC_SETUP_TIMEOUT).await?;
+        let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
         Ok(Self { settings, http })
     }
 

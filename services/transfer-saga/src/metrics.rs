@@ -1,22 +1,35 @@
 //! What an operator needs to see of the saga: how many transfers are in
 //! flight and for how long, and how they end.
 
-use eventbank_runtime::http::MetricsRegistry;
+use eventbank_runtime::http::{Labels, labels};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 
-type Labels = Vec<(String, String)>;
-
-#[derive(Debug, Clone, Default)]
-pub struct SagaMetrics {
-    pending: Gauge,
-    oldest_pending_seconds: Gauge,
-    finished: Gauge,
-    started: Counter,
-    ended: Family<Labels, Counter>,
-    retries: Counter,
-    anomalies: Counter,
+eventbank_runtime::metric_set! {
+    pub struct SagaMetrics {
+        pending: Gauge =>
+            "saga_pending_transfers",
+            "Transfers this instance owns that are neither completed nor failed";
+        oldest_pending_seconds: Gauge =>
+            "saga_oldest_pending_seconds",
+            "Age of the oldest pending transfer this instance owns (since its debit)";
+        finished: Gauge =>
+            "saga_finished_transfers",
+            "Finished transfers this instance still remembers (until saga.finished_retention_secs)";
+        started: Counter =>
+            "saga_transfers_started",
+            "Transfers whose debit the saga has acted on";
+        ended: Family<Labels, Counter> =>
+            "saga_transfers_ended",
+            "Transfers completed or failed, by outcome and failure reason";
+        retries: Counter =>
+            "saga_retries",
+            "Pending commands issued again after no progress";
+        anomalies: Counter =>
+            "saga_anomalies",
+            "Inbox records contradicting their saga's state (dead-lettered)";
+    }
 }
 
 /// How a committed transition changed the count of transfers.
@@ -29,46 +42,6 @@ pub enum Outcome {
 }
 
 impl SagaMetrics {
-    pub fn register(registry: &MetricsRegistry) -> Self {
-        let metrics = Self::default();
-        registry.register(
-            "saga_pending_transfers",
-            "Transfers this instance owns that are neither completed nor failed",
-            metrics.pending.clone(),
-        );
-        registry.register(
-            "saga_oldest_pending_seconds",
-            "Age of the oldest pending transfer this instance owns (since its debit)",
-            metrics.oldest_pending_seconds.clone(),
-        );
-        registry.register(
-            "saga_finished_transfers",
-            "Finished transfers this instance still remembers (until saga.finished_retention_secs)",
-            metrics.finished.clone(),
-        );
-        registry.register(
-            "saga_transfers_started",
-            "Transfers whose debit the saga has acted on",
-            metrics.started.clone(),
-        );
-        registry.register(
-            "saga_transfers_ended",
-            "Transfers completed or failed, by outcome and failure reason",
-            metrics.ended.clone(),
-        );
-        registry.register(
-            "saga_retries",
-            "Pending commands issued again after no progress",
-            metrics.retries.clone(),
-        );
-        registry.register(
-            "saga_anomalies",
-            "Inbox records contradicting their saga's state (dead-lettered)",
-            metrics.anomalies.clone(),
-        );
-        metrics
-    }
-
     pub fn committed(&self, outcome: Outcome) {
         match outcome {
             Outcome::Started => {
@@ -88,10 +61,7 @@ impl SagaMetrics {
 
     fn ended_with(&self, status: &str, reason: &str) {
         self.ended
-            .get_or_create(&vec![
-                ("status".to_owned(), status.to_owned()),
-                ("reason".to_owned(), reason.to_owned()),
-            ])
+            .get_or_create(&labels(&[("status", status), ("reason", reason)]))
             .inc();
     }
 

@@ -1,107 +1,71 @@
 //! Configuration of transfer-saga: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
-use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::KafkaSettings;
-use eventbank_runtime::service::{CommonSettings, default_instance};
-use eventbank_runtime::telemetry::TelemetrySettings;
-use eventbank_runtime::{ConfigError, Validate};
-use serde::{Deserialize, Serialize};
+use eventbank_runtime::service::CommonSettings;
+use eventbank_runtime::{ConfigError, Validate, checks};
 
 /// Default HTTP port of transfer-saga (DESIGN.md).
 pub const DEFAULT_PORT: u16 = 8082;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Stable name of this instance (the pod name on Kubernetes).
-    pub instance: String,
-    pub http: HttpSettings,
-    pub kafka: KafkaSettings,
-    pub telemetry: TelemetrySettings,
+eventbank_runtime::service_settings! {
+    pub struct Settings on port DEFAULT_PORT;
     pub saga: SagaSettings,
 }
 
-/// How the saga consumes, batches, retries and times transfers out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SagaSettings {
-    /// Group of the saga proper (reads the inbox, owns `transfer-state`).
-    pub consumer_group: String,
-    /// Group of the router (reads `account-events` and `command-results`,
-    /// copies each transfer leg into the inbox keyed by transfer id).
-    pub router_consumer_group: String,
-    /// Records per Kafka transaction at most.
-    pub max_batch: usize,
-    /// How long the first record of a batch waits for others to join it
-    /// once the consumer has nothing more buffered (0: none).
-    pub max_batch_wait_ms: u64,
-    /// Join the groups as static members named after the instance (see
-    /// account-command's setting of the same name).
-    pub static_membership: bool,
-    /// A transfer with no progress for this long has its pending command
-    /// issued again (same command id: absorbed if it was already decided).
-    /// Further retries back off linearly, up to ten times this.
-    pub retry_after_ms: u64,
-    /// The second limit: a credit not decided by the target within this time
-    /// of the debit is refused there (`transfer_expired`), and the saga refunds
-    /// the source and fails the transfer with reason `timeout`.
-    pub credit_deadline_ms: u64,
-    /// How often pending transfers are checked for due retries (and
-    /// finished ones for expiry).
-    pub tick_interval_ms: u64,
-    /// A finished transfer is remembered for this long after it finished,
-    /// then its state is deleted from `transfer-state` (a tombstone) and
-    /// from memory. Any debit older than this is refused (dead-lettered)
-    /// rather than started, so it must exceed the longest the saga can lag
-    /// behind the accounts.
-    pub finished_retention_secs: u64,
-}
-
-impl Default for SagaSettings {
-    fn default() -> Self {
-        Self {
-            consumer_group: "transfer-saga".to_owned(),
-            router_consumer_group: "transfer-saga-router".to_owned(),
-            max_batch: 500,
-            max_batch_wait_ms: 0,
-            static_membership: true,
-            retry_after_ms: 10_000,
-            credit_deadline_ms: 5 * 60 * 1_000,
-            tick_interval_ms: 1_000,
-            finished_retention_secs: 7 * 24 * 60 * 60,
-        }
+eventbank_runtime::settings_section! {
+    /// How the saga consumes, batches, retries and times transfers out.
+    pub struct SagaSettings {
+        /// Group of the saga proper (reads the inbox, owns `transfer-state`).
+        pub consumer_group: String = "transfer-saga".to_owned(),
+        /// Group of the router (reads `account-events` and `command-results`,
+        /// copies each transfer leg into the inbox keyed by transfer id).
+        pub router_consumer_group: String = "transfer-saga-router".to_owned(),
+        /// Records per Kafka transaction at most.
+        pub max_batch: usize = 500,
+        /// How long the first record of a batch waits for others to join it
+        /// once the consumer has nothing more buffered (0: none).
+        pub max_batch_wait_ms: u64 = 0,
+        /// Join the groups as static members named after the instance (see
+        /// account-command's setting of the same name).
+        pub static_membership: bool = true,
+        /// A transfer with no progress for this long has its pending command
+        /// issued again (same command id: absorbed if it was already decided).
+        /// Further retries back off linearly, up to ten times this.
+        pub retry_after_ms: u64 = 10_000,
+        /// The second limit: a credit not decided by the target within this time
+        /// of the debit is refused there (`transfer_expired`), and the saga refunds
+        /// the source and fails the transfer with reason `timeout`.
+        pub credit_deadline_ms: u64 = 5 * 60 * 1_000,
+        /// How often pending transfers are checked for due retries (and
+        /// finished ones for expiry).
+        pub tick_interval_ms: u64 = 1_000,
+        /// A finished transfer is remembered for this long after it finished,
+        /// then its state is deleted from `transfer-state` (a tombstone) and
+        /// from memory. Any debit older than this is refused (dead-lettered)
+        /// rather than started, so it must exceed the longest the saga can lag
+        /// behind the accounts.
+        pub finished_retention_secs: u64 = 7 * 24 * 60 * 60,
     }
 }
 
 impl Validate for SagaSettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("saga.consumer_group", &self.consumer_group),
-            ("saga.router_consumer_group", &self.router_consumer_group),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::invalid(field, "is empty"));
-            }
-        }
+        checks::non_empty("saga.consumer_group", &self.consumer_group)?;
+        checks::non_empty("saga.router_consumer_group", &self.router_consumer_group)?;
         if self.consumer_group == self.router_consumer_group {
             return Err(ConfigError::invalid(
                 "saga.router_consumer_group",
                 "must differ from saga.consumer_group",
             ));
         }
-        if self.max_batch == 0 {
-            return Err(ConfigError::invalid("saga.max_batch", "must be at least 1"));
-        }
-        for (field, value) in [
-            ("saga.retry_after_ms", self.retry_after_ms),
-            ("saga.tick_interval_ms", self.tick_interval_ms),
-            ("saga.finished_retention_secs", self.finished_retention_secs),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::invalid(field, "must be at least 1"));
-            }
-        }
+        checks::at_least("saga.max_batch", self.max_batch, 1)?;
+        checks::at_least("saga.retry_after_ms", self.retry_after_ms, 1)?;
+        checks::at_least("saga.tick_interval_ms", self.tick_interval_ms, 1)?;
+        checks::at_least(
+            "saga.finished_retention_secs",
+            self.finished_retention_secs,
+            1,
+        )?;
         if self.credit_deadline_ms <= self.retry_after_ms {
             return Err(ConfigError::invalid(
                 "saga.credit_deadline_ms",
@@ -111,20 +75,6 @@ impl Validate for SagaSettings {
         Ok(())
     }
 }
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            instance: default_instance(),
-            http: HttpSettings::on_port(DEFAULT_PORT),
-            kafka: KafkaSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            saga: SagaSettings::default(),
-        }
-    }
-}
-
-eventbank_runtime::common_settings!(Settings);
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {

@@ -84,6 +84,11 @@ fn transport(err: &reqwest::Error) -> String {
     }
 }
 
+/// Sends `request`; a failure to get any answer is named by its kind.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, String> {
+    request.send().await.map_err(|e| transport(&e))
+}
+
 impl Bank {
     /// A client with a connection pool big enough for `clients` concurrent
     /// requests; every request gives up after `timeout`.
@@ -107,13 +112,12 @@ impl Bank {
         path: &str,
         body: serde_json::Value,
     ) -> Result<Answer<T>, String> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.commands))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let response = send(
+            self.http
+                .post(format!("{}{path}", self.commands))
+                .json(&body),
+        )
+        .await?;
         let status = response.status();
         if status == reqwest::StatusCode::ACCEPTED || status.is_success() {
             let bytes = response.bytes().await.map_err(|e| transport(&e))?;
@@ -197,20 +201,14 @@ impl Bank {
     /// `GET /accounts/{id}?min_version=N` on the read model: waits (up to the
     /// projector's `read_wait_ms`) until the view has version N.
     pub async fn visible(&self, account: &str, min_version: u64) -> Result<Visible, String> {
-        let response = self
-            .http
-            .get(format!(
-                "{}/accounts/{account}?min_version={min_version}",
-                self.queries
-            ))
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("read http {}", status.as_u16()));
-        }
-        let view: View = response.json().await.map_err(|e| transport(&e))?;
+        let url = format!(
+            "{}/accounts/{account}?min_version={min_version}",
+            self.queries
+        );
+        let view: View = self
+            .read_view(url)
+            .await?
+            .ok_or_else(|| "read http 404".to_owned())?;
         Ok(Visible {
             version: view.version,
             behind: view.behind,
@@ -220,12 +218,17 @@ impl Bank {
     /// `GET /transfers/{id}` on the read model: its status, `None` while the
     /// view does not know the transfer yet.
     pub async fn transfer_status(&self, transfer: &str) -> Result<Option<String>, String> {
-        let response = self
-            .http
-            .get(format!("{}/transfers/{transfer}", self.queries))
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let url = format!("{}/transfers/{transfer}", self.queries);
+        let view: Option<TransferView> = self.read_view(url).await?;
+        Ok(view.map(|view| view.status))
+    }
+
+    /// `GET url` on the read model as JSON; `None` for a 404.
+    async fn read_view<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: String,
+    ) -> Result<Option<T>, String> {
+        let response = send(self.http.get(url)).await?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -233,18 +236,12 @@ impl Bank {
         if !status.is_success() {
             return Err(format!("read http {}", status.as_u16()));
         }
-        let view: TransferView = response.json().await.map_err(|e| transport(&e))?;
-        Ok(Some(view.status))
+        response.json().await.map(Some).map_err(|e| transport(&e))
     }
 
     /// `GET <base><path>` as text (`/metrics`, `/admin/generation`).
     pub async fn get_text(&self, base: &str, path: &str) -> Result<String, String> {
-        let response = self
-            .http
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let response = send(self.http.get(format!("{base}{path}"))).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("http {}", status.as_u16()));
@@ -254,12 +251,7 @@ impl Bank {
 
     /// `POST <base><path>` with an empty body; the status and the body.
     pub async fn post_empty(&self, base: &str, path: &str) -> Result<(u16, String), String> {
-        let response = self
-            .http
-            .post(format!("{base}{path}"))
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let response = send(self.http.post(format!("{base}{path}"))).await?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|e| transport(&e))?;
         Ok((status, body))

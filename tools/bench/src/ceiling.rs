@@ -61,7 +61,18 @@ impl KafkaTools {
         })
     }
 
-    async fn run(&self, class: &str, args: &[String]) -> anyhow::Result<String> {
+    /// Runs the tool `class` with `args` and reads its summary with `parse`.
+    async fn figures(
+        &self,
+        class: &str,
+        args: &[&str],
+        parse: fn(&str) -> Option<ToolFigures>,
+    ) -> anyhow::Result<ToolFigures> {
+        let out = self.run(class, args).await?;
+        parse(&out).ok_or_else(|| anyhow::anyhow!("cannot read {class}'s summary: {out}"))
+    }
+
+    async fn run(&self, class: &str, args: &[&str]) -> anyhow::Result<String> {
         let mut command = Command::new("java");
         command
             .arg("-Xmx512m")
@@ -94,7 +105,7 @@ impl KafkaTools {
         records: u64,
         payload_file: &Path,
     ) -> anyhow::Result<ToolFigures> {
-        let args: Vec<String> = [
+        let args = [
             "--topic",
             topic,
             "--num-records",
@@ -109,13 +120,9 @@ impl KafkaTools {
             "enable.idempotence=true",
             "compression.type=lz4",
             "linger.ms=5",
-        ]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-        let out = self.run("ProducerPerformance", &args).await?;
-        parse_producer(&out)
-            .ok_or_else(|| anyhow::anyhow!("cannot read ProducerPerformance's summary: {out}"))
+        ];
+        self.figures("ProducerPerformance", &args, parse_producer)
+            .await
     }
 
     /// `ConsumerPerformance`, `read_committed`, of `records` records.
@@ -127,7 +134,7 @@ impl KafkaTools {
     ) -> anyhow::Result<ToolFigures> {
         let config = dir.join("consumer.properties");
         std::fs::write(&config, "isolation.level=read_committed\n")?;
-        let args: Vec<String> = [
+        let args = [
             "--bootstrap-server",
             &self.bootstrap,
             "--topic",
@@ -140,13 +147,9 @@ impl KafkaTools {
             &format!("{topic}-perf-consumer"),
             "--timeout",
             "30000",
-        ]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-        let out = self.run("ConsumerPerformance", &args).await?;
-        parse_consumer(&out)
-            .ok_or_else(|| anyhow::anyhow!("cannot read ConsumerPerformance's summary: {out}"))
+        ];
+        self.figures("ConsumerPerformance", &args, parse_consumer)
+            .await
     }
 }
 

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordi32, RangedCoordu64};
 use plotters::prelude::*;
 
 use crate::load::LatencySummary;
@@ -55,6 +57,46 @@ fn xy(points: &[Point], value: impl Fn(&Point) -> u64) -> Vec<(i32, u64)> {
         .collect()
 }
 
+/// The x axis both halves of a sweep chart share: the load steps.
+struct Axes<'p> {
+    points: &'p [Point],
+    x_desc: &'p str,
+    label_of: &'p dyn Fn(&i32) -> String,
+}
+
+type Panel<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordi32, RangedCoordu64>>;
+
+impl Axes<'_> {
+    /// A half of the chart on `area`: the load steps across, `0..top(max)`
+    /// up, the mesh drawn.
+    fn panel<'a, 'b>(
+        &self,
+        area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+        caption: &str,
+        max: u64,
+        y_desc: &str,
+    ) -> anyhow::Result<Panel<'a, 'b>> {
+        let mut chart = ChartBuilder::on(area)
+            .margin(16)
+            .caption(caption, (FAMILY, 18))
+            .x_label_area_size(44)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_range(self.points), 0u64..top(max))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(self.points.len() + 2)
+            .x_label_formatter(self.label_of)
+            .x_desc(self.x_desc)
+            .y_desc(y_desc)
+            .label_style((FAMILY, 14))
+            .draw()
+            .map_err(err)?;
+        Ok(chart)
+    }
+}
+
 /// A latency line: its name, colour and value (ms) at a point.
 type Percentile = (&'static str, RGBColor, fn(&Point) -> u64);
 
@@ -81,22 +123,13 @@ pub fn sweep(
     };
 
     let max_rate = points.iter().map(|p| p.per_sec).max().unwrap_or(0);
-    let mut chart = ChartBuilder::on(&left)
-        .margin(16)
-        .caption(format!("throughput ({unit}/s)"), (FAMILY, 18))
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range(points), 0u64..top(max_rate))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(points.len() + 2)
-        .x_label_formatter(&label_of)
-        .x_desc(x_desc)
-        .y_desc(format!("{unit}/s"))
-        .label_style((FAMILY, 14))
-        .draw()
-        .map_err(err)?;
+    let axes = Axes {
+        points,
+        x_desc,
+        label_of: &label_of,
+    };
+    let caption = format!("throughput ({unit}/s)");
+    let mut chart = axes.panel(&left, &caption, max_rate, &format!("{unit}/s"))?;
     chart
         .draw_series(LineSeries::new(xy(points, |p| p.per_sec), BLUE.stroke_width(3)).point_size(5))
         .map_err(err)?;
@@ -106,22 +139,7 @@ pub fn sweep(
         .map(|p| p.latency.p99_us / 1000)
         .max()
         .unwrap_or(0);
-    let mut chart = ChartBuilder::on(&right)
-        .margin(16)
-        .caption("latency (ms)", (FAMILY, 18))
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range(points), 0u64..top(max_ms))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(points.len() + 2)
-        .x_label_formatter(&label_of)
-        .x_desc(x_desc)
-        .y_desc("ms")
-        .label_style((FAMILY, 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = axes.panel(&right, "latency (ms)", max_ms, "ms")?;
     let series: [Percentile; 3] = [
         ("p50", GREEN, |p| p.latency.p50_us / 1000),
         ("p95", BLUE, |p| p.latency.p95_us / 1000),
@@ -148,67 +166,62 @@ pub fn sweep(
     Ok(())
 }
 
-/// Every chart of a run, into `dir`; the files written.
+/// One load sweep of a run, as a chart: its file, title, x axis and unit.
+struct SweepChart {
+    file: &'static str,
+    title: &'static str,
+    x_desc: &'static str,
+    unit: &'static str,
+    points: Vec<Point>,
+}
+
+/// Every chart of a run, into `dir`; the files written. A sweep the run
+/// skipped has no points and no chart.
 pub fn draw_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
+    let point = |label: String, per_sec: u64, latency: LatencySummary| Point {
+        label,
+        per_sec,
+        latency,
+    };
+    let charts = [
+        SweepChart {
+            file: "http-commands.png",
+            title: "Commands over HTTP (deposits and withdrawals)",
+            x_desc: "concurrent clients",
+            unit: "commands",
+            points: (results.http.iter())
+                .map(|l| point(l.clients.to_string(), l.per_sec, l.latency))
+                .collect(),
+        },
+        SweepChart {
+            file: "command-to-visible.png",
+            title: "Command -> visible in the read model",
+            x_desc: "offered load (% of max HTTP commands/s)",
+            unit: "commands",
+            points: (results.visible.iter())
+                .map(|l| {
+                    point(
+                        format!("{}%", l.percent),
+                        l.achieved_per_sec,
+                        l.command_to_visible,
+                    )
+                })
+                .collect(),
+        },
+        SweepChart {
+            file: "transfers.png",
+            title: "Transfers end to end (POST -> terminal status in the view)",
+            x_desc: "offered load (% of max HTTP commands/s)",
+            unit: "transfers",
+            points: (results.transfers.iter())
+                .map(|l| point(format!("{}%", l.percent), l.per_sec, l.end_to_end))
+                .collect(),
+        },
+    ];
     let mut written = Vec::new();
-    let http: Vec<Point> = results
-        .http
-        .iter()
-        .map(|l| Point {
-            label: l.clients.to_string(),
-            per_sec: l.per_sec,
-            latency: l.latency,
-        })
-        .collect();
-    if !http.is_empty() {
-        let path = dir.join("http-commands.png");
-        sweep(
-            &path,
-            "Commands over HTTP (deposits and withdrawals)",
-            "concurrent clients",
-            "commands",
-            &http,
-        )?;
-        written.push(path);
-    }
-    let visible: Vec<Point> = results
-        .visible
-        .iter()
-        .map(|l| Point {
-            label: format!("{}%", l.percent),
-            per_sec: l.achieved_per_sec,
-            latency: l.command_to_visible,
-        })
-        .collect();
-    if !visible.is_empty() {
-        let path = dir.join("command-to-visible.png");
-        sweep(
-            &path,
-            "Command -> visible in the read model",
-            "offered load (% of max HTTP commands/s)",
-            "commands",
-            &visible,
-        )?;
-        written.push(path);
-    }
-    let transfers: Vec<Point> = results
-        .transfers
-        .iter()
-        .map(|l| Point {
-            label: format!("{}%", l.percent),
-            per_sec: l.per_sec,
-            latency: l.end_to_end,
-        })
-        .collect();
-    if !transfers.is_empty() {
-        let path = dir.join("transfers.png");
-        sweep(
-            &path,
-            "Transfers end to end (POST -> terminal status in the view)",
-            "offered load (% of max HTTP commands/s)",
-            "transfers",
-            &transfers,
-        )?;
+    for chart in charts.iter().filter(|chart| !chart.points.is_empty()) {
+        let path = dir.join(chart.file);
+        sweep(&path, chart.title, chart.x_desc, chart.unit, &chart.points)?;
         written.push(path);
     }
     Ok(written)

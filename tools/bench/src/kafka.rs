@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use eventbank_runtime::kafka::{KafkaSettings, ensure_system_topics};
 use futures::StreamExt;
 use indicatif::ProgressBar;
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -35,8 +36,7 @@ pub async fn create_topic(
         partitions,
         TopicReplication::Fixed(i32::from(kafka.topics.replication_factor)),
     );
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
-    for result in admin.create_topics([&topic], &options).await? {
+    for result in admin.create_topics([&topic], &admin_options()).await? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => anyhow::bail!("creating topic {topic}: {code}"),
@@ -47,25 +47,13 @@ pub async fn create_topic(
 
 /// Deletes every topic whose name starts with `prefix`; how many it deleted.
 pub async fn delete_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Result<usize> {
-    anyhow::ensure!(
-        prefix.len() >= 6,
-        "refusing to delete topics by the short prefix {prefix:?}"
-    );
-    let consumer: BaseConsumer = kafka.client_config().create()?;
-    let metadata = consumer.fetch_metadata(None, TIMEOUT)?;
-    let names: Vec<String> = metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_owned())
-        .filter(|name| name.starts_with(prefix))
-        .collect();
-    if names.is_empty() {
+    let Some((admin, names)) = Listing::Topics.matching(kafka, prefix)? else {
         return Ok(0);
-    }
-    let admin = kafka.admin_client()?;
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
-    for result in admin.delete_topics(&refs, &options).await? {
+    };
+    for result in admin
+        .delete_topics(&as_strs(&names), &admin_options())
+        .await?
+    {
         if let Err((topic, code)) = result
             && code != RDKafkaErrorCode::UnknownTopicOrPartition
         {
@@ -77,31 +65,65 @@ pub async fn delete_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Res
 
 /// Deletes every consumer group whose name starts with `prefix`; how many.
 pub async fn delete_groups_prefixed(kafka: &KafkaSettings, prefix: &str) -> anyhow::Result<usize> {
-    anyhow::ensure!(
-        prefix.len() >= 6,
-        "refusing to delete groups by the short prefix {prefix:?}"
-    );
-    let consumer: BaseConsumer = kafka.client_config().create()?;
-    let groups = consumer.fetch_group_list(None, TIMEOUT)?;
-    let names: Vec<String> = groups
-        .groups()
-        .iter()
-        .map(|g| g.name().to_owned())
-        .filter(|name| name.starts_with(prefix))
-        .collect();
-    if names.is_empty() {
+    let Some((admin, names)) = Listing::Groups.matching(kafka, prefix)? else {
         return Ok(0);
-    }
-    let admin = kafka.admin_client()?;
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    };
     let deleted = admin
-        .delete_groups(&refs, &options)
+        .delete_groups(&as_strs(&names), &admin_options())
         .await?
         .into_iter()
         .filter(Result::is_ok)
         .count();
     Ok(deleted)
+}
+
+/// What a run deletes by its prefix.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    Topics,
+    Groups,
+}
+
+impl Listing {
+    /// The names on the cluster that start with `prefix`, with an admin
+    /// client to delete them; `None` when there are none. A short prefix is
+    /// refused: it could match what is not the bench's own.
+    fn matching(
+        self,
+        kafka: &KafkaSettings,
+        prefix: &str,
+    ) -> anyhow::Result<Option<(AdminClient<DefaultClientContext>, Vec<String>)>> {
+        let what = match self {
+            Self::Topics => "topics",
+            Self::Groups => "groups",
+        };
+        anyhow::ensure!(
+            prefix.len() >= 6,
+            "refusing to delete {what} by the short prefix {prefix:?}"
+        );
+        let consumer: BaseConsumer = kafka.client_config().create()?;
+        let mut names: Vec<String> = match self {
+            Self::Topics => (consumer.fetch_metadata(None, TIMEOUT)?.topics().iter())
+                .map(|t| t.name().to_owned())
+                .collect(),
+            Self::Groups => (consumer.fetch_group_list(None, TIMEOUT)?.groups().iter())
+                .map(|g| g.name().to_owned())
+                .collect(),
+        };
+        names.retain(|name| name.starts_with(prefix));
+        if names.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((kafka.admin_client()?, names)))
+    }
+}
+
+fn as_strs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+fn admin_options() -> AdminOptions {
+    AdminOptions::new().operation_timeout(Some(TIMEOUT))
 }
 
 /// An idempotent, `acks=all`, lz4 producer: the services' own settings.

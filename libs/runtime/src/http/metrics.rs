@@ -8,6 +8,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Metric, Registry};
 
+use super::metric_set::labels;
+
 /// A Prometheus registry owned by one service instance (no process-global state,
 /// so tests can run several services in one process).
 #[derive(Debug, Clone)]
@@ -22,10 +24,7 @@ impl MetricsRegistry {
         let mut registry = Registry::with_prefix("eventbank");
         let build_info = Family::<Vec<(String, String)>, Gauge>::default();
         build_info
-            .get_or_create(&vec![
-                ("service".to_owned(), service.to_owned()),
-                ("version".to_owned(), version.to_owned()),
-            ])
+            .get_or_create(&labels(&[("service", service), ("version", version)]))
             .set(1);
         registry.register("build_info", "Build information", build_info);
         Self {

@@ -2,6 +2,7 @@
 //! `/metrics`), the JSON error shape, and serving with graceful shutdown.
 
 mod error;
+mod metric_set;
 mod metrics;
 mod ops;
 mod readiness;
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 pub use error::{ApiError, json_fallback, json_method_not_allowed};
+pub use metric_set::{Labels, labels};
 pub use metrics::MetricsRegistry;
 pub use ops::{OpsState, ops_router};
 pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};

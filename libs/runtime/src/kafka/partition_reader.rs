@@ -61,6 +61,16 @@ pub fn visit_partition<E: From<ReadError>>(
     mut visit: impl FnMut(OwnedRecord) -> Result<(), E>,
 ) -> Result<(), E> {
     let read = |err: KafkaError| E::from(ReadError::from(err));
+    // Still short of `high` once `limit` has passed: a transaction is open.
+    let open_transaction = |position, high| {
+        E::from(ReadError::OpenTransaction {
+            topic: topic.to_owned(),
+            partition,
+            position,
+            high,
+            waited: limit,
+        })
+    };
     let mut config = settings.consumer_config("eventbank-partition-reader");
     config.set("enable.partition.eof", "true");
     // GroupContext: the EOF events this reader asks for are not errors.
@@ -106,13 +116,7 @@ pub fn visit_partition<E: From<ReadError>>(
                     return Ok(());
                 }
                 if started.elapsed() > limit {
-                    return Err(E::from(ReadError::OpenTransaction {
-                        topic: topic.to_owned(),
-                        partition,
-                        position,
-                        high,
-                        waited: limit,
-                    }));
+                    return Err(open_transaction(position, high));
                 }
             }
             Some(Err(err)) => return Err(read(err)),
@@ -125,13 +129,7 @@ pub fn visit_partition<E: From<ReadError>>(
             if position >= high {
                 return Ok(());
             }
-            return Err(E::from(ReadError::OpenTransaction {
-                topic: topic.to_owned(),
-                partition,
-                position,
-                high,
-                waited: limit,
-            }));
+            return Err(open_transaction(position, high));
         }
     }
 }

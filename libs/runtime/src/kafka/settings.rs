@@ -4,6 +4,7 @@ use std::time::Duration;
 use eventbank_events::{TopicLayout, Topics};
 use serde::{Deserialize, Serialize};
 
+use crate::checks;
 use crate::config::ConfigError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -23,69 +24,41 @@ impl SecurityProtocol {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KafkaSettings {
-    /// Comma-separated `host:port` list.
-    pub bootstrap_servers: String,
-    /// Prepended to every topic name, so tests and tenants can share a cluster.
-    pub topic_prefix: String,
-    pub security_protocol: SecurityProtocol,
-    pub sasl_mechanism: Option<String>,
-    pub sasl_username: Option<String>,
-    pub sasl_password: Option<String>,
-    /// Must exceed the longest batch a transactional writer holds open; the
-    /// broker aborts a transaction that outlives it.
-    pub transaction_timeout_ms: u32,
-    /// Transactional producers each exactly-once loop uses in turn, so a
-    /// transaction never waits for the coordinator to finish the previous
-    /// one's commit markers (librdkafka's fixed 20 ms back-off). 1..=8.
-    pub transactional_producers: usize,
-    pub topics: TopicSettings,
-    /// Raw librdkafka properties applied last, for tuning without a release
-    /// (e.g. `client."linger.ms" = "20"`, or the environment's
-    /// `EVENTBANK_KAFKA__CLIENT__LINGER_MS=20`: see `client_properties`).
-    #[serde(deserialize_with = "super::client_properties::deserialize")]
-    pub client: BTreeMap<String, String>,
-}
-
-/// How this service creates the topics it needs if they are missing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TopicSettings {
-    /// Create missing topics at start. Off when a platform team owns topics
-    /// (then a missing topic fails readiness instead).
-    pub create: bool,
-    pub partitions: i32,
-    pub replication_factor: i16,
-    pub min_insync_replicas: Option<u16>,
-}
-
-impl Default for KafkaSettings {
-    fn default() -> Self {
-        Self {
-            bootstrap_servers: "127.0.0.1:9092".to_owned(),
-            topic_prefix: String::new(),
-            security_protocol: SecurityProtocol::Plaintext,
-            sasl_mechanism: None,
-            sasl_username: None,
-            sasl_password: None,
-            transaction_timeout_ms: 60_000,
-            transactional_producers: 2,
-            topics: TopicSettings::default(),
-            client: BTreeMap::new(),
-        }
+crate::settings_section! {
+    pub struct KafkaSettings {
+        /// Comma-separated `host:port` list.
+        pub bootstrap_servers: String = "127.0.0.1:9092".to_owned(),
+        /// Prepended to every topic name, so tests and tenants can share a cluster.
+        pub topic_prefix: String = String::new(),
+        pub security_protocol: SecurityProtocol = SecurityProtocol::Plaintext,
+        pub sasl_mechanism: Option<String> = None,
+        pub sasl_username: Option<String> = None,
+        pub sasl_password: Option<String> = None,
+        /// Must exceed the longest batch a transactional writer holds open; the
+        /// broker aborts a transaction that outlives it.
+        pub transaction_timeout_ms: u32 = 60_000,
+        /// Transactional producers each exactly-once loop uses in turn, so a
+        /// transaction never waits for the coordinator to finish the previous
+        /// one's commit markers (librdkafka's fixed 20 ms back-off). 1..=8.
+        pub transactional_producers: usize = 2,
+        pub topics: TopicSettings = TopicSettings::default(),
+        /// Raw librdkafka properties applied last, for tuning without a release
+        /// (e.g. `client."linger.ms" = "20"`, or the environment's
+        /// `EVENTBANK_KAFKA__CLIENT__LINGER_MS=20`: see `client_properties`).
+        #[serde(deserialize_with = "super::client_properties::deserialize")]
+        pub client: BTreeMap<String, String> = BTreeMap::new(),
     }
 }
 
-impl Default for TopicSettings {
-    fn default() -> Self {
-        Self {
-            create: true,
-            partitions: 6,
-            replication_factor: 1,
-            min_insync_replicas: None,
-        }
+crate::settings_section! {
+    /// How this service creates the topics it needs if they are missing.
+    pub struct TopicSettings {
+        /// Create missing topics at start. Off when a platform team owns topics
+        /// (then a missing topic fails readiness instead).
+        pub create: bool = true,
+        pub partitions: i32 = 6,
+        pub replication_factor: i16 = 1,
+        pub min_insync_replicas: Option<u16> = None,
     }
 }
 
@@ -111,21 +84,13 @@ impl KafkaSettings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.bootstrap_servers.trim().is_empty() {
-            return Err(ConfigError::invalid("kafka.bootstrap_servers", "is empty"));
-        }
-        if self.topics.partitions < 1 {
-            return Err(ConfigError::invalid(
-                "kafka.topics.partitions",
-                "must be at least 1",
-            ));
-        }
-        if self.topics.replication_factor < 1 {
-            return Err(ConfigError::invalid(
-                "kafka.topics.replication_factor",
-                "must be at least 1",
-            ));
-        }
+        checks::non_empty("kafka.bootstrap_servers", &self.bootstrap_servers)?;
+        checks::at_least("kafka.topics.partitions", self.topics.partitions, 1)?;
+        checks::at_least(
+            "kafka.topics.replication_factor",
+            self.topics.replication_factor,
+            1,
+        )?;
         if let Some(min_isr) = self.topics.min_insync_replicas
             && i32::from(min_isr) > i32::from(self.topics.replication_factor)
         {
@@ -142,12 +107,11 @@ impl KafkaSettings {
                 "must be between 1 and 8",
             ));
         }
-        if self.transaction_timeout_ms < 1_000 {
-            return Err(ConfigError::invalid(
-                "kafka.transaction_timeout_ms",
-                "must be at least 1000",
-            ));
-        }
+        checks::at_least(
+            "kafka.transaction_timeout_ms",
+            self.transaction_timeout_ms,
+            1_000,
+        )?;
         if self
             .topic_prefix
             .chars()

@@ -70,33 +70,29 @@ pub async fn open(
     execute(&state, correlation, ids, account_id, command, context).await
 }
 
-pub async fn deposit(
-    State(state): State<AppState>,
-    correlation: Correlation,
-    AccountIdParam(account_id): AccountIdParam,
-    Idempotency(key): Idempotency,
-    StrictJson(body): StrictJson<AmountBody>,
-) -> Response {
-    let command = AccountCommand::Deposit {
-        amount: body.amount,
+/// `POST /accounts/{id}/$route` with an [`AmountBody`]: the handler `$name`,
+/// which asks for `AccountCommand::$command` of the amount.
+macro_rules! amount_handler {
+    ($(#[$doc:meta])* $name:ident, $route:literal, $command:ident) => {
+        $(#[$doc])*
+        pub async fn $name(
+            State(state): State<AppState>,
+            correlation: Correlation,
+            AccountIdParam(account_id): AccountIdParam,
+            Idempotency(key): Idempotency,
+            StrictJson(body): StrictJson<AmountBody>,
+        ) -> Response {
+            let command = AccountCommand::$command {
+                amount: body.amount,
+            };
+            let route = format!(concat!("POST /accounts/{}/", $route), account_id);
+            change(&state, correlation, key, account_id, &route, command).await
+        }
     };
-    let route = format!("POST /accounts/{account_id}/deposits");
-    change(&state, correlation, key, account_id, &route, command).await
 }
 
-pub async fn withdraw(
-    State(state): State<AppState>,
-    correlation: Correlation,
-    AccountIdParam(account_id): AccountIdParam,
-    Idempotency(key): Idempotency,
-    StrictJson(body): StrictJson<AmountBody>,
-) -> Response {
-    let command = AccountCommand::Withdraw {
-        amount: body.amount,
-    };
-    let route = format!("POST /accounts/{account_id}/withdrawals");
-    change(&state, correlation, key, account_id, &route, command).await
-}
+amount_handler!(deposit, "deposits", Deposit);
+amount_handler!(withdraw, "withdrawals", Withdraw);
 
 /// A command that changes an existing account, answered with its new version
 /// and balance. The idempotency key is scoped to `route`.

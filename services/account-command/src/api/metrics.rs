@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use eventbank_runtime::http::MetricsRegistry;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -40,80 +39,37 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
-/// Cheap to clone; clones share the series.
-#[derive(Debug, Clone)]
-pub struct ApiMetrics {
-    commands_sent: Family<CommandLabels, Counter>,
-    produce_failures: Family<CommandLabels, Counter>,
-    result_timeouts: Family<CommandLabels, Counter>,
-    idempotent_replays: Counter,
-    results: Family<StatusLabels, Counter>,
-    undecodable_results: Family<ReasonLabels, Counter>,
-    result_cache_entries: Gauge,
-    request_duration: HistogramFamily<RequestLabels>,
+eventbank_runtime::metric_set! {
+    pub struct ApiMetrics {
+        commands_sent: Family<CommandLabels, Counter> =>
+            "api_commands_sent",
+            "Commands the API put on account-commands (acknowledged by Kafka), by type";
+        produce_failures: Family<CommandLabels, Counter> =>
+            "api_produce_failures",
+            "Commands the API could not put on account-commands (answered 503), by type";
+        result_timeouts: Family<CommandLabels, Counter> =>
+            "api_result_timeouts",
+            "Requests answered 202 pending because no result arrived in time, by command type";
+        idempotent_replays: Counter =>
+            "api_idempotent_replays",
+            "Requests answered from the result cache without producing (repeated Idempotency-Key)";
+        results: Family<StatusLabels, Counter> =>
+            "api_command_results",
+            "Command results read from command-results, by status";
+        undecodable_results: Family<ReasonLabels, Counter> =>
+            "api_command_results_undecodable",
+            "Records on command-results that could not be decoded (skipped), by reason";
+        result_cache_entries: Gauge =>
+            "api_result_cache_entries",
+            "Command results held in memory for GET /commands/{id} and idempotent retries";
+        request_duration: HistogramFamily<RequestLabels> =
+            Family::new_with_constructor(latency_histogram) =>
+            "api_request_duration_seconds",
+            "Command API request latency, by method, route and status";
+    }
 }
 
 impl ApiMetrics {
-    /// Creates the metrics and registers them with `registry`.
-    pub fn register(registry: &MetricsRegistry) -> Self {
-        let metrics = Self::unregistered();
-        registry.register(
-            "api_commands_sent",
-            "Commands the API put on account-commands (acknowledged by Kafka), by type",
-            metrics.commands_sent.clone(),
-        );
-        registry.register(
-            "api_produce_failures",
-            "Commands the API could not put on account-commands (answered 503), by type",
-            metrics.produce_failures.clone(),
-        );
-        registry.register(
-            "api_result_timeouts",
-            "Requests answered 202 pending because no result arrived in time, by command type",
-            metrics.result_timeouts.clone(),
-        );
-        registry.register(
-            "api_idempotent_replays",
-            "Requests answered from the result cache without producing (repeated Idempotency-Key)",
-            metrics.idempotent_replays.clone(),
-        );
-        registry.register(
-            "api_command_results",
-            "Command results read from command-results, by status",
-            metrics.results.clone(),
-        );
-        registry.register(
-            "api_command_results_undecodable",
-            "Records on command-results that could not be decoded (skipped), by reason",
-            metrics.undecodable_results.clone(),
-        );
-        registry.register(
-            "api_result_cache_entries",
-            "Command results held in memory for GET /commands/{id} and idempotent retries",
-            metrics.result_cache_entries.clone(),
-        );
-        registry.register(
-            "api_request_duration_seconds",
-            "Command API request latency, by method, route and status",
-            metrics.request_duration.clone(),
-        );
-        metrics
-    }
-
-    /// Metrics nobody scrapes (tests).
-    pub fn unregistered() -> Self {
-        Self {
-            commands_sent: Family::default(),
-            produce_failures: Family::default(),
-            result_timeouts: Family::default(),
-            idempotent_replays: Counter::default(),
-            results: Family::default(),
-            undecodable_results: Family::default(),
-            result_cache_entries: Gauge::default(),
-            request_duration: Family::new_with_constructor(latency_histogram),
-        }
-    }
-
     pub fn command_sent(&self, command: &'static str) {
         self.commands_sent
             .get_or_create(&CommandLabels { command })
@@ -161,6 +117,8 @@ impl ApiMetrics {
 
 #[cfg(test)]
 mod tests {
+    use eventbank_runtime::http::MetricsRegistry;
+
     use super::*;
 
     #[test]

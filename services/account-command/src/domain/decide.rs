@@ -14,8 +14,8 @@
 
 use chrono::{DateTime, Utc};
 use eventbank_events::{
-    AccountCommand, AccountEvent, AccountId, Amount, Currency, Holder, Rejection, RejectionCode,
-    TransferFailureReason, TransferId,
+    AccountCommand, AccountEvent, AccountId, Amount, Currency, Holder, Money, Rejection,
+    RejectionCode, TransferFailureReason, TransferId,
 };
 
 use super::account::Account;
@@ -93,21 +93,30 @@ fn open(holder: &Holder, currency: Currency) -> AccountEvent {
 }
 
 fn deposit(account: &Account, amount: Amount, limits: &Limits) -> Result<AccountEvent, Rejection> {
-    ensure_open(account)?;
-    ensure_within_limit(amount, limits)?;
     Ok(AccountEvent::MoneyDeposited {
         amount,
-        balance_after: balance_plus(account, amount)?,
+        balance_after: cash(account, amount, limits, balance_plus)?,
     })
 }
 
 fn withdraw(account: &Account, amount: Amount, limits: &Limits) -> Result<AccountEvent, Rejection> {
-    ensure_open(account)?;
-    ensure_within_limit(amount, limits)?;
     Ok(AccountEvent::MoneyWithdrawn {
         amount,
-        balance_after: balance_minus(account, amount)?,
+        balance_after: cash(account, amount, limits, balance_minus)?,
     })
+}
+
+/// The balance after a deposit or withdrawal of `amount` (`balance` is
+/// which), once the account is open and the amount within the limit.
+fn cash(
+    account: &Account,
+    amount: Amount,
+    limits: &Limits,
+    balance: fn(&Account, Amount) -> Result<Money, Rejection>,
+) -> Result<Money, Rejection> {
+    ensure_open(account)?;
+    ensure_within_limit(amount, limits)?;
+    balance(account, amount)
 }
 
 fn close(account: &Account) -> Result<AccountEvent, Rejection> {

@@ -1,36 +1,21 @@
 //! Business limits on what one command may do, set by configuration.
 
-use eventbank_runtime::ConfigError;
-use serde::{Deserialize, Serialize};
+use eventbank_runtime::{ConfigError, checks};
 
-/// Business limits the processor enforces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Largest amount one command may move, in minor units.
-    pub max_amount: i64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            // 100 million in a two-decimal currency such as EUR: high enough
-            // never to bother a real customer, low enough that a typo of a few
-            // extra zeros is refused before it moves money.
-            max_amount: 10_000_000_000,
-        }
+eventbank_runtime::settings_section! {
+    /// Business limits the processor enforces.
+    pub struct Limits {
+        /// Largest amount one command may move, in minor units.
+        // 100 million in a two-decimal currency such as EUR: high enough
+        // never to bother a real customer, low enough that a typo of a few
+        // extra zeros is refused before it moves money.
+        pub max_amount: i64 = 10_000_000_000,
     }
 }
 
 impl Limits {
     /// Refuses a configuration under which no command could move money.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_amount < 1 {
-            return Err(ConfigError::invalid(
-                "limits.max_amount",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        checks::at_least("limits.max_amount", self.max_amount, 1)
     }
 }

@@ -1,6 +1,7 @@
-//! Deposits and withdrawals.
+//! Deposits and withdrawals, and the balance overflow refused whichever way
+//! money comes in.
 
-use eventbank_events::RejectionCode;
+use eventbank_events::{Currency, RejectionCode};
 
 use super::harness::*;
 
@@ -30,10 +31,14 @@ fn deposit_above_the_limit_is_rejected_as_too_large() {
 }
 
 #[test]
-fn deposit_that_would_overflow_the_balance_is_rejected() {
-    given(&[opened(), deposited(i64::MAX, i64::MAX)])
-        .when(deposit(1))
-        .then_rejected(RejectionCode::BalanceOverflow);
+fn anything_that_would_overflow_the_balance_is_rejected() {
+    // A refund's overflow is only reachable if deposits refilled the account
+    // to the brim while the transfer was in flight: no i64 can hold the result.
+    for command in [deposit(1), credit(1, Currency::EUR), refund(1)] {
+        given(&[opened(), deposited(i64::MAX, i64::MAX)])
+            .when(command)
+            .then_rejected(RejectionCode::BalanceOverflow);
+    }
 }
 
 #[test]

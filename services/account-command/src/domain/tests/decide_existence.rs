@@ -33,43 +33,17 @@ fn open_account_on_a_closed_account_is_rejected_as_already_existing() {
 }
 
 #[test]
-fn deposit_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(deposit(100))
-        .then_rejected(RejectionCode::AccountNotFound);
-}
-
-#[test]
-fn withdraw_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(withdraw(100))
-        .then_rejected(RejectionCode::AccountNotFound);
-}
-
-#[test]
-fn close_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(close_account())
-        .then_rejected(RejectionCode::AccountNotFound);
-}
-
-#[test]
-fn debit_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(debit(OTHER, 100))
-        .then_rejected(RejectionCode::AccountNotFound);
-}
-
-#[test]
-fn credit_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(credit(100, Currency::EUR))
-        .then_rejected(RejectionCode::AccountNotFound);
-}
-
-#[test]
-fn refund_on_a_missing_account_is_rejected_as_not_found() {
-    given(&[])
-        .when(refund(100))
-        .then_rejected(RejectionCode::AccountNotFound);
+fn any_command_but_open_on_a_missing_account_is_rejected_as_not_found() {
+    for command in [
+        deposit(100),
+        withdraw(100),
+        close_account(),
+        debit(OTHER, 100),
+        credit(100, Currency::EUR),
+        refund(100),
+    ] {
+        given(&[])
+            .when(command)
+            .then_rejected(RejectionCode::AccountNotFound);
+    }
 }

@@ -1,0 +1,53 @@
+//! The settings struct every service declares: the common sections
+//! (`instance`, `http`, `kafka`, `telemetry`) with their defaults, then the
+//! service's own sections, each defaulted by its own `Default`.
+
+/// Declares a service's `Settings` struct with the common sections first, its
+/// `Default` (HTTP on `$port`) and its
+/// [`CommonSettings`](crate::service::CommonSettings).
+///
+/// The struct refuses unknown keys and defaults every missing one, like every
+/// settings section. The service still implements
+/// [`Validate`](crate::config::Validate), starting with
+/// [`validate_common`](crate::service::CommonSettings::validate_common).
+#[macro_export]
+macro_rules! service_settings {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident on port $port:expr;
+        $(
+            $(#[$field_attr:meta])*
+            pub $field:ident: $ty:ty,
+        )*
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// Stable name of this instance (the pod name on Kubernetes): the
+            /// transactional ids and static group members derive from it.
+            pub instance: String,
+            pub http: $crate::http::HttpSettings,
+            pub kafka: $crate::kafka::KafkaSettings,
+            pub telemetry: $crate::telemetry::TelemetrySettings,
+            $(
+                $(#[$field_attr])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    instance: $crate::service::default_instance(),
+                    http: $crate::http::HttpSettings::on_port($port),
+                    kafka: $crate::kafka::KafkaSettings::default(),
+                    telemetry: $crate::telemetry::TelemetrySettings::default(),
+                    $($field: <$ty>::default(),)*
+                }
+            }
+        }
+
+        $crate::common_settings!($name);
+    };
+}
