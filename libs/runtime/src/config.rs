@@ -84,11 +84,17 @@ where
     Ok(settings)
 }
 
-const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key", "private_key"];
-const MASK: &str = "***";
+use crate::secret::MASK;
 
-/// The effective configuration as JSON with secrets masked: values under keys that
-/// name a secret, and the password part of any `scheme://user:password@host` URL.
+/// Key fragments that name a secret in a map no type describes.
+const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key", "private_key"];
+
+/// The effective configuration as JSON with secrets masked. A secret field is
+/// a [`Secret`](crate::secret::Secret), which serializes masked whatever its
+/// key is called; what is left to mask here is the password part of any
+/// `scheme://user:password@host` URL (connection strings are one setting),
+/// and values of free-form maps under a key naming a secret (librdkafka's raw
+/// `kafka.client` overrides can hold `ssl.key.password`).
 pub fn redacted<T: Serialize>(settings: &T) -> serde_json::Value {
     let mut value = serde_json::to_value(settings).unwrap_or(serde_json::Value::Null);
     redact(&mut value);
@@ -152,7 +158,7 @@ mod tests {
     #[serde(deny_unknown_fields, default)]
     struct Nested {
         url: String,
-        sasl_password: Option<String>,
+        sasl_password: Option<crate::secret::Secret>,
     }
 
     impl Default for Sample {
@@ -226,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn redaction_masks_secret_keys_and_url_passwords() {
+    fn redaction_masks_secrets_and_url_passwords() {
         let sample = Sample {
             name: "postgres://bank:hunter2@db:5432/bank".into(),
             port: 1,

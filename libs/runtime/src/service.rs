@@ -36,7 +36,7 @@ pub trait Service: Sized + Send {
 
 /// The parts every service's settings have. Implement it with
 /// [`common_settings!`](crate::common_settings) on a struct with the fields
-/// `instance`, `http`, `kafka` and `telemetry`.
+/// `instance`, `http`, `kafka`, `telemetry` and `shutdown_grace_secs`.
 pub trait CommonSettings {
     /// Stable name of this instance (the pod name on Kubernetes): the
     /// transactional ids and static group members derive from it.
@@ -44,6 +44,8 @@ pub trait CommonSettings {
     fn http(&self) -> &HttpSettings;
     fn kafka(&self) -> &KafkaSettings;
     fn telemetry(&self) -> &TelemetrySettings;
+    /// How long the tasks get to drain after a stop (see [`crate::supervisor`]).
+    fn shutdown_grace(&self) -> Duration;
 
     /// Checks the common parts; a service's [`Validate`] calls it first.
     fn validate_common(&self) -> Result<(), ConfigError> {
@@ -71,6 +73,9 @@ macro_rules! common_settings {
             }
             fn telemetry(&self) -> &$crate::telemetry::TelemetrySettings {
                 &self.telemetry
+            }
+            fn shutdown_grace(&self) -> ::std::time::Duration {
+                ::std::time::Duration::from_secs(self.shutdown_grace_secs)
             }
         }
     };

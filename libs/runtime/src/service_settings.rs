@@ -1,5 +1,5 @@
 //! The settings struct every service declares: the common sections
-//! (`instance`, `http`, `kafka`, `telemetry`) with their defaults, then the
+//! (`instance`, `http`, `kafka`, `telemetry`, `shutdown_grace_secs`) with their defaults, then the
 //! service's own sections, each defaulted by its own `Default`.
 
 /// Declares a service's `Settings` struct with the common sections first, its
@@ -30,6 +30,10 @@ macro_rules! service_settings {
             pub http: $crate::http::HttpSettings,
             pub kafka: $crate::kafka::KafkaSettings,
             pub telemetry: $crate::telemetry::TelemetrySettings,
+            /// How long the service's tasks get, once it is asked to stop,
+            /// to finish what they hold (a batch, in-flight requests).
+            /// Keep it below Kubernetes' `terminationGracePeriodSeconds`.
+            pub shutdown_grace_secs: u64,
             $(
                 $(#[$field_attr])*
                 pub $field: $ty,
@@ -43,6 +47,7 @@ macro_rules! service_settings {
                     http: $crate::http::HttpSettings::on_port($port),
                     kafka: $crate::kafka::KafkaSettings::default(),
                     telemetry: $crate::telemetry::TelemetrySettings::default(),
+                    shutdown_grace_secs: $crate::supervisor::DEFAULT_GRACE.as_secs(),
                     $($field: <$ty>::default(),)*
                 }
             }

@@ -22,14 +22,28 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
 type Outcome = Result<anyhow::Result<()>, tokio::task::JoinError>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Supervisor {
     tasks: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
+    task_shutdown: CancellationToken,
+    grace: Duration,
 }
 
 impl Supervisor {
-    pub fn new() -> Self {
-        Self::default()
+    /// A supervisor whose tasks heed `task_shutdown`: it is cancelled when
+    /// the service is asked to stop, when any task ends, or when
+    /// [`Supervisor::run`]'s future is dropped. `grace` bounds the drain.
+    pub fn new(task_shutdown: CancellationToken, grace: Duration) -> Self {
+        Self {
+            tasks: Vec::new(),
+            task_shutdown,
+            grace,
+        }
+    }
+
+    /// The token every task must heed (a clone of the one given to `new`).
+    pub fn task_shutdown(&self) -> CancellationToken {
+        self.task_shutdown.clone()
     }
 
     /// Runs `future` as a critical task named `name`.
@@ -55,16 +69,15 @@ impl Supervisor {
         });
     }
 
-    /// Waits for `shutdown` or the first task to end, then cancels `stop`
-    /// (which every task must heed) and waits for all of them, `grace` at
-    /// most in all. `Ok` only if shutdown was asked for and every task
-    /// finished cleanly in time.
-    pub async fn run(
-        self,
-        shutdown: &CancellationToken,
-        stop: &CancellationToken,
-        grace: Duration,
-    ) -> anyhow::Result<()> {
+    /// Waits for `shutdown` or the first task to end, then cancels the
+    /// tasks' token and waits for all of them, the grace at most in all.
+    /// `Ok` only if shutdown was asked for and every task finished cleanly in
+    /// time.
+    pub async fn run(self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        // If this future is dropped instead of finishing (a runtime shutting
+        // down), the tasks must still hear about it.
+        let _on_drop = self.task_shutdown.clone().drop_guard();
+        let (task_shutdown, grace) = (self.task_shutdown, self.grace);
         let names: Vec<String> = self.tasks.iter().map(|(name, _)| name.clone()).collect();
         let mut running: FuturesUnordered<_> = self
             .tasks
@@ -77,7 +90,7 @@ impl Supervisor {
             () = shutdown.cancelled() => None,
             Some(first) = running.next() => Some(first),
         };
-        stop.cancel();
+        task_shutdown.cancel();
         if let Some((name, outcome)) = early {
             let why = failure(outcome).unwrap_or_else(|| "without an error".to_owned());
             failures.push(format!("{name} stopped without being asked to ({why})"));
@@ -134,34 +147,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_requested_stop_waits_for_every_task() {
-        let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
-        let mut supervisor = Supervisor::new();
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(CancellationToken::new(), Duration::from_secs(5));
+        let task_shutdown = supervisor.task_shutdown();
         for name in ["a", "b"] {
-            let stop = stop.clone();
+            let task_shutdown = task_shutdown.clone();
             supervisor.spawn(name, async move {
-                stop.cancelled().await;
+                task_shutdown.cancelled().await;
                 Ok::<(), anyhow::Error>(())
             });
         }
         shutdown.cancel();
-        supervisor
-            .run(&shutdown, &stop, Duration::from_secs(5))
-            .await
-            .expect("clean stop");
+        supervisor.run(&shutdown).await.expect("clean stop");
     }
 
     #[tokio::test]
     async fn the_first_task_to_end_stops_the_rest_and_is_named() {
-        let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
-        let mut supervisor = Supervisor::new();
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(CancellationToken::new(), Duration::from_secs(5));
+        let task_shutdown = supervisor.task_shutdown();
         supervisor.spawn("loop", async { anyhow::bail!("broker gone for good") });
-        let stopped = stop.clone();
+        let stopped = task_shutdown.clone();
         supervisor.spawn("http", async move {
             stopped.cancelled().await;
             Ok::<(), anyhow::Error>(())
         });
         let err = supervisor
-            .run(&shutdown, &stop, Duration::from_secs(5))
+            .run(&shutdown)
             .await
             .expect_err("an early end is a failure");
         let text = err.to_string();
@@ -170,7 +182,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("broker gone for good"), "{text}");
-        assert!(stop.is_cancelled(), "the rest were told to stop");
+        assert!(task_shutdown.is_cancelled(), "the rest were told to stop");
     }
 
     #[tokio::test]
@@ -179,13 +191,13 @@ mod tests {
         #[error("processor: {0}")]
         struct Wrapper(#[from] std::io::Error);
 
-        let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
-        let mut supervisor = Supervisor::new();
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(CancellationToken::new(), Duration::from_secs(5));
         supervisor.spawn("loop", async {
             Err::<(), _>(Wrapper(std::io::Error::other("state topic unreadable")))
         });
         let err = supervisor
-            .run(&shutdown, &stop, Duration::from_secs(5))
+            .run(&shutdown)
             .await
             .expect_err("an early end is a failure");
         assert_eq!(
@@ -196,17 +208,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_task_that_ignores_the_stop_is_given_up_after_the_grace() {
-        let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
-        let mut supervisor = Supervisor::new();
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(CancellationToken::new(), Duration::from_secs(5));
         supervisor.spawn("stubborn", async {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok::<(), anyhow::Error>(())
         });
         shutdown.cancel();
-        let err = supervisor
-            .run(&shutdown, &stop, Duration::from_millis(100))
-            .await
-            .expect_err("past the grace");
+        let err = supervisor.run(&shutdown).await.expect_err("past the grace");
         assert!(err.to_string().contains("stubborn"), "{err}");
     }
 }

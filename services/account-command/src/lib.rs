@@ -14,7 +14,6 @@ pub mod domain;
 pub mod processor;
 mod settings;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -23,8 +22,8 @@ use eventbank_events::TopicKind;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
 use eventbank_runtime::kafka::transactional_id;
-use eventbank_runtime::service::{self, Service};
-use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
+use eventbank_runtime::service::{self, CommonSettings, Service};
+use eventbank_runtime::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -39,8 +38,9 @@ pub struct App {
     http: HttpServer,
     api: Option<Api>,
     tracker: TaskTracker,
-    /// Stops the API's background tasks; cancelled when `run` is told to stop.
-    stop: CancellationToken,
+    /// What the API's background tasks, the processor and the HTTP server
+    /// heed; cancelled when `run` is told to stop (see the supervisor).
+    task_shutdown: CancellationToken,
 }
 
 impl App {
@@ -67,7 +67,6 @@ impl App {
                 )
             }),
             transactional_producers: self.settings.kafka.transactional_producers,
-            dead_letter_topics: HashMap::from([(commands, topics.dlq(TopicKind::AccountCommands))]),
             max_batch: self.settings.processor.max_batch,
             max_batch_wait: Duration::from_millis(self.settings.processor.max_batch_wait_ms),
             call_timeout: Duration::from_secs(30),
@@ -88,7 +87,7 @@ impl Service for App {
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
         let tracker = TaskTracker::new();
-        let stop = CancellationToken::new();
+        let task_shutdown = CancellationToken::new();
         let api = if settings.api.enabled {
             Some(
                 Api::start(
@@ -96,7 +95,7 @@ impl Service for App {
                     &http.ops.metrics,
                     &http.ops.readiness,
                     &tracker,
-                    stop.clone(),
+                    task_shutdown.clone(),
                 )
                 .await?,
             )
@@ -108,14 +107,11 @@ impl Service for App {
             http,
             api,
             tracker,
-            stop,
+            task_shutdown,
         })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        // If this future is dropped instead of finishing (a runtime shutting
-        // down), the processor thread and API tasks must still hear about it.
-        let _stop_on_drop = self.stop.clone().drop_guard();
         let processor = self.settings.processor.enabled.then(|| {
             let topics = ProcessorTopics::new(&self.settings.kafka.topics());
             let processor = CommandProcessor::new(
@@ -130,21 +126,22 @@ impl Service for App {
                 processor,
                 LoopMetrics::register(&self.http.ops.metrics, "account-processor"),
                 self.http.ops.readiness.register("account-processor"),
-                self.stop.clone(),
+                self.task_shutdown.clone(),
             )
         });
         let router = self.api.as_ref().map_or_else(Router::new, Api::router);
         // A processor that dies takes the instance down so the orchestrator
         // restarts it; on a requested stop it finishes the batch in hand
         // (commit or abort) within the grace.
-        let mut supervisor = Supervisor::new();
+        let grace = self.settings.shutdown_grace();
+        let mut supervisor = Supervisor::new(self.task_shutdown.clone(), grace);
         if let Some(processor) = processor {
             supervisor.watch("processor", processor);
         }
-        supervisor.spawn("http", self.http.serve(router, self.stop.clone()));
-        let supervised = supervisor.run(&shutdown, &self.stop, SHUTDOWN_GRACE).await;
+        supervisor.spawn("http", self.http.serve(router, supervisor.task_shutdown()));
+        let supervised = supervisor.run(&shutdown).await;
         // Requests still waiting for their results get the same grace.
-        eventbank_runtime::shutdown::drain(&self.tracker, SHUTDOWN_GRACE).await;
+        eventbank_runtime::shutdown::drain(&self.tracker, grace).await;
         supervised
     }
 }

@@ -30,8 +30,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use eventbank_runtime::http::{HttpServer, ReadinessCheck};
-use eventbank_runtime::service::{self, Service};
-use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
+use eventbank_runtime::service::{self, CommonSettings, Service};
+use eventbank_runtime::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
 
 pub use settings::*;
@@ -50,6 +50,7 @@ pub struct App {
     db: Db,
     consumer: AuditConsumer,
     db_ready: ReadinessCheck,
+    shutdown_grace: Duration,
 }
 
 impl Service for App {
@@ -87,31 +88,30 @@ impl Service for App {
             db,
             consumer,
             db_ready,
+            shutdown_grace: settings.shutdown_grace(),
         })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let stop = CancellationToken::new();
-        // Stop the consumer when asked, or if this future is dropped.
-        let _stop_on_drop = stop.clone().drop_guard();
         // The consumer stops by itself only on an error; then the whole
         // service stops (and is restarted) rather than serve a trail that
         // silently stopped growing.
-        let mut supervisor = Supervisor::new();
-        supervisor.spawn("consumer", self.consumer.run(stop.clone()));
-        let (db, ready, health_stop) = (self.db.clone(), self.db_ready, stop.clone());
+        let mut supervisor = Supervisor::new(CancellationToken::new(), self.shutdown_grace);
+        supervisor.spawn("consumer", self.consumer.run(supervisor.task_shutdown()));
+        let (db, ready, health_shutdown) =
+            (self.db.clone(), self.db_ready, supervisor.task_shutdown());
         supervisor.spawn("postgres health", async move {
-            check_db(db, ready, health_stop).await;
+            check_db(db, ready, health_shutdown).await;
             Ok::<(), anyhow::Error>(())
         });
         let api = api::router(ApiState { db: self.db });
-        supervisor.spawn("http", self.http.serve(api, stop.clone()));
-        supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await
+        supervisor.spawn("http", self.http.serve(api, supervisor.task_shutdown()));
+        supervisor.run(&shutdown).await
     }
 }
 
 /// Keeps the `postgres` readiness check current.
-async fn check_db(db: Db, ready: ReadinessCheck, stop: CancellationToken) {
+async fn check_db(db: Db, ready: ReadinessCheck, shutdown: CancellationToken) {
     loop {
         match db.shared().await {
             Ok(client) => match client.simple_query("SELECT 1").await {
@@ -121,7 +121,7 @@ async fn check_db(db: Db, ready: ReadinessCheck, stop: CancellationToken) {
             Err(err) => ready.set_not_ready(err.to_string()),
         }
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = shutdown.cancelled() => return,
             () = tokio::time::sleep(DB_CHECK_INTERVAL) => {}
         }
     }

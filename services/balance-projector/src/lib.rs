@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional_id;
-use eventbank_runtime::service::{self, Service};
-use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
+use eventbank_runtime::service::{self, CommonSettings, Service};
+use eventbank_runtime::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -36,6 +36,7 @@ pub struct App {
     projectors: Projectors,
     readiness: ServingReadiness,
     read_wait: Duration,
+    shutdown_grace: Duration,
 }
 
 impl App {
@@ -75,13 +76,12 @@ impl Service for App {
             projectors,
             readiness,
             read_wait: Duration::from_millis(settings.projector.read_wait_ms),
+            shutdown_grace: settings.shutdown_grace(),
         })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let projectors = self.projectors;
-        // Stop the projectors when asked, or if this future is dropped.
-        let _stop_on_drop = projectors.shutdown.clone().drop_guard();
         let api = api::router(ApiState {
             store: self.store.clone(),
             read_wait: self.read_wait,
@@ -89,13 +89,12 @@ impl Service for App {
         });
         // The projector stops by itself only on an error; then the whole
         // service stops (and is restarted), rather than serving a frozen view.
-        let stop = projectors.shutdown.clone();
-        let mut supervisor = Supervisor::new();
+        let mut supervisor = Supervisor::new(projectors.shutdown.clone(), self.shutdown_grace);
         supervisor.spawn("projector", projectors.clone().serve(self.readiness));
-        supervisor.spawn("http", self.http.serve(api, stop.clone()));
-        let supervised = supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await;
+        supervisor.spawn("http", self.http.serve(api, supervisor.task_shutdown()));
+        let supervised = supervisor.run(&shutdown).await;
         // Rebuilds in flight get the same grace.
-        eventbank_runtime::shutdown::drain(&projectors.tracker, SHUTDOWN_GRACE).await;
+        eventbank_runtime::shutdown::drain(&projectors.tracker, self.shutdown_grace).await;
         supervised
     }
 }

@@ -22,7 +22,6 @@ pub mod router;
 pub mod saga;
 mod settings;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -33,8 +32,8 @@ use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
 use eventbank_runtime::kafka::transactional_id;
-use eventbank_runtime::service::{self, Service};
-use eventbank_runtime::supervisor::{DEFAULT_GRACE as SHUTDOWN_GRACE, Supervisor};
+use eventbank_runtime::service::{self, CommonSettings, Service};
+use eventbank_runtime::supervisor::Supervisor;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -66,10 +65,6 @@ impl App {
             group_instance_id: saga.static_membership.then(|| transactional_id.clone()),
             transactional_id,
             transactional_producers: kafka.transactional_producers,
-            dead_letter_topics: inputs
-                .iter()
-                .map(|kind| (topics.name(*kind), topics.dlq(*kind)))
-                .collect::<HashMap<_, _>>(),
             max_batch: saga.max_batch,
             max_batch_wait: Duration::from_millis(saga.max_batch_wait_ms),
             call_timeout: Duration::from_secs(30),
@@ -81,7 +76,7 @@ impl App {
         &self,
         config: LoopConfig,
         processor: P,
-        stop: &CancellationToken,
+        shutdown: CancellationToken,
     ) -> JoinHandle<Result<(), LoopError>> {
         let name = config.name.clone();
         spawn_loop(
@@ -90,7 +85,7 @@ impl App {
             processor,
             LoopMetrics::register(&self.http.ops.metrics, &name),
             self.http.ops.readiness.register(name),
-            stop.clone(),
+            shutdown,
         )
     }
 }
@@ -109,10 +104,11 @@ impl Service for App {
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let stop = CancellationToken::new();
-        // If this future is dropped instead of finishing, the loops' threads
-        // must still hear about it.
-        let _stop_on_drop = stop.clone().drop_guard();
+        // Stop on request, or as soon as either loop ends: a dead loop must
+        // take the instance down so the orchestrator restarts it. On a
+        // requested stop each loop finishes the batch in hand first.
+        let grace = self.settings.shutdown_grace();
+        let mut supervisor = Supervisor::new(CancellationToken::new(), grace);
         let saga_settings = &self.settings.saga;
         let router = self.spawn(
             self.loop_config(
@@ -121,7 +117,7 @@ impl Service for App {
                 &[TopicKind::AccountEvents, TopicKind::CommandResults],
             ),
             router::Router::new(self.settings.kafka.topics()),
-            &stop,
+            supervisor.task_shutdown(),
         );
         let processor = SagaProcessor::new(
             SagaTopics::new(&self.settings.kafka.topics()),
@@ -143,15 +139,12 @@ impl Service for App {
                 )
             },
             processor,
-            &stop,
+            supervisor.task_shutdown(),
         );
-        // Stop on request, or as soon as either loop ends: a dead loop must
-        // take the instance down so the orchestrator restarts it. On a
-        // requested stop each loop finishes the batch in hand first.
-        let mut supervisor = Supervisor::new();
         supervisor.watch(ROUTER, router);
         supervisor.watch(SAGA, saga);
-        supervisor.spawn("http", self.http.serve(Router::new(), stop.clone()));
-        supervisor.run(&shutdown, &stop, SHUTDOWN_GRACE).await
+        let http = self.http.serve(Router::new(), supervisor.task_shutdown());
+        supervisor.spawn("http", http);
+        supervisor.run(&shutdown).await
     }
 }

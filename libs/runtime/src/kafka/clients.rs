@@ -32,7 +32,7 @@ impl KafkaSettings {
             config.set("sasl.username", username);
         }
         if let Some(password) = &self.sasl_password {
-            config.set("sasl.password", password);
+            config.set("sasl.password", password.expose());
         }
         config
     }

@@ -2,7 +2,10 @@
 //! untouched to `<topic>.dlq`, with [`DeadLetter`] headers saying why.
 //!
 //! Every consumer that can meet a record it cannot decode does exactly this
-//! (invariant 6 of DESIGN.md), so it lives here once.
+//! (invariant 6 of DESIGN.md), so it is built in one place
+//! ([`dead_letter_record`]): the transactional loop sends it inside its
+//! transaction, a sink consumer through [`DeadLetterer`], waiting for the
+//! broker before it moves on.
 
 use std::time::Duration;
 
@@ -11,47 +14,62 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use super::OwnedRecord;
-
-/// Copies `record` to `dlq_topic` with `letter`'s headers after the record's
-/// own, and waits until the broker has it: the caller advances its offsets
-/// only afterwards, so a dead letter is never lost.
-pub async fn send_dead_letter(
-    producer: &FutureProducer,
-    dlq_topic: &str,
-    record: &OwnedRecord,
-    letter: &DeadLetter,
-    queue_timeout: Duration,
-) -> Result<(), KafkaError> {
-    let mut headers = OwnedHeaders::new();
-    for (key, value) in &record.headers {
-        headers = headers.insert(Header {
-            key,
-            value: Some(value),
-        });
-    }
-    for (key, value) in letter.headers() {
-        headers = headers.insert(Header {
-            key,
-            value: Some(&value),
-        });
-    }
-    let mut out: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(dlq_topic).headers(headers);
-    if let Some(key) = &record.key {
-        out = out.key(key.as_slice());
-    }
-    if let Some(payload) = &record.payload {
-        out = out.payload(payload.as_slice());
-    }
-    producer
-        .send(out, queue_timeout)
-        .await
-        .map(drop)
-        .map_err(|(err, _)| err)
-}
+use super::{OutputRecord, OwnedRecord};
 
 /// How long a dead letter may wait in the producer's queue.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The dead-letter topic of `source` (DESIGN.md: `<topic>.dlq`; a topic
+/// prefix is already part of `source`).
+pub fn dead_letter_topic(source: &str) -> String {
+    format!("{source}{}", eventbank_events::topics::DLQ_SUFFIX)
+}
+
+/// The metadata of `record`'s dead letter, failing now, given up on by
+/// `consumer` (service and group: several consumers read the same topics).
+pub fn letter_for(record: &OwnedRecord, consumer: &str, reason: String) -> DeadLetter {
+    DeadLetter {
+        source_topic: record.topic.clone(),
+        partition: record.partition,
+        offset: record.offset,
+        consumer: consumer.to_owned(),
+        reason,
+        failed_at: chrono::Utc::now(),
+    }
+}
+
+/// The record that dead-letters `record`: the original key, value and
+/// headers unchanged (a dead letter can be replayed byte for byte once the
+/// cause is fixed), the [`DeadLetter`] headers after them. A record without
+/// a key gets an empty one, which is produced as no key.
+pub fn dead_letter_record(record: &OwnedRecord, consumer: &str, reason: String) -> OutputRecord {
+    let mut headers = record.headers.clone();
+    headers.extend(
+        letter_for(record, consumer, reason)
+            .headers()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.into_bytes())),
+    );
+    OutputRecord {
+        topic: dead_letter_topic(&record.topic),
+        partition: None,
+        key: record.key.clone().unwrap_or_default(),
+        payload: record.payload.clone(),
+        headers,
+    }
+}
+
+/// `output`'s headers as librdkafka takes them.
+pub(crate) fn owned_headers(output: &OutputRecord) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new_with_capacity(output.headers.len());
+    for (key, value) in &output.headers {
+        headers = headers.insert(Header {
+            key,
+            value: Some(value.as_slice()),
+        });
+    }
+    headers
+}
 
 /// A dead letter that did not reach the broker; the batch is retried.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +80,9 @@ pub struct DeadLetterError {
     pub source: KafkaError,
 }
 
-/// Sends the records a consumer gives up on to their dead-letter topics, as
-/// `consumer` (service and group, see [`DeadLetter::consumer`]).
+/// Sends the records a sink consumer gives up on to their dead-letter
+/// topics, as `consumer`, waiting until the broker has each: the caller
+/// advances its offsets only afterwards, so a dead letter is never lost.
 #[derive(Clone)]
 pub struct DeadLetterer {
     producer: FutureProducer,
@@ -86,43 +105,32 @@ impl DeadLetterer {
         }
     }
 
-    /// Dead-letters `record` because of `reason` and waits for the broker.
-    /// Returns the topic it went to.
+    /// Dead-letters `record` because of `reason`; returns the topic it went to.
     pub async fn send(
         &self,
         record: &OwnedRecord,
         reason: &str,
     ) -> Result<String, DeadLetterError> {
-        let topic = dead_letter_topic(&record.topic);
-        let letter = letter_for(record, &self.consumer, reason.to_owned());
-        send_dead_letter(&self.producer, &topic, record, &letter, QUEUE_TIMEOUT)
+        let output = dead_letter_record(record, &self.consumer, reason.to_owned());
+        let mut out: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&output.topic).headers(owned_headers(&output));
+        if !output.key.is_empty() {
+            out = out.key(output.key.as_slice());
+        }
+        if let Some(payload) = &output.payload {
+            out = out.payload(payload.as_slice());
+        }
+        self.producer
+            .send(out, QUEUE_TIMEOUT)
             .await
-            .map_err(|source| DeadLetterError {
-                topic: topic.clone(),
+            .map_err(|(source, _)| DeadLetterError {
+                topic: output.topic.clone(),
                 source,
             })?;
         tracing::warn!(
             source = %record.topic, partition = record.partition, offset = record.offset,
-            dead_letter_topic = %topic, %reason, "record dead-lettered"
+            dead_letter_topic = %output.topic, %reason, "record dead-lettered"
         );
-        Ok(topic)
-    }
-}
-
-/// The dead-letter topic of `source` (DESIGN.md: `<topic>.dlq`; a topic
-/// prefix is already part of `source`).
-pub fn dead_letter_topic(source: &str) -> String {
-    format!("{source}{}", eventbank_events::topics::DLQ_SUFFIX)
-}
-
-/// The metadata of `record`'s dead letter, failing now.
-pub fn letter_for(record: &OwnedRecord, consumer: &str, reason: String) -> DeadLetter {
-    DeadLetter {
-        source_topic: record.topic.clone(),
-        partition: record.partition,
-        offset: record.offset,
-        consumer: consumer.to_owned(),
-        reason,
-        failed_at: chrono::Utc::now(),
+        Ok(output.topic)
     }
 }

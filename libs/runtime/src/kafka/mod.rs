@@ -20,7 +20,9 @@ pub mod transactional;
 
 pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch, receive_while};
 pub use clients::transactional_id;
-pub use dead_letter::{DeadLetterError, DeadLetterer, send_dead_letter};
+pub use dead_letter::{
+    DeadLetterError, DeadLetterer, dead_letter_record, dead_letter_topic, letter_for,
+};
 pub use leave_group::leave_group;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{

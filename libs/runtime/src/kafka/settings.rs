@@ -1,3 +1,6 @@
+//! How every Kafka client of the system is configured: brokers, security,
+//! transactions, topic prefix and layout, raw librdkafka overrides.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -6,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks;
 use crate::config::ConfigError;
+use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -33,7 +37,7 @@ crate::settings_section! {
         pub security_protocol: SecurityProtocol = SecurityProtocol::Plaintext,
         pub sasl_mechanism: Option<String> = None,
         pub sasl_username: Option<String> = None,
-        pub sasl_password: Option<String> = None,
+        pub sasl_password: Option<Secret> = None,
         /// Must exceed the longest batch a transactional writer holds open; the
         /// broker aborts a transaction that outlives it.
         pub transaction_timeout_ms: u32 = 60_000,

@@ -198,7 +198,6 @@ impl Harness {
             transactional_id: format!("{}-numbering", isolation.run_id),
             transactional_producers: settings.transactional_producers,
             group_instance_id: None,
-            dead_letter_topics: HashMap::from([(input.clone(), dlq.clone())]),
             max_batch: 50,
             max_batch_wait: Duration::from_millis(10),
             call_timeout: TIMEOUT,

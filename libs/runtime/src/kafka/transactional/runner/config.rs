@@ -1,7 +1,6 @@
 //! What a transactional loop is told ([`LoopConfig`]) and how it can fail
 //! ([`LoopError`]), with which failures a restart cannot cure.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::error::KafkaError;
@@ -27,8 +26,6 @@ pub struct LoopConfig {
     /// member's place at once, with no rebalance and no wait for the dead
     /// member's session to time out.
     pub group_instance_id: Option<String>,
-    /// Input topic → its dead-letter topic.
-    pub dead_letter_topics: HashMap<String, String>,
     /// Records per transaction at most.
     pub max_batch: usize,
     /// How long the first record of a batch waits for company. Transactions
@@ -47,8 +44,6 @@ pub enum LoopError {
     Kafka(#[from] KafkaError),
     #[error("processor: {0}")]
     Processor(#[from] ProcessorError),
-    #[error("no dead-letter topic configured for {0}")]
-    NoDeadLetterTopic(String),
 }
 
 impl LoopError {
@@ -63,7 +58,6 @@ impl LoopError {
                 is_fatal_consumer_error(err) || matches!(err, KafkaError::ClientCreation(_))
             }
             Self::Processor(_) => false,
-            Self::NoDeadLetterTopic(_) => true,
         }
     }
 }

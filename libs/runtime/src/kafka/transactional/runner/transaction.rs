@@ -14,6 +14,7 @@ use super::TransactionalLoop;
 use super::batch_error::{BatchError, refused_for_good};
 use crate::error_chain::Chain;
 use crate::kafka::OwnedRecord;
+use crate::kafka::dead_letter_record;
 use crate::kafka::transactional::metrics::Phase;
 use crate::kafka::transactional::processor::{HandleError, Processor};
 
@@ -64,7 +65,7 @@ impl<P: Processor> TransactionalLoop<P> {
                         %reason,
                         "dead-lettering record"
                     );
-                    let dead_letter = self.dead_letter(record, reason).map_err(BatchError::Stop)?;
+                    let dead_letter = dead_letter_record(record, &self.config.name, reason);
                     self.send(&dead_letter)?;
                     dead_letters += 1;
                 }
