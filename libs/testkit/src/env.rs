@@ -1,3 +1,6 @@
+//! Where the real infrastructure of a test run is: read from the
+//! `EVENTBANK_TEST_*` variables `scripts/dev` writes to `.dev/env`.
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -1,3 +1,5 @@
+//! Waiting for an asynchronous effect without timing assertions.
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -1,3 +1,6 @@
+//! Per-test names (topic prefix, groups, transactional ids, Redis prefix,
+//! database schema), so tests share the infrastructure without sharing data.
+
 use uuid::Uuid;
 
 /// Names that keep one test's data apart from every other test's, derived from

@@ -1,3 +1,7 @@
+//! Creating the system's topics idempotently at start (and in the deployment's
+//! topic job): every missing topic with its layout, existing ones checked for
+//! the partition counts co-partitioning depends on.
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
