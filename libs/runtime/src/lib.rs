@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod debug_fields;
 pub mod error_chain;
 pub mod http;
 pub mod kafka;

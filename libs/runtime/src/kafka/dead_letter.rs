@@ -89,13 +89,7 @@ pub struct DeadLetterer {
     consumer: String,
 }
 
-impl std::fmt::Debug for DeadLetterer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeadLetterer")
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(DeadLetterer { consumer });
 
 impl DeadLetterer {
     pub fn new(producer: FutureProducer, consumer: impl Into<String>) -> Self {

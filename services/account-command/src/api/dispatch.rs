@@ -65,14 +65,7 @@ pub struct CommandSender {
     timeout: Duration,
 }
 
-impl std::fmt::Debug for CommandSender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CommandSender")
-            .field("topic", &self.topic)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
+eventbank_runtime::debug_fields!(CommandSender { topic, timeout });
 
 fn unavailable(err: &KafkaError) -> ApiError {
     ApiError::dependency_failed(

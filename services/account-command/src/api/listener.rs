@@ -65,14 +65,7 @@ pub struct ResultListener {
     readiness: ReadinessCheck,
 }
 
-impl std::fmt::Debug for ResultListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResultListener")
-            .field("topic", &self.topic)
-            .field("partitions", &self.partitions)
-            .finish_non_exhaustive()
-    }
-}
+eventbank_runtime::debug_fields!(ResultListener { topic, partitions });
 
 impl ResultListener {
     /// Creates the consumer and assigns it every partition of `topic` from

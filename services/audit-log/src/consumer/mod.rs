@@ -51,13 +51,7 @@ pub struct AuditConsumer {
     ready: ReadinessCheck,
 }
 
-impl std::fmt::Debug for AuditConsumer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditConsumer")
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
-    }
-}
+eventbank_runtime::debug_fields!(AuditConsumer { consumer });
 
 impl AuditConsumer {
     /// A consumer starting from `offsets` (the stored ones).

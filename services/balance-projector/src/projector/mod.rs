@@ -31,13 +31,7 @@ pub struct Projector {
     observer: progress::ProgressObserver,
 }
 
-impl std::fmt::Debug for Projector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Projector")
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
-    }
-}
+eventbank_runtime::debug_fields!(Projector { consumer });
 
 impl Projector {
     /// A projector into `store`'s generation. `ready` is flipped once it has

@@ -128,13 +128,7 @@ pub struct Store {
     applied: Arc<Notify>,
 }
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("base", &self.base)
-            .finish_non_exhaustive()
-    }
-}
+eventbank_runtime::debug_fields!(Store { base });
 
 /// An account as the view holds it.
 impl Store {
