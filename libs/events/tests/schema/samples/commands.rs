@@ -1,5 +1,6 @@
 //! One command envelope per command variant.
 
+use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountCommand, AccountId, CommandEnvelope, CommandId, Currency, TransferFailureReason,
     TransferStep,
@@ -9,6 +10,17 @@ use super::{ANN, BOB, COMMAND, CORRELATION, DEBITED_EVENT, TRANSFER, amount, at,
 
 fn command_envelope(account_id: AccountId, command: AccountCommand) -> CommandEnvelope {
     CommandEnvelope::new(COMMAND, account_id, CORRELATION, at(15, 0), command)
+}
+
+/// The saga's credit of the transfer to Bob, with its `deadline`.
+fn credit_for_transfer(deadline: Option<DateTime<Utc>>) -> AccountCommand {
+    AccountCommand::CreditForTransfer {
+        transfer_id: TRANSFER,
+        from: ANN,
+        amount: amount(12_345),
+        currency: Currency::EUR,
+        deadline,
+    }
 }
 
 /// One envelope per [`AccountCommand`] variant, named by its `type` tag.
@@ -49,17 +61,7 @@ pub fn commands() -> Vec<(&'static str, CommandEnvelope)> {
                 amount: amount(12_345),
             },
         ),
-        saga_command(
-            TransferStep::Credit,
-            BOB,
-            AccountCommand::CreditForTransfer {
-                transfer_id: TRANSFER,
-                from: ANN,
-                amount: amount(12_345),
-                currency: Currency::EUR,
-                deadline: None,
-            },
-        ),
+        saga_command(TransferStep::Credit, BOB, credit_for_transfer(None)),
         saga_command(
             TransferStep::Refund,
             ANN,
@@ -73,13 +75,7 @@ pub fn commands() -> Vec<(&'static str, CommandEnvelope)> {
     let with_deadline = saga_command(
         TransferStep::Credit,
         BOB,
-        AccountCommand::CreditForTransfer {
-            transfer_id: TRANSFER,
-            from: ANN,
-            amount: amount(12_345),
-            currency: Currency::EUR,
-            deadline: Some(at(20, 0)),
-        },
+        credit_for_transfer(Some(at(20, 0))),
     );
     envelopes
         .into_iter()

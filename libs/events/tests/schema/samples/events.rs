@@ -1,5 +1,6 @@
 //! One event envelope per account and transfer event variant.
 
+use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountEvent, AccountEventEnvelope, CommandId, Currency, EventEnvelope, Money, StreamId,
     TransferEvent, TransferEventEnvelope, TransferFailureReason, TransferStep,
@@ -20,6 +21,26 @@ fn account_event(sequence: u64, event: AccountEvent) -> AccountEventEnvelope {
         causation_id: None,
         correlation_id: CORRELATION,
         event,
+    }
+}
+
+/// Bob's side of the transfer: its credit, caused by Ann's debit, with the
+/// credit's `deadline`.
+fn transfer_credited(deadline: Option<DateTime<Utc>>) -> AccountEventEnvelope {
+    EventEnvelope {
+        stream_id: BOB.into(),
+        command_id: CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
+        causation_id: Some(DEBITED_EVENT),
+        ..account_event(
+            7,
+            AccountEvent::TransferCredited {
+                transfer_id: TRANSFER,
+                from: ANN,
+                amount: amount(12_345),
+                balance_after: Money::new(12_345),
+                deadline,
+            },
+        )
     }
 }
 
@@ -58,21 +79,7 @@ pub fn account_events() -> Vec<(&'static str, AccountEventEnvelope)> {
                 balance_after: Money::new(35_655),
             },
         ),
-        EventEnvelope {
-            stream_id: BOB.into(),
-            command_id: CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
-            causation_id: Some(DEBITED_EVENT),
-            ..account_event(
-                7,
-                AccountEvent::TransferCredited {
-                    transfer_id: TRANSFER,
-                    from: ANN,
-                    amount: amount(12_345),
-                    balance_after: Money::new(12_345),
-                    deadline: None,
-                },
-            )
-        },
+        transfer_credited(None),
         EventEnvelope {
             command_id: CommandId::for_transfer_step(TRANSFER, TransferStep::Refund),
             causation_id: Some(DEBITED_EVENT),
@@ -87,21 +94,7 @@ pub fn account_events() -> Vec<(&'static str, AccountEventEnvelope)> {
             )
         },
     ];
-    let credited_by_deadline = EventEnvelope {
-        stream_id: BOB.into(),
-        command_id: CommandId::for_transfer_step(TRANSFER, TransferStep::Credit),
-        causation_id: Some(DEBITED_EVENT),
-        ..account_event(
-            7,
-            AccountEvent::TransferCredited {
-                transfer_id: TRANSFER,
-                from: ANN,
-                amount: amount(12_345),
-                balance_after: Money::new(12_345),
-                deadline: Some(at(20, 0)),
-            },
-        )
-    };
+    let credited_by_deadline = transfer_credited(Some(at(20, 0)));
     envelopes
         .into_iter()
         .map(|envelope| {
