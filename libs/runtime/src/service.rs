@@ -99,7 +99,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
         None => {}
         Some("healthcheck") => return healthcheck(settings.http().bind),
         Some("ensure-topics") => {
-            telemetry::init(settings.telemetry());
+            let _telemetry = telemetry::init(settings.telemetry(), S::NAME);
             ensure_system_topics(settings.kafka(), TOPIC_JOB_TIMEOUT).await?;
             tracing::info!(service = S::NAME, "topics ready");
             return Ok(());
@@ -108,7 +108,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
             anyhow::bail!("unknown subcommand {other:?}; known: healthcheck, ensure-topics")
         }
     }
-    telemetry::init(settings.telemetry());
+    let telemetry = telemetry::init(settings.telemetry(), S::NAME);
     tracing::info!(
         service = S::NAME,
         version = env!("CARGO_PKG_VERSION"),
@@ -124,6 +124,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
             "stopped with an error"
         );
         eprintln!("Error: {err:#}");
+        drop(telemetry);
         // Not a return: a task given up after the shutdown grace (a loop
         // wedged in a blocking Kafka call) would keep the runtime's drop,
         // which waits for every blocking thread, from ever finishing.

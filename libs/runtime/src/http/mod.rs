@@ -7,6 +7,7 @@ mod metrics;
 mod ops;
 mod readiness;
 mod server;
+mod trace;
 
 use std::net::SocketAddr;
 

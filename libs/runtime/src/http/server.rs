@@ -45,10 +45,13 @@ impl HttpServer {
     /// `shutdown`; unknown routes and unsupported methods answer with the
     /// JSON error shape.
     pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-        let router = api
+        let mut router = api
             .merge(ops_router(self.ops))
             .fallback(json_fallback)
             .method_not_allowed_fallback(json_method_not_allowed);
+        if crate::telemetry::enabled() {
+            router = router.layer(axum::middleware::from_fn(super::trace::request_span));
+        }
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await

@@ -12,10 +12,10 @@ use crate::telemetry::propagation::request_context;
 /// The middleware: `{method} {route}` (the route template, not the path, so
 /// spans of one endpoint group together), OpenTelemetry HTTP attributes.
 pub async fn request_span(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
     let method = request.method().as_str().to_owned();
     let span = tracing::info_span!(
         "http request",

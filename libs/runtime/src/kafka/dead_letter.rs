@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use eventbank_events::DeadLetter;
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use super::{OutputRecord, OwnedRecord};
+use super::{OutputRecord, OwnedRecord, headers_of};
 
 /// How long a dead letter may wait in the producer's queue.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -61,14 +61,7 @@ pub fn dead_letter_record(record: &OwnedRecord, consumer: &str, reason: String) 
 
 /// `output`'s headers as librdkafka takes them.
 pub(crate) fn owned_headers(output: &OutputRecord) -> OwnedHeaders {
-    let mut headers = OwnedHeaders::new_with_capacity(output.headers.len());
-    for (key, value) in &output.headers {
-        headers = headers.insert(Header {
-            key,
-            value: Some(value.as_slice()),
-        });
-    }
-    headers
+    headers_of(&output.headers)
 }
 
 /// A dead letter that did not reach the broker; the batch is retried.

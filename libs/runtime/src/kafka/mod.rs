@@ -16,6 +16,7 @@ mod record;
 mod settings;
 pub mod sink;
 mod topic_setup;
+mod trace;
 pub mod transactional;
 
 pub use batch::{BatchLimits, is_fatal_consumer_error, next_batch, receive_while};
@@ -28,6 +29,7 @@ pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{
     GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
 };
-pub use record::{OutputRecord, OwnedRecord};
+pub use record::{OutputRecord, OwnedRecord, headers_of};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
 pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};
+pub use trace::consume_span;

@@ -3,7 +3,7 @@
 
 use eventbank_events::{DeadLetter, DeadLetterHeaderError};
 use rdkafka::Message;
-use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 
 /// A consumed record detached from the consumer's buffers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,4 +67,16 @@ pub struct OutputRecord {
     /// `None` is a tombstone (deletes the key from a compacted topic).
     pub payload: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Record headers as librdkafka takes them.
+pub fn headers_of(pairs: &[(String, Vec<u8>)]) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new_with_capacity(pairs.len());
+    for (key, value) in pairs {
+        headers = headers.insert(Header {
+            key,
+            value: Some(value.as_slice()),
+        });
+    }
+    headers
 }

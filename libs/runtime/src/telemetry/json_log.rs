@@ -2,7 +2,7 @@
 //! the span they were logged in, so a trace found in Jaeger leads to its
 //! log lines and back.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use opentelemetry::trace::TraceContextExt;
 use tracing::{Event, Subscriber};

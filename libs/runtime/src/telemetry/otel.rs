@@ -14,12 +14,19 @@ use super::TelemetrySettings;
 /// `Some(None)` when only the standard variables say (the exporter reads
 /// them itself), `None` when nothing is configured.
 pub fn endpoint(settings: &TelemetrySettings) -> Option<Option<String>> {
-    if let Some(url) = settings.otlp_endpoint.as_deref().filter(|url| !url.is_empty()) {
+    if let Some(url) = settings
+        .otlp_endpoint
+        .as_deref()
+        .filter(|url| !url.is_empty())
+    {
         return Some(Some(url.to_owned()));
     }
-    let from_env = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
+    let from_env = [
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
     from_env.then_some(None)
 }
 

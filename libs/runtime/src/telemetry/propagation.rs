@@ -85,7 +85,9 @@ pub fn request_context(headers: &axum::http::HeaderMap) -> Context {
 #[cfg(test)]
 mod tests {
     use opentelemetry::propagation::TextMapPropagator;
-    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
     use opentelemetry_sdk::propagation::TraceContextPropagator;
 
     use super::*;
@@ -106,7 +108,10 @@ mod tests {
             &mut HeaderWriter(&mut headers),
         );
         assert_eq!(
-            headers.iter().filter(|(name, _)| name == "traceparent").count(),
+            headers
+                .iter()
+                .filter(|(name, _)| name == "traceparent")
+                .count(),
             1,
             "replaced, not added"
         );

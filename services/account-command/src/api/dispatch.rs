@@ -29,6 +29,8 @@ use eventbank_events::{
     CommandEnvelope, CommandId, CommandOutcome, CommandResult, Fingerprint, RejectionCode, wire,
 };
 use eventbank_runtime::http::ApiError;
+use eventbank_runtime::kafka::headers_of;
+use eventbank_runtime::telemetry::propagation::inject_current;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::time::{Instant, timeout_at};
@@ -147,9 +149,14 @@ impl CommandSender {
 
         let key = wire::encode_key(envelope.account_id);
         let payload = wire::encode(&envelope);
-        // OpenTelemetry seam: `.headers(OwnedHeaders::new().insert(traceparent))`
-        // goes here once the request span carries a trace context.
-        let record = FutureRecord::to(&self.topic).key(&key).payload(&payload);
+        // The request's trace continues in the processor (no headers at all
+        // when traces are off).
+        let mut trace = Vec::new();
+        inject_current(&mut trace);
+        let mut record = FutureRecord::to(&self.topic).key(&key).payload(&payload);
+        if !trace.is_empty() {
+            record = record.headers(headers_of(&trace));
+        }
         let delivery = match self.producer.send_result(record) {
             Ok(delivery) => delivery,
             Err((err, _record)) => {

@@ -77,6 +77,7 @@ impl AuditConsumer {
         let sources: Vec<(String, TopicKind)> =
             SOURCES.iter().map(|k| (topics.name(*k), *k)).collect();
         let options = SinkOptions {
+            group: group.clone(),
             topics: sources.iter().map(|(name, _)| name.clone()).collect(),
             limits: BatchLimits {
                 max: settings.max_batch,

@@ -54,6 +54,7 @@ impl Projector {
         let account_topic = topics.name(TopicKind::AccountEvents);
         let transfer_topic = topics.name(TopicKind::TransferEvents);
         let options = SinkOptions {
+            group: group.clone(),
             topics: vec![account_topic.clone(), transfer_topic],
             limits: BatchLimits {
                 max: settings.max_batch,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use eventbank_events::{AccountEventEnvelope, TransferEventEnvelope, wire};
-use eventbank_runtime::kafka::sink::{Positioned, Sink};
+use eventbank_runtime::kafka::sink::{Consumed, Sink};
 use eventbank_runtime::kafka::{DeadLetterError, DeadLetterer, OwnedRecord};
 
 use crate::metrics::ProjectorMetrics;
@@ -27,15 +27,9 @@ pub struct Decoded {
     event: Result<Event, String>,
 }
 
-impl Positioned for Decoded {
-    fn topic(&self) -> &str {
-        &self.record.topic
-    }
-    fn partition(&self) -> i32 {
-        self.record.partition
-    }
-    fn offset(&self) -> i64 {
-        self.record.offset
+impl Consumed for Decoded {
+    fn record(&self) -> &OwnedRecord {
+        &self.record
     }
 }
 

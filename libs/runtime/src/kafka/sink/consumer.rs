@@ -19,7 +19,7 @@ use super::positions::{self, Positions};
 use super::{Offsets, Sink, SinkOptions};
 use crate::error_chain::Chain;
 use crate::http::ReadinessCheck;
-use crate::kafka::{KafkaSettings, leave_group, next_batch, receive_while};
+use crate::kafka::{KafkaSettings, consume_span, leave_group, next_batch, receive_while};
 use crate::shutdown::abort_and_wait;
 
 /// How long leaving the group may take at the end (see [`leave_group`]).
@@ -166,6 +166,9 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
             if batch.is_empty() {
                 continue;
             }
+            // One span per record, children of the traces they carry, open
+            // while the batch is written (none when traces are off).
+            let spans = record_spans(&batch, &self.options.group);
             let mut consumer_failed = Ok(());
             loop {
                 // Receiving stops once shutdown is asked for, so the loop
@@ -200,13 +203,17 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
             }
             self.commit(&batch);
             sink.written(&batch);
+            for span in spans {
+                // The record's log line: where a trace leads in the logs.
+                span.in_scope(|| tracing::debug!("record written"));
+            }
             // What was received before a consumer error is not written: its
             // offsets stay uncommitted, and the next owner reads it.
             consumer_failed?;
         }
     }
 
-    fn commit<T: super::Positioned>(&self, batch: &[T]) {
+    fn commit<T: super::Consumed>(&self, batch: &[T]) {
         let next = positions::after(batch);
         if matches!(self.options.offsets, Offsets::Kafka) {
             let list = positions::offset_list(next.iter().map(|((t, p), o)| (*t, *p, *o)));
@@ -244,6 +251,16 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
             tracing::debug!(error = %err, "final offset commit failed");
         }
     }
+}
+
+fn record_spans<T: super::Consumed>(batch: &[T], group: &str) -> Vec<tracing::Span> {
+    if !crate::telemetry::enabled() {
+        return Vec::new();
+    }
+    batch
+        .iter()
+        .map(|item| consume_span(item.record(), group))
+        .collect()
 }
 
 /// How the loop ended when asked to stop.

@@ -20,22 +20,15 @@ pub use lag::{LagObserver, Lags, PartitionLag};
 
 use super::{BatchLimits, OwnedRecord};
 
-/// Where a consumed record stands in its partition.
-pub trait Positioned {
-    fn topic(&self) -> &str;
-    fn partition(&self) -> i32;
-    fn offset(&self) -> i64;
+/// A prepared item that still knows the record it came from (its position
+/// for the offsets, its headers for the trace).
+pub trait Consumed {
+    fn record(&self) -> &OwnedRecord;
 }
 
-impl Positioned for OwnedRecord {
-    fn topic(&self) -> &str {
-        &self.topic
-    }
-    fn partition(&self) -> i32 {
-        self.partition
-    }
-    fn offset(&self) -> i64 {
-        self.offset
+impl Consumed for OwnedRecord {
+    fn record(&self) -> &OwnedRecord {
+        self
     }
 }
 
@@ -43,7 +36,7 @@ impl Positioned for OwnedRecord {
 pub trait Sink: Send + Sync + 'static {
     /// A received record made ready for [`Sink::write`] (decoded, say). It is
     /// prepared as it arrives, which can overlap the previous batch's write.
-    type Item: Positioned + Send + Sync;
+    type Item: Consumed + Send + Sync;
     type Error: std::error::Error + Send + Sync + 'static;
 
     fn prepare(&self, record: OwnedRecord) -> Self::Item;
@@ -79,6 +72,8 @@ pub enum Offsets {
 /// How a [`SinkConsumer`] runs.
 #[derive(Debug, Clone)]
 pub struct SinkOptions {
+    /// The consumer group (for the records' trace spans).
+    pub group: String,
     pub topics: Vec<String>,
     pub limits: BatchLimits,
     pub offsets: Offsets,

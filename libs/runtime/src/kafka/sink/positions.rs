@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::Positioned;
+use super::Consumed;
 
 /// Shared between the consumer loop (which advances it after each write)
 /// and the lag probe (which reads it).
@@ -38,11 +38,14 @@ impl Positions {
 }
 
 /// The next offset per partition after `batch`.
-pub fn after<T: Positioned>(batch: &[T]) -> BTreeMap<(&str, i32), i64> {
+pub fn after<T: Consumed>(batch: &[T]) -> BTreeMap<(&str, i32), i64> {
     let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
     for item in batch {
-        let entry = next.entry((item.topic(), item.partition())).or_insert(0);
-        *entry = (*entry).max(item.offset() + 1);
+        let record = item.record();
+        let entry = next
+            .entry((record.topic.as_str(), record.partition))
+            .or_insert(0);
+        *entry = (*entry).max(record.offset + 1);
     }
     next
 }

@@ -14,9 +14,10 @@ use super::TransactionalLoop;
 use super::batch_error::{BatchError, refused_for_good};
 use crate::error_chain::Chain;
 use crate::kafka::OwnedRecord;
-use crate::kafka::dead_letter_record;
 use crate::kafka::transactional::metrics::Phase;
 use crate::kafka::transactional::processor::{HandleError, Processor};
+use crate::kafka::{consume_span, dead_letter_record};
+use crate::telemetry::propagation::inject_current;
 
 /// How often [`TransactionalLoop::wait_for_delivery`] looks at the in-flight
 /// count: small against a commit's few milliseconds.
@@ -33,6 +34,9 @@ impl<P: Processor> TransactionalLoop<P> {
         let mut dead_letters = 0;
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         for record in batch {
+            // Outputs sent while it is entered carry its trace onwards.
+            let span = consume_span(record, &self.config.group_id);
+            let _entered = span.enter();
             out.clear();
             let handled = match self.poisoned_reason(record) {
                 Some(reason) => Err(HandleError::dead_letter(reason)),
@@ -40,7 +44,8 @@ impl<P: Processor> TransactionalLoop<P> {
             };
             match handled {
                 Ok(()) => {
-                    for output in out.drain(..) {
+                    for mut output in out.drain(..) {
+                        inject_current(&mut output.headers);
                         if let Err(err) = self.send(&output) {
                             if refused_for_good(&err) {
                                 return Err(BatchError::Poisoned {
@@ -65,12 +70,15 @@ impl<P: Processor> TransactionalLoop<P> {
                         %reason,
                         "dead-lettering record"
                     );
-                    let dead_letter = dead_letter_record(record, &self.config.name, reason);
+                    let mut dead_letter = dead_letter_record(record, &self.config.name, reason);
+                    inject_current(&mut dead_letter.headers);
                     self.send(&dead_letter)?;
                     dead_letters += 1;
                 }
                 Err(HandleError::Fatal(err)) => return Err(BatchError::Stop(err.into())),
             }
+            // The record's log line: where a trace leads in the logs.
+            tracing::debug!(name = %self.config.name, "record processed");
             next_offsets.insert((record.topic.as_str(), record.partition), record.offset + 1);
         }
         out.clear();
