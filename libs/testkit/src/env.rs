@@ -17,6 +17,10 @@ pub struct TestEnv {
     /// The broker jars `scripts/dev` cached, for tests that start a
     /// [`PrivateKafka`](crate::PrivateKafka) of their own.
     pub kafka_libs: Option<PathBuf>,
+    /// Jaeger's query API, when started (`EVENTBANK_TEST_JAEGER_QUERY`).
+    pub jaeger_query: Option<String>,
+    /// Where services export traces, OTLP over HTTP (`EVENTBANK_TEST_OTLP_ENDPOINT`).
+    pub otlp_endpoint: Option<String>,
 }
 
 const KAFKA: &str = "EVENTBANK_TEST_KAFKA";
@@ -24,6 +28,8 @@ const KAFKA_BROKERS: &str = "EVENTBANK_TEST_KAFKA_BROKERS";
 const REDIS: &str = "EVENTBANK_TEST_REDIS";
 const POSTGRES: &str = "EVENTBANK_TEST_POSTGRES";
 const KAFKA_LIBS: &str = "EVENTBANK_TEST_KAFKA_LIBS";
+const JAEGER_QUERY: &str = "EVENTBANK_TEST_JAEGER_QUERY";
+const OTLP_ENDPOINT: &str = "EVENTBANK_TEST_OTLP_ENDPOINT";
 
 impl TestEnv {
     /// The environment, from `EVENTBANK_TEST_*` variables or the `.dev/env` file
@@ -51,8 +57,22 @@ impl TestEnv {
                 redis_url: require(REDIS),
                 postgres_url: require(POSTGRES),
                 kafka_libs: lookup(KAFKA_LIBS).map(PathBuf::from),
+                jaeger_query: lookup(JAEGER_QUERY),
+                otlp_endpoint: lookup(OTLP_ENDPOINT),
             }
         })
+    }
+
+    /// The trace backend `scripts/dev up --observability` started: its query
+    /// API and its OTLP/HTTP endpoint. Panics with instructions without one.
+    pub fn observability(&self) -> (&str, &str) {
+        match (&self.jaeger_query, &self.otlp_endpoint) {
+            (Some(query), Some(otlp)) => (query, otlp),
+            _ => panic!(
+                "{JAEGER_QUERY} and {OTLP_ENDPOINT} are not set: start the infrastructure \
+                 with `scripts/dev up --infra-only --observability` (or run `scripts/test`)"
+            ),
+        }
     }
 
     /// Kafka settings for a test: its own topic prefix, few partitions (a 2-core

@@ -195,3 +195,21 @@ pub fn free_port() -> u16 {
         .expect("a free local port")
         .port()
 }
+
+/// The path of service binary `name`, built next to the running test
+/// (`cargo test --workspace` builds every service's binary for its tests).
+pub fn service_binary(name: &str) -> String {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .to_path_buf();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins; the test command builds the workspace)",
+        path.display()
+    );
+    path.display().to_string()
+}

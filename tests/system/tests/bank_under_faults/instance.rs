@@ -7,32 +7,7 @@ use std::time::Duration;
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::STUCK_CALL_EXIT_CODE;
 use eventbank_testkit::eventually;
-use eventbank_testkit::process::{ServiceProcess, kafka_env};
-
-/// A service binary built next to this test (`cargo test --workspace` builds
-/// every service's binary for its own tests).
-fn binary(name: &str) -> String {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir: PathBuf = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir")
-        .to_path_buf();
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build the services first (cargo build --bins; the test command builds the workspace)",
-        path.display()
-    );
-    path.display().to_string()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port()
-}
+use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
 
 /// One service instance, restartable on the same port and identity.
 pub(super) struct Instance {
@@ -71,7 +46,7 @@ impl Instance {
             .map(|(k, v)| ((*k).to_owned(), v.clone())),
         );
         Self {
-            binary: binary(service),
+            binary: service_binary(service),
             name: name.to_owned(),
             port,
             env,

@@ -1,0 +1,145 @@
+//! The four service binaries on the dev infrastructure, exporting traces and
+//! logging JSON (their debug lines included: each consumed record logs one).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
+use eventbank_testkit::{Isolation, TestEnv, eventually};
+use serde_json::Value;
+
+use super::SERVICES;
+
+pub struct System {
+    processes: Vec<(&'static str, ServiceProcess)>,
+    logs: PathBuf,
+    api: String,
+    projector: String,
+}
+
+impl System {
+    pub async fn start(env: &TestEnv, isolation: &Isolation, otlp: &str) -> Self {
+        let kafka = env.kafka_settings(&isolation.topic_prefix());
+        let logs = std::env::temp_dir().join(format!("eventbank-trace-{}", isolation.run_id));
+        std::fs::create_dir_all(&logs).expect("log directory");
+        let mut processes = Vec::new();
+        let mut bases = HashMap::new();
+        for service in SERVICES {
+            let port = free_port();
+            let mut vars = kafka_env(&kafka);
+            vars.extend(
+                [
+                    ("EVENTBANK_INSTANCE", format!("{service}-0")),
+                    ("EVENTBANK_HTTP__BIND", format!("127.0.0.1:{port}")),
+                    ("EVENTBANK_TELEMETRY__LOG_FORMAT", "json".to_owned()),
+                    (
+                        "EVENTBANK_TELEMETRY__LOG_FILTER",
+                        "warn,eventbank_runtime=debug,account_command=info".to_owned(),
+                    ),
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.to_owned()),
+                    ("EVENTBANK_REDIS__URL", env.redis_url.clone()),
+                    ("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix()),
+                    ("EVENTBANK_POSTGRES__URL", env.postgres_url.clone()),
+                    ("EVENTBANK_POSTGRES__SCHEMA", isolation.pg_schema()),
+                ]
+                .into_iter()
+                // Each service refuses settings it does not have.
+                .filter(|(key, _)| match *key {
+                    "EVENTBANK_REDIS__URL" | "EVENTBANK_REDIS__KEY_PREFIX" => {
+                        service == "balance-projector"
+                    }
+                    "EVENTBANK_POSTGRES__URL" | "EVENTBANK_POSTGRES__SCHEMA" => {
+                        service == "audit-log"
+                    }
+                    _ => true,
+                })
+                .map(|(key, value)| (key.to_owned(), value)),
+            );
+            let log = logs.join(format!("{service}.log"));
+            let process =
+                ServiceProcess::spawn_logged(&service_binary(service), service, vars, &log);
+            processes.push((service, process));
+            bases.insert(service, format!("http://127.0.0.1:{port}"));
+        }
+        let system = Self {
+            processes,
+            logs,
+            api: bases["account-command"].clone(),
+            projector: bases["balance-projector"].clone(),
+        };
+        for service in SERVICES {
+            let url = format!("{}/readyz", bases[service]);
+            eventually(
+                &format!("{service} ready"),
+                Duration::from_secs(120),
+                || async {
+                    reqwest::get(&url)
+                        .await
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                        .map(drop)
+                },
+            )
+            .await;
+        }
+        system
+    }
+
+    /// Sends a command and returns its answer (201/200/202 with a body).
+    pub async fn command(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        body: Value,
+        traceparent: Option<&str>,
+    ) -> Value {
+        let mut request = http
+            .post(format!("{}{path}", self.api))
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&body);
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request.send().await.expect("command sent");
+        let status = response.status();
+        let answer: Value = response.json().await.expect("JSON answer");
+        assert!(status.is_success(), "{path} answered {status}: {answer}");
+        answer
+    }
+
+    pub async fn open(&self, http: &reqwest::Client, holder: &str) -> String {
+        let body = serde_json::json!({ "holder": holder, "currency": "EUR" });
+        let opened = self.command(http, "/accounts", body, None).await;
+        opened["account_id"]
+            .as_str()
+            .expect("account id")
+            .to_owned()
+    }
+
+    pub async fn wait_completed(&self, http: &reqwest::Client, transfer: &str) {
+        let url = format!("{}/transfers/{transfer}", self.projector);
+        eventually(
+            "the transfer completed",
+            Duration::from_secs(90),
+            || async {
+                let view: Value = http.get(&url).send().await.ok()?.json().await.ok()?;
+                (view["status"] == "completed").then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Stops every service (SIGTERM: spans and log lines are flushed) and
+    /// returns each one's log.
+    pub async fn stop(self) -> HashMap<&'static str, String> {
+        let mut logs = HashMap::new();
+        for (service, process) in self.processes {
+            process.stop(Duration::from_secs(60)).await;
+            let log = std::fs::read_to_string(self.logs.join(format!("{service}.log")))
+                .unwrap_or_default();
+            logs.insert(service, log);
+        }
+        logs
+    }
+}
