@@ -1,12 +1,15 @@
 //! Stages **http**, **visible** and **transfers**: the whole pipeline
 //! started once, warmed up, then driven stage after stage.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::progress::spinner;
+use super::progress::{calls, spinner};
 use super::{Bench, STOP_GRACE, ms};
 use crate::bank::Bank;
-use crate::report::Startup;
+use crate::load::{self, LoadConfig, LoadReport, Rate, Workload};
+use crate::report::{OfferedRate, Startup};
+use crate::services::{CpuSnapshot, CpuUse};
 
 impl Bench {
     /// HTTP, command → visible, transfers: the whole pipeline running.
@@ -58,6 +61,49 @@ impl Bench {
         }
         self.stage_done("transfers", started);
         Ok(())
+    }
+}
+
+/// One level of an open-loop stage: `percent` of the best HTTP rate,
+/// offered for the level duration.
+pub(super) struct RateLevel {
+    pub offered: OfferedRate,
+    pub report: LoadReport,
+    /// Of the services' processes while the level ran.
+    pub cpu: CpuUse,
+}
+
+impl Bench {
+    /// Offers `workload` at `percent` of `max` calls/s, with clients enough
+    /// for calls taking up to `latency_secs`.
+    pub(super) async fn rate_level<W: Workload>(
+        &self,
+        stage: &str,
+        pids: &[(String, u32)],
+        workload: Arc<W>,
+        max: u64,
+        percent: u64,
+        latency_secs: u64,
+    ) -> anyhow::Result<RateLevel> {
+        let offered = (max * percent / 100).max(1);
+        let bar = calls(&format!("{stage}: {percent}% of max ({offered}/s)"));
+        let clients = rate_clients(self.config.rate_clients, offered, latency_secs);
+        let config = LoadConfig::new(clients, Rate::PerSecond(offered))
+            .for_duration(self.config.level_duration);
+        let cpu = CpuSnapshot::take(pids);
+        let report = load::run(workload, &config, Some(bar.clone())).await?;
+        let cpu = cpu.since();
+        bar.finish_and_clear();
+        Ok(RateLevel {
+            offered: OfferedRate {
+                percent,
+                offered_per_sec: offered,
+                clients,
+                behind_schedule_ms: ms(report.behind_schedule),
+            },
+            report,
+            cpu,
+        })
     }
 }
 
