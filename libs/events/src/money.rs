@@ -52,25 +52,24 @@ impl Money {
 
     /// `self + rhs`, or an error if it would overflow.
     pub const fn checked_add(self, rhs: Money) -> Result<Money, MoneyError> {
-        match self.0.checked_add(rhs.0) {
-            Some(sum) => Ok(Money(sum)),
-            None => Err(MoneyError::Overflow {
-                op: "+",
-                lhs: self,
-                rhs,
-            }),
-        }
+        self.or_overflow(self.0.checked_add(rhs.0), "+", rhs)
     }
 
     /// `self - rhs`, or an error if it would overflow.
     pub const fn checked_sub(self, rhs: Money) -> Result<Money, MoneyError> {
-        match self.0.checked_sub(rhs.0) {
-            Some(difference) => Ok(Money(difference)),
-            None => Err(MoneyError::Overflow {
-                op: "-",
-                lhs: self,
-                rhs,
-            }),
+        self.or_overflow(self.0.checked_sub(rhs.0), "-", rhs)
+    }
+
+    /// The `result` of `self op rhs`, or the overflow error that names them.
+    const fn or_overflow(
+        self,
+        result: Option<i64>,
+        op: &'static str,
+        rhs: Money,
+    ) -> Result<Money, MoneyError> {
+        match result {
+            Some(value) => Ok(Money(value)),
+            None => Err(MoneyError::Overflow { op, lhs: self, rhs }),
         }
     }
 

@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 
 use eventbank_events::wire::{self, WireRecord};
 use eventbank_events::{
-    AccountCommand, AccountEvent, AccountEventEnvelope, AccountSnapshot, CommandEnvelope,
-    CommandOutcome, CommandResult, RejectionCode, RememberedOutcome, TransferEvent,
-    TransferEventEnvelope, TransferFailureReason, TransferSagaSnapshot,
+    AccountCommand, AccountEvent, AccountEventEnvelope, CommandEnvelope, CommandOutcome,
+    CommandResult, RejectionCode, TransferEvent, TransferFailureReason,
 };
 use serde_json::Value;
 
@@ -130,39 +129,24 @@ fn set(tags: &[&'static str]) -> BTreeSet<&'static str> {
     tags.iter().copied().collect()
 }
 
-#[test]
-fn account_commands() {
-    check_golden::<CommandEnvelope>(samples::commands());
+/// One test per kind of record: its samples against their fixtures.
+macro_rules! golden_tests {
+    ($($test:ident: $samples:path,)*) => {$(
+        #[test]
+        fn $test() {
+            check_golden($samples());
+        }
+    )*};
 }
 
-#[test]
-fn account_events() {
-    check_golden::<AccountEventEnvelope>(samples::account_events());
-}
-
-#[test]
-fn transfer_events() {
-    check_golden::<TransferEventEnvelope>(samples::transfer_events());
-}
-
-#[test]
-fn command_results() {
-    check_golden::<CommandResult>(samples::command_results());
-}
-
-#[test]
-fn remembered_outcomes() {
-    check_golden::<RememberedOutcome>(samples::remembered_outcomes());
-}
-
-#[test]
-fn account_snapshots() {
-    check_golden::<AccountSnapshot>(samples::account_snapshots());
-}
-
-#[test]
-fn transfer_saga_snapshots() {
-    check_golden::<TransferSagaSnapshot>(samples::saga_snapshots());
+golden_tests! {
+    account_commands: samples::commands,
+    account_events: samples::account_events,
+    transfer_events: samples::transfer_events,
+    command_results: samples::command_results,
+    remembered_outcomes: samples::remembered_outcomes,
+    account_snapshots: samples::account_snapshots,
+    transfer_saga_snapshots: samples::saga_snapshots,
 }
 
 /// The variant lists the crate hand-maintains (`TYPES`, `ALL`, ...) and the

@@ -1,13 +1,14 @@
 //! Stages **http**, **visible** and **transfers**: the whole pipeline
 //! started once, warmed up, then driven stage after stage.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::progress::{calls, spinner};
-use super::{Bench, STOP_GRACE, ms};
+use super::{Bench, STOP_GRACE, errors_note, ms};
 use crate::bank::Bank;
-use crate::load::{self, LoadConfig, LoadReport, Rate, Workload};
+use crate::load::{self, LatencySummary, LoadConfig, LoadReport, Rate, Workload};
 use crate::report::{OfferedRate, Startup};
 use crate::services::{CpuSnapshot, CpuUse};
 
@@ -105,6 +106,25 @@ impl Bench {
             cpu,
         })
     }
+}
+
+/// The line a level of an open-loop stage prints when it ends: the rate it
+/// achieved of what it offered, and its headline latency.
+pub(super) fn print_level(
+    stage: &str,
+    offered: &OfferedRate,
+    per_sec: u64,
+    (latency_name, latency): (&str, &LatencySummary),
+    errors: &BTreeMap<String, u64>,
+) {
+    println!(
+        "[bench] {stage} {}%: {per_sec}/s of {}/s, {latency_name} p50 {} p99 {}{}",
+        offered.percent,
+        offered.offered_per_sec,
+        crate::report::ms(latency.p50_us),
+        crate::report::ms(latency.p99_us),
+        errors_note(errors)
+    );
 }
 
 /// Clients for an open-loop `rate`: enough that requests taking up to

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::{Bench, errors_note};
+use super::Bench;
+use super::load_stages::print_level;
 use crate::bank::Bank;
 use crate::load::{self, LatencySummary};
 use crate::report::TransferLevel;
@@ -47,13 +48,12 @@ impl Bench {
                 ended: LatencySummary::of(&workload.ended.snapshot()),
                 cpu: run.cpu,
             };
-            println!(
-                "[bench] transfers {percent}%: {}/s of {}/s, end to end p50 {} p99 {}{}",
+            print_level(
+                "transfers",
+                &level.offered,
                 level.per_sec,
-                level.offered.offered_per_sec,
-                crate::report::ms(level.end_to_end.p50_us),
-                crate::report::ms(level.end_to_end.p99_us),
-                errors_note(&level.errors)
+                ("end to end", &level.end_to_end),
+                &level.errors,
             );
             self.results.transfers.push(level);
         }

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::{Bench, errors_note};
+use super::Bench;
+use super::load_stages::print_level;
 use crate::bank::Bank;
 use crate::load::LatencySummary;
 use crate::report::VisibleLevel;
@@ -33,13 +34,12 @@ impl Bench {
                 ack_to_visible: LatencySummary::of(&workload.ack_to_visible.snapshot()),
                 cpu: run.cpu,
             };
-            println!(
-                "[bench] visible {percent}%: {}/s of {}/s, command → visible p50 {} p99 {}{}",
+            print_level(
+                "visible",
+                &level.offered,
                 level.achieved_per_sec,
-                level.offered.offered_per_sec,
-                crate::report::ms(level.command_to_visible.p50_us),
-                crate::report::ms(level.command_to_visible.p99_us),
-                errors_note(&level.errors)
+                ("command → visible", &level.command_to_visible),
+                &level.errors,
             );
             self.results.visible.push(level);
         }

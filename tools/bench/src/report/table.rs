@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Results, mib, ms, percent};
+use super::{OfferedRate, Results, mib, ms, percent};
 use crate::load::LatencySummary;
 
 impl Results {
@@ -61,28 +61,20 @@ impl Results {
             ]);
         }
         for level in &self.visible {
-            let l = &level.command_to_visible;
-            rows.push([
-                format!(
-                    "command -> visible, {}% of max ({}/s offered)",
-                    level.offered.percent, level.offered.offered_per_sec
-                ),
+            rows.push(level_row(
+                "command -> visible",
+                &level.offered,
                 format!("{} commands/s", level.achieved_per_sec),
-                percentiles(l),
-                String::new(),
-            ]);
+                &level.command_to_visible,
+            ));
         }
         for level in &self.transfers {
-            let l = &level.end_to_end;
-            rows.push([
-                format!(
-                    "transfers end to end, {}% of max ({}/s offered)",
-                    level.offered.percent, level.offered.offered_per_sec
-                ),
+            rows.push(level_row(
+                "transfers end to end",
+                &level.offered,
                 format!("{} transfers/s", level.per_sec),
-                percentiles(l),
-                String::new(),
-            ]);
+                &level.end_to_end,
+            ));
         }
         rows.push(share_of_consume(
             format!("projector catch-up ({} events)", self.rebuild.events),
@@ -118,6 +110,24 @@ impl Results {
         }
         render(&rows)
     }
+}
+
+/// A row for a level of an open-loop stage, named by what it offered.
+fn level_row(
+    measure: &str,
+    offered: &OfferedRate,
+    figure: String,
+    latency: &LatencySummary,
+) -> [String; 4] {
+    [
+        format!(
+            "{measure}, {}% of max ({}/s offered)",
+            offered.percent, offered.offered_per_sec
+        ),
+        figure,
+        percentiles(latency),
+        String::new(),
+    ]
 }
 
 /// A row for a rate read from Kafka, against the raw consume ceiling.
