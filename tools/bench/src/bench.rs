@@ -30,6 +30,7 @@ mod http_levels;
 mod idle;
 mod launch;
 mod load_stages;
+mod open_loop;
 mod perf;
 mod progress;
 mod raw_ceiling;

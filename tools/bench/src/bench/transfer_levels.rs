@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Bench;
-use super::load_stages::print_level;
+use super::open_loop::print_level;
 use crate::bank::Bank;
 use crate::load::{self, LatencySummary};
 use crate::report::TransferLevel;

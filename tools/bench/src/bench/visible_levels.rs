@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Bench;
-use super::load_stages::print_level;
+use super::open_loop::print_level;
 use crate::bank::Bank;
 use crate::load::LatencySummary;
 use crate::report::VisibleLevel;
