@@ -52,25 +52,24 @@ impl Money {
 
     /// `self + rhs`, or an error if it would overflow.
     pub const fn checked_add(self, rhs: Money) -> Result<Money, MoneyError> {
-        match self.0.checked_add(rhs.0) {
-            Some(sum) => Ok(Money(sum)),
-            None => Err(MoneyError::Overflow {
-                op: "+",
-                lhs: self,
-                rhs,
-            }),
-        }
+        self.or_overflow(self.0.checked_add(rhs.0), "+", rhs)
     }
 
     /// `self - rhs`, or an error if it would overflow.
     pub const fn checked_sub(self, rhs: Money) -> Result<Money, MoneyError> {
-        match self.0.checked_sub(rhs.0) {
-            Some(difference) => Ok(Money(difference)),
-            None => Err(MoneyError::Overflow {
-                op: "-",
-                lhs: self,
-                rhs,
-            }),
+        self.or_overflow(self.0.checked_sub(rhs.0), "-", rhs)
+    }
+
+    /// The `result` of `self op rhs`, or the overflow error that names them.
+    const fn or_overflow(
+        self,
+        result: Option<i64>,
+        op: &'static str,
+        rhs: Money,
+    ) -> Result<Money, MoneyError> {
+        match result {
+            Some(value) => Ok(Money(value)),
+            None => Err(MoneyError::Overflow { op, lhs: self, rhs }),
         }
     }
 
@@ -97,30 +96,11 @@ impl fmt::Display for Money {
 // minor units" says more in a dead-letter reason than "expected i64".
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MoneyVisitor;
-
-        impl Visitor<'_> for MoneyVisitor {
-            type Value = Money;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer amount of money in minor units")
-            }
-
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Money, E> {
-                Ok(Money(value))
-            }
-
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Money, E> {
-                i64::try_from(value).map(Money).map_err(|_| {
-                    E::custom(format_args!(
-                        "money {value} is too large: at most {} minor units",
-                        i64::MAX
-                    ))
-                })
-            }
-        }
-
-        deserializer.deserialize_i64(MoneyVisitor)
+        deserializer.deserialize_i64(MinorUnits {
+            expecting: "an integer amount of money in minor units",
+            noun: "money",
+            build: |value| Ok(Money(value)),
+        })
     }
 }
 
@@ -188,31 +168,43 @@ impl TryFrom<Money> for Amount {
 // says "amount": a float, a non-positive value, or one beyond i64.
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AmountVisitor;
+        deserializer.deserialize_i64(MinorUnits {
+            expecting: "a positive integer amount in minor units",
+            noun: "amount",
+            build: Amount::new,
+        })
+    }
+}
 
-        impl Visitor<'_> for AmountVisitor {
-            type Value = Amount;
+/// Decodes a JSON integer of minor units with `build`, so that a float or a
+/// value beyond `i64` is refused in words that name what was expected.
+struct MinorUnits<T> {
+    expecting: &'static str,
+    /// Names the value in the "too large" message.
+    noun: &'static str,
+    build: fn(i64) -> Result<T, MoneyError>,
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a positive integer amount in minor units")
-            }
+impl<T> Visitor<'_> for MinorUnits<T> {
+    type Value = T;
 
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Amount, E> {
-                Amount::new(value).map_err(E::custom)
-            }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
 
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Amount, E> {
-                let value = i64::try_from(value).map_err(|_| {
-                    E::custom(format_args!(
-                        "amount {value} is too large: at most {} minor units",
-                        i64::MAX
-                    ))
-                })?;
-                self.visit_i64(value)
-            }
-        }
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        (self.build)(value).map_err(E::custom)
+    }
 
-        deserializer.deserialize_i64(AmountVisitor)
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        let value = i64::try_from(value).map_err(|_| {
+            E::custom(format_args!(
+                "{} {value} is too large: at most {} minor units",
+                self.noun,
+                i64::MAX
+            ))
+        })?;
+        self.visit_i64(value)
     }
 }
 

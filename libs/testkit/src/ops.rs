@@ -12,21 +12,20 @@ pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
     let running = InProcess::run(app);
     let base = running.base_url();
     let client = reqwest::Client::new();
+    let get = async |path: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+    };
 
-    let health = client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .expect("GET /healthz");
+    let health = get("/healthz").await;
     assert_eq!(health.status(), 200);
     let body: serde_json::Value = health.json().await.expect("healthz body is JSON");
     assert_eq!(body["status"], "ok");
 
-    let ready = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .expect("GET /readyz");
+    let ready = get("/readyz").await;
     let status = ready.status().as_u16();
     let report: serde_json::Value = ready.json().await.expect("readyz body is JSON");
     assert!(status == 200 || status == 503, "readyz answered {status}");
@@ -36,11 +35,7 @@ pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
         "status code agrees with body: {report}"
     );
 
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics");
+    let metrics = get("/metrics").await;
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.expect("metrics text");
     assert!(
@@ -48,11 +43,7 @@ pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
         "metrics lack build info for {name}: {text}"
     );
 
-    let missing = client
-        .get(format!("{base}/no-such-route"))
-        .send()
-        .await
-        .expect("GET unknown");
+    let missing = get("/no-such-route").await;
     assert_eq!(missing.status(), 404);
     let error: serde_json::Value = missing.json().await.expect("error body is JSON");
     assert_eq!(error["error"]["code"], "route_not_found");

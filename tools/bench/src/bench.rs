@@ -30,6 +30,7 @@ mod http_levels;
 mod idle;
 mod launch;
 mod load_stages;
+mod open_loop;
 mod perf;
 mod progress;
 mod raw_ceiling;
@@ -201,33 +202,33 @@ impl Bench {
         let prefix = self.prefix.clone();
         kafka::create_system_topics(&self.kafka(&prefix)).await?;
 
-        if self.config.runs("idle") {
-            let started = Instant::now();
-            self.idle().await?;
-            self.stage_done("idle", started);
-        }
-        if self.config.runs("backlog") {
-            let started = Instant::now();
-            self.backlog().await?;
-            self.stage_done("backlog", started);
-        }
-        if self.config.runs("ceiling") {
-            let started = Instant::now();
-            self.ceiling().await?;
-            self.stage_done("ceiling", started);
-        }
-        if self.config.runs("audit") {
-            let started = Instant::now();
-            self.audit().await?;
-            self.stage_done("audit", started);
-        }
+        self.timed_stage("idle", async |bench: &mut Self| bench.idle().await)
+            .await?;
+        self.timed_stage("backlog", async |bench: &mut Self| bench.backlog().await)
+            .await?;
+        self.timed_stage("ceiling", async |bench: &mut Self| bench.ceiling().await)
+            .await?;
+        self.timed_stage("audit", async |bench: &mut Self| bench.audit().await)
+            .await?;
+        // The load stages time each of their three stages themselves.
         if self.config.runs("load") {
             self.load_stages().await?;
         }
-        if self.config.runs("rebuild") {
+        self.timed_stage("rebuild", async |bench: &mut Self| bench.rebuild().await)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs `stage` if the configuration asks for it, and notes how long it took.
+    async fn timed_stage(
+        &mut self,
+        stage: &str,
+        run: impl AsyncFnOnce(&mut Self) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        if self.config.runs(stage) {
             let started = Instant::now();
-            self.rebuild().await?;
-            self.stage_done("rebuild", started);
+            run(self).await?;
+            self.stage_done(stage, started);
         }
         Ok(())
     }

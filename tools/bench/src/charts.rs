@@ -201,7 +201,7 @@ pub fn draw_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
             points: (results.visible.iter())
                 .map(|l| {
                     point(
-                        format!("{}%", l.percent),
+                        format!("{}%", l.offered.percent),
                         l.achieved_per_sec,
                         l.command_to_visible,
                     )
@@ -214,7 +214,7 @@ pub fn draw_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
             x_desc: "offered load (% of max HTTP commands/s)",
             unit: "transfers",
             points: (results.transfers.iter())
-                .map(|l| point(format!("{}%", l.percent), l.per_sec, l.end_to_end))
+                .map(|l| point(format!("{}%", l.offered.percent), l.per_sec, l.end_to_end))
                 .collect(),
         },
     ];

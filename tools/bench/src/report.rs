@@ -67,8 +67,10 @@ pub struct HttpLevel {
     pub cpu: CpuUse,
 }
 
+/// What a level of an open-loop stage offered; its fields lead the level's
+/// own in `results.json`.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct VisibleLevel {
+pub struct OfferedRate {
     /// Of the max HTTP commands/s.
     pub percent: u64,
     pub offered_per_sec: u64,
@@ -77,6 +79,12 @@ pub struct VisibleLevel {
     /// Most a request was sent after it was due (too few clients or an
     /// overloaded bench process if far above the latency).
     pub behind_schedule_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VisibleLevel {
+    #[serde(flatten)]
+    pub offered: OfferedRate,
     pub achieved_per_sec: u64,
     pub errors: BTreeMap<String, u64>,
     /// Command sent (due) → the view shows its version.
@@ -90,13 +98,8 @@ pub struct VisibleLevel {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TransferLevel {
-    pub percent: u64,
-    pub offered_per_sec: u64,
-    /// Clients the open-loop rate was offered with.
-    pub clients: usize,
-    /// Most a request was sent after it was due (too few clients or an
-    /// overloaded bench process if far above the latency).
-    pub behind_schedule_ms: u64,
+    #[serde(flatten)]
+    pub offered: OfferedRate,
     pub completed: u64,
     pub failed: u64,
     pub errors: BTreeMap<String, u64>,

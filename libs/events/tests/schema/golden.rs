@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 
 use eventbank_events::wire::{self, WireRecord};
 use eventbank_events::{
-    AccountCommand, AccountEvent, AccountEventEnvelope, AccountSnapshot, CommandEnvelope,
-    CommandOutcome, CommandResult, RejectionCode, RememberedOutcome, TransferEvent,
-    TransferEventEnvelope, TransferFailureReason, TransferSagaSnapshot,
+    AccountCommand, AccountEvent, AccountEventEnvelope, CommandEnvelope, CommandOutcome,
+    CommandResult, RejectionCode, TransferEvent, TransferFailureReason,
 };
 use serde_json::Value;
 
@@ -130,39 +129,24 @@ fn set(tags: &[&'static str]) -> BTreeSet<&'static str> {
     tags.iter().copied().collect()
 }
 
-#[test]
-fn account_commands() {
-    check_golden::<CommandEnvelope>(samples::commands());
+/// One test per kind of record: its samples against their fixtures.
+macro_rules! golden_tests {
+    ($($test:ident: $samples:path,)*) => {$(
+        #[test]
+        fn $test() {
+            check_golden($samples());
+        }
+    )*};
 }
 
-#[test]
-fn account_events() {
-    check_golden::<AccountEventEnvelope>(samples::account_events());
-}
-
-#[test]
-fn transfer_events() {
-    check_golden::<TransferEventEnvelope>(samples::transfer_events());
-}
-
-#[test]
-fn command_results() {
-    check_golden::<CommandResult>(samples::command_results());
-}
-
-#[test]
-fn remembered_outcomes() {
-    check_golden::<RememberedOutcome>(samples::remembered_outcomes());
-}
-
-#[test]
-fn account_snapshots() {
-    check_golden::<AccountSnapshot>(samples::account_snapshots());
-}
-
-#[test]
-fn transfer_saga_snapshots() {
-    check_golden::<TransferSagaSnapshot>(samples::saga_snapshots());
+golden_tests! {
+    account_commands: samples::commands,
+    account_events: samples::account_events,
+    transfer_events: samples::transfer_events,
+    command_results: samples::command_results,
+    remembered_outcomes: samples::remembered_outcomes,
+    account_snapshots: samples::account_snapshots,
+    transfer_saga_snapshots: samples::saga_snapshots,
 }
 
 /// The variant lists the crate hand-maintains (`TYPES`, `ALL`, ...) and the
@@ -170,54 +154,31 @@ fn transfer_saga_snapshots() {
 /// a variant without a sample (hence without a fixture) fails here.
 #[test]
 fn every_variant_has_a_sample_and_a_declared_tag() {
-    let commands = serde_variants_of::<AccountCommand>("type");
-    assert_eq!(
-        set(AccountCommand::TYPES),
-        commands,
-        "AccountCommand::TYPES vs the enum's variants"
-    );
     // Extra samples of a variant (a field's optional form) are named
     // `<type>_with_<field>`.
-    assert_eq!(
+    variants_match::<AccountCommand>(
+        "type",
+        "AccountCommand::TYPES",
+        AccountCommand::TYPES,
         sampled_variants(&samples::commands()),
-        commands,
-        "a sample per AccountCommand variant"
     );
-
-    let account_events = serde_variants_of::<AccountEvent>("type");
-    assert_eq!(
-        set(AccountEvent::TYPES),
-        account_events,
-        "AccountEvent::TYPES vs the enum's variants"
-    );
-    assert_eq!(
+    variants_match::<AccountEvent>(
+        "type",
+        "AccountEvent::TYPES",
+        AccountEvent::TYPES,
         sampled_variants(&samples::account_events()),
-        account_events,
-        "a sample per AccountEvent variant"
     );
-
-    let transfer_events = serde_variants_of::<TransferEvent>("type");
-    assert_eq!(
-        set(TransferEvent::TYPES),
-        transfer_events,
-        "TransferEvent::TYPES vs the enum's variants"
-    );
-    assert_eq!(
+    variants_match::<TransferEvent>(
+        "type",
+        "TransferEvent::TYPES",
+        TransferEvent::TYPES,
         names(&samples::transfer_events()),
-        transfer_events,
-        "a sample per TransferEvent variant"
     );
-
-    let outcomes = serde_variants_of::<CommandOutcome>("status");
-    assert_eq!(
-        set(CommandOutcome::STATUSES),
-        outcomes,
-        "CommandOutcome::STATUSES vs the enum's variants"
-    );
-    assert_eq!(
+    variants_match::<CommandOutcome>(
+        "status",
+        "CommandOutcome::STATUSES",
+        CommandOutcome::STATUSES,
         sampled_variants(&samples::command_results()),
-        outcomes,
-        "a sample per CommandOutcome variant"
     );
 
     let codes = set(samples::serde_variants::<RejectionCode>(None));
@@ -233,6 +194,20 @@ fn every_variant_has_a_sample_and_a_declared_tag() {
             serde_json::from_value(Value::from(*reason)).expect("a declared reason");
         assert_eq!(parsed.code(), *reason);
     }
+}
+
+/// `E`'s variants as serde tags them under `tag` are the ones the crate
+/// declares in `list` (named `list_name`) and the ones `sampled`.
+fn variants_match<E: serde::de::DeserializeOwned>(
+    tag: &'static str,
+    list_name: &str,
+    list: &[&'static str],
+    sampled: BTreeSet<&'static str>,
+) {
+    let variants = serde_variants_of::<E>(tag);
+    assert_eq!(set(list), variants, "{list_name} vs the enum's variants");
+    let enum_name = list_name.split("::").next().unwrap_or(list_name);
+    assert_eq!(sampled, variants, "a sample per {enum_name} variant");
 }
 
 /// The tag checked by `wire::decode` must be the one serde uses.

@@ -19,24 +19,18 @@ fn round_trip<T: WireRecord + PartialEq + Debug>(record: &T) {
     assert_eq!(&decoded, record);
 }
 
+fn round_trip_all<T: WireRecord + PartialEq + Debug>(samples: &[(&'static str, T)]) {
+    samples.iter().for_each(|(_, record)| round_trip(record));
+}
+
 #[test]
 fn every_sample_round_trips() {
-    samples::commands().iter().for_each(|(_, r)| round_trip(r));
-    samples::account_events()
-        .iter()
-        .for_each(|(_, r)| round_trip(r));
-    samples::transfer_events()
-        .iter()
-        .for_each(|(_, r)| round_trip(r));
-    samples::command_results()
-        .iter()
-        .for_each(|(_, r)| round_trip(r));
-    samples::account_snapshots()
-        .iter()
-        .for_each(|(_, r)| round_trip(r));
-    samples::saga_snapshots()
-        .iter()
-        .for_each(|(_, r)| round_trip(r));
+    round_trip_all(&samples::commands());
+    round_trip_all(&samples::account_events());
+    round_trip_all(&samples::transfer_events());
+    round_trip_all(&samples::command_results());
+    round_trip_all(&samples::account_snapshots());
+    round_trip_all(&samples::saga_snapshots());
 }
 
 #[test]

@@ -16,6 +16,12 @@ fn spec<'a>(specs: &'a [TopicSpec], name: &str) -> &'a TopicSpec {
         .unwrap_or_else(|| panic!("no spec for {name}"))
 }
 
+/// `kind`'s spec in the default layout under the default names.
+fn default_spec(kind: TopicKind) -> TopicSpec {
+    let topics = Topics::default();
+    spec(&topics.specs(&TopicLayout::default()), &topics.name(kind)).clone()
+}
+
 fn config<'a>(spec: &'a TopicSpec, key: &str) -> Option<&'a str> {
     spec.configs.get(key).map(String::as_str)
 }
@@ -92,10 +98,8 @@ fn co_partitioned_topics_share_key_and_partition_count() {
 
 #[test]
 fn state_topics_are_compacted() {
-    let topics = Topics::default();
-    let specs = topics.specs(&TopicLayout::default());
     for kind in [TopicKind::AccountState, TopicKind::TransferState] {
-        let spec = spec(&specs, &topics.name(kind));
+        let spec = &default_spec(kind);
         assert_eq!(
             config(spec, "cleanup.policy"),
             Some("compact"),
@@ -110,10 +114,8 @@ fn state_topics_are_compacted() {
 
 #[test]
 fn event_topics_are_kept_forever() {
-    let topics = Topics::default();
-    let specs = topics.specs(&TopicLayout::default());
     for kind in [TopicKind::AccountEvents, TopicKind::TransferEvents] {
-        let spec = spec(&specs, &topics.name(kind));
+        let spec = &default_spec(kind);
         assert_eq!(config(spec, "cleanup.policy"), Some("delete"));
         assert_eq!(config(spec, "retention.ms"), Some("-1"));
         assert_eq!(config(spec, "retention.bytes"), Some("-1"));

@@ -22,20 +22,20 @@ async fn redis_runs_atomic_scripts_under_a_test_prefix() {
         return 1
         ",
     );
-    let applied: i32 = apply
-        .key(&key)
-        .arg(1)
-        .invoke_async(&mut conn)
-        .await
-        .expect("eval");
-    assert_eq!(applied, 1);
-    let replayed: i32 = apply
-        .key(&key)
-        .arg(1)
-        .invoke_async(&mut conn)
-        .await
-        .expect("eval");
-    assert_eq!(replayed, 0, "replaying the same version is skipped");
+    let mut apply_version_1 = async || -> i32 {
+        apply
+            .key(&key)
+            .arg(1)
+            .invoke_async(&mut conn)
+            .await
+            .expect("eval")
+    };
+    assert_eq!(apply_version_1().await, 1);
+    assert_eq!(
+        apply_version_1().await,
+        0,
+        "replaying the same version is skipped"
+    );
     let stored: String = redis::cmd("GET")
         .arg(&key)
         .query_async(&mut conn)

@@ -62,11 +62,17 @@ impl<K: Eq + Hash + Clone, V> BoundedCache<K, V> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn evicts_the_oldest_entry_when_full() {
+    /// Full: `a` (the oldest) then `b`.
+    fn a_then_b() -> BoundedCache<&'static str, i32> {
         let mut cache = BoundedCache::new(2);
         cache.insert("a", 1);
         cache.insert("b", 2);
+        cache
+    }
+
+    #[test]
+    fn evicts_the_oldest_entry_when_full() {
+        let mut cache = a_then_b();
         cache.insert("c", 3);
         assert_eq!(cache.len(), 2);
         assert_eq!(cache.get(&"a"), None);
@@ -76,9 +82,7 @@ mod tests {
 
     #[test]
     fn replacing_a_value_keeps_its_age() {
-        let mut cache = BoundedCache::new(2);
-        cache.insert("a", 1);
-        cache.insert("b", 2);
+        let mut cache = a_then_b();
         cache.insert("a", 10);
         assert_eq!(cache.get(&"a"), Some(&10));
         assert_eq!(cache.len(), 2);

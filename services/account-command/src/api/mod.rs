@@ -41,6 +41,8 @@ mod path;
 mod result_store;
 mod routes;
 mod send_command;
+#[cfg(test)]
+mod test_results;
 mod transfers;
 
 use std::sync::Arc;

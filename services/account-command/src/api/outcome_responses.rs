@@ -163,23 +163,13 @@ pub fn replayed(mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;
-    use chrono::Utc;
-    use eventbank_events::{CorrelationId, Money, RejectionCode};
+    use eventbank_events::RejectionCode;
 
     use super::*;
+    use crate::api::test_results;
 
     fn accepted(version: u64, balance: i64) -> CommandResult {
-        CommandResult::new(
-            CommandId::new(),
-            AccountId::new(),
-            CorrelationId::new(),
-            Utc::now(),
-            CommandOutcome::Accepted {
-                version,
-                balance: Money::new(balance),
-                events: Vec::new(),
-            },
-        )
+        test_results::accepted(CommandId::new(), AccountId::new(), version, balance)
     }
 
     async fn body(response: Response) -> (StatusCode, Value) {
@@ -213,12 +203,8 @@ mod tests {
     #[tokio::test]
     async fn account_change_is_200_and_lookup_adds_the_status() {
         let result = accepted(3, 500);
-        let (status, json) = body(outcome(
-            &CommandContext::AccountChange,
-            &result,
-            Audience::Request,
-        ))
-        .await;
+        let answer = |audience| body(outcome(&CommandContext::AccountChange, &result, audience));
+        let (status, json) = answer(Audience::Request).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             json,
@@ -229,12 +215,7 @@ mod tests {
                 "command_id": result.command_id.to_string(),
             })
         );
-        let (status, json) = body(outcome(
-            &CommandContext::AccountChange,
-            &result,
-            Audience::Lookup,
-        ))
-        .await;
+        let (status, json) = answer(Audience::Lookup).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(json["status"], "accepted");
         assert_eq!(json["balance"], 500);

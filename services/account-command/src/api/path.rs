@@ -7,14 +7,6 @@ use axum::http::request::Parts;
 use eventbank_events::{AccountId, CommandId, IdError};
 use eventbank_runtime::http::ApiError;
 
-/// The `{id}` of `/accounts/{id}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct AccountIdParam(pub AccountId);
-
-/// The `{command_id}` of `/commands/{command_id}`.
-#[derive(Debug, Clone, Copy)]
-pub struct CommandIdParam(pub CommandId);
-
 async fn single_param<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
@@ -30,26 +22,33 @@ fn invalid(code: &'static str, err: &IdError) -> ApiError {
     ApiError::bad_request(code, format!("{err} in the path; expected a UUID"))
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for AccountIdParam {
-    type Rejection = ApiError;
+/// A path id type `$param` wrapping `$id`, refused with `$code`.
+macro_rules! id_param {
+    ($(#[$doc:meta])* $param:ident($id:ident), $code:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $param(pub $id);
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        const CODE: &str = "invalid_account_id";
-        let raw = single_param(parts, state, CODE).await?;
-        AccountId::parse(&raw)
-            .map(Self)
-            .map_err(|err| invalid(CODE, &err))
-    }
+        impl<S: Send + Sync> FromRequestParts<S> for $param {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                let raw = single_param(parts, state, $code).await?;
+                $id::parse(&raw)
+                    .map(Self)
+                    .map_err(|err| invalid($code, &err))
+            }
+        }
+    };
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CommandIdParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        const CODE: &str = "invalid_command_id";
-        let raw = single_param(parts, state, CODE).await?;
-        CommandId::parse(&raw)
-            .map(Self)
-            .map_err(|err| invalid(CODE, &err))
-    }
-}
+id_param!(
+    /// The `{id}` of `/accounts/{id}/…`.
+    AccountIdParam(AccountId),
+    "invalid_account_id"
+);
+id_param!(
+    /// The `{command_id}` of `/commands/{command_id}`.
+    CommandIdParam(CommandId),
+    "invalid_command_id"
+);

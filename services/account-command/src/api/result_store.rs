@@ -166,23 +166,13 @@ impl Drop for Waiter {
 mod tests {
     use std::time::Duration;
 
-    use chrono::Utc;
-    use eventbank_events::{AccountId, CommandOutcome, CorrelationId, Money};
+    use eventbank_events::AccountId;
 
     use super::*;
+    use crate::api::test_results::accepted;
 
     fn result(command_id: CommandId) -> CommandResult {
-        CommandResult::new(
-            command_id,
-            AccountId::new(),
-            CorrelationId::new(),
-            Utc::now(),
-            CommandOutcome::Accepted {
-                version: 1,
-                balance: Money::ZERO,
-                events: Vec::new(),
-            },
-        )
+        accepted(command_id, AccountId::new(), 1, 0)
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio_postgres::{Client, IsolationLevel};
+use tokio_postgres::{Client, IsolationLevel, Transaction};
 use uuid::Uuid;
 
 use crate::chain::{BrokenLink, ChainVerifier, StreamHead};
@@ -44,17 +44,22 @@ pub struct ReconcileReport {
     pub mismatches: Vec<Mismatch>,
 }
 
+/// The read-only REPEATABLE READ transaction a scan runs in.
+async fn snapshot(client: &mut Client) -> Result<Transaction<'_>, tokio_postgres::Error> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+}
+
 /// Recomputes every chain (or only `stream`'s) and stops at the first break.
 pub async fn verify(
     client: &mut Client,
     stream: Option<Uuid>,
 ) -> Result<VerifyReport, tokio_postgres::Error> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?;
+    let tx = snapshot(client).await?;
     // Heads and records side by side, so a stream missing either shows up.
     let filter = if stream.is_some() {
         "WHERE stream_id = $1"
@@ -125,12 +130,7 @@ pub async fn reconcile(
     client: &mut Client,
     limit: usize,
 ) -> Result<ReconcileReport, tokio_postgres::Error> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?;
+    let tx = snapshot(client).await?;
     let portal = tx
         .bind(
             "SELECT stream_id, position, sequence, record_type, payload->'event'

@@ -7,6 +7,8 @@ mod timing;
 mod transition;
 
 #[cfg(test)]
+pub(crate) mod test_clock;
+#[cfg(test)]
 mod tests;
 
 pub use input::{Debit, DebitSeen, Input, Leg};

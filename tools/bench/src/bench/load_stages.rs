@@ -61,14 +61,6 @@ impl Bench {
     }
 }
 
-/// Clients for an open-loop `rate`: enough that requests taking up to
-/// `latency_secs` each do not cap the rate (a load engine with too few
-/// clients measures itself), at least `floor`, at most 4096.
-pub(super) fn rate_clients(floor: usize, rate: u64, latency_secs: u64) -> usize {
-    let needed = usize::try_from(rate.saturating_mul(latency_secs)).unwrap_or(usize::MAX);
-    needed.clamp(floor.max(1), 4096.max(floor))
-}
-
 /// Sends deposits one at a time until one is answered with its result (a
 /// processor still restoring its partitions after `/readyz` said ready makes
 /// the first ones wait); the time that took after the start.

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::load_stages::rate_clients;
-use super::progress::calls;
-use super::{Bench, errors_note, ms};
+use super::Bench;
+use super::open_loop::print_level;
 use crate::bank::Bank;
-use crate::load::{self, LatencySummary, LoadConfig, Rate};
+use crate::load::{self, LatencySummary};
 use crate::report::TransferLevel;
-use crate::services::{CpuSnapshot, RssPeaks};
+use crate::services::RssPeaks;
 use crate::watch::TransferWatcher;
 use crate::workloads::Transfers;
 
@@ -28,42 +27,33 @@ impl Bench {
             TransferWatcher::start(&kafka, &format!("{prefix}bench-transfer-watch")).await?;
         let peaks = RssPeaks::start(pids.to_vec());
         for percent in self.config.levels.clone() {
-            let offered = (max * percent / 100).max(1);
             let workload = Arc::new(Transfers::new(
                 bank.clone(),
                 self.accounts.clone(),
                 watcher.clone(),
             ));
-            let bar = calls(&format!("transfers: {percent}% of max ({offered}/s)"));
-            let clients = rate_clients(self.config.rate_clients, offered, 4);
-            let config = LoadConfig::new(clients, Rate::PerSecond(offered))
-                .for_duration(self.config.level_duration);
-            let cpu = CpuSnapshot::take(pids);
-            let report = load::run(workload.clone(), &config, Some(bar.clone())).await?;
-            let cpu = cpu.since();
-            bar.finish_and_clear();
+            let run = self
+                .rate_level("transfers", pids, workload.clone(), max, percent, 4)
+                .await?;
             let completed = workload.completed.load(Ordering::Relaxed);
             let failed = workload.failed.load(Ordering::Relaxed);
             let level = TransferLevel {
-                cpu,
-                percent,
-                offered_per_sec: offered,
-                clients,
-                behind_schedule_ms: ms(report.behind_schedule),
+                offered: run.offered,
                 completed,
                 failed,
-                errors: report.errors.clone(),
-                per_sec: load::per_second(completed + failed, report.elapsed),
-                end_to_end: report.latency(),
+                errors: run.report.errors.clone(),
+                per_sec: load::per_second(completed + failed, run.report.elapsed),
+                end_to_end: run.report.latency(),
                 debit: LatencySummary::of(&workload.debited.snapshot()),
                 ended: LatencySummary::of(&workload.ended.snapshot()),
+                cpu: run.cpu,
             };
-            println!(
-                "[bench] transfers {percent}%: {}/s of {offered}/s, end to end p50 {} p99 {}{}",
+            print_level(
+                "transfers",
+                &level.offered,
                 level.per_sec,
-                crate::report::ms(level.end_to_end.p50_us),
-                crate::report::ms(level.end_to_end.p99_us),
-                errors_note(&level.errors)
+                ("end to end", &level.end_to_end),
+                &level.errors,
             );
             self.results.transfers.push(level);
         }

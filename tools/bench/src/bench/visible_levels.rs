@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use super::load_stages::rate_clients;
-use super::progress::calls;
-use super::{Bench, errors_note, ms};
+use super::Bench;
+use super::open_loop::print_level;
 use crate::bank::Bank;
-use crate::load::{self, LatencySummary, LoadConfig, Rate};
+use crate::load::LatencySummary;
 use crate::report::VisibleLevel;
-use crate::services::{CpuSnapshot, RssPeaks};
+use crate::services::RssPeaks;
 use crate::workloads::VisibleDeposits;
 
 impl Bench {
@@ -22,34 +21,25 @@ impl Bench {
     ) -> anyhow::Result<()> {
         let peaks = RssPeaks::start(pids.to_vec());
         for percent in self.config.levels.clone() {
-            let offered = (max * percent / 100).max(1);
             let workload = Arc::new(VisibleDeposits::new(bank.clone(), self.accounts.clone()));
-            let bar = calls(&format!("visible: {percent}% of max ({offered}/s)"));
-            let clients = rate_clients(self.config.rate_clients, offered, 2);
-            let config = LoadConfig::new(clients, Rate::PerSecond(offered))
-                .for_duration(self.config.level_duration);
-            let cpu = CpuSnapshot::take(pids);
-            let report = load::run(workload.clone(), &config, Some(bar.clone())).await?;
-            let cpu = cpu.since();
-            bar.finish_and_clear();
+            let run = self
+                .rate_level("visible", pids, workload.clone(), max, percent, 2)
+                .await?;
             let level = VisibleLevel {
-                cpu,
-                percent,
-                offered_per_sec: offered,
-                clients,
-                behind_schedule_ms: ms(report.behind_schedule),
-                achieved_per_sec: report.ok_per_second(),
-                errors: report.errors.clone(),
-                command_to_visible: report.latency(),
+                offered: run.offered,
+                achieved_per_sec: run.report.ok_per_second(),
+                errors: run.report.errors.clone(),
+                command_to_visible: run.report.latency(),
                 command: LatencySummary::of(&workload.acked.snapshot()),
                 ack_to_visible: LatencySummary::of(&workload.ack_to_visible.snapshot()),
+                cpu: run.cpu,
             };
-            println!(
-                "[bench] visible {percent}%: {}/s of {offered}/s, command → visible p50 {} p99 {}{}",
+            print_level(
+                "visible",
+                &level.offered,
                 level.achieved_per_sec,
-                crate::report::ms(level.command_to_visible.p50_us),
-                crate::report::ms(level.command_to_visible.p99_us),
-                errors_note(&level.errors)
+                ("command → visible", &level.command_to_visible),
+                &level.errors,
             );
             self.results.visible.push(level);
         }

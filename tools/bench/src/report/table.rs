@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Results, mib, ms, percent};
+use super::{OfferedRate, Results, mib, ms, percent};
+use crate::load::LatencySummary;
 
 impl Results {
     /// The table of absolute figures and ratios to the ceiling.
@@ -55,64 +56,50 @@ impl Results {
             rows.push([
                 format!("HTTP commands, {} clients", level.clients),
                 format!("{} commands/s", level.per_sec),
-                format!("{} / {} / {}", ms(l.p50_us), ms(l.p95_us), ms(l.p99_us)),
+                percentiles(l),
                 format!("{} of produce", percent(level.per_sec, produce)),
             ]);
         }
         for level in &self.visible {
-            let l = &level.command_to_visible;
-            rows.push([
-                format!(
-                    "command -> visible, {}% of max ({}/s offered)",
-                    level.percent, level.offered_per_sec
-                ),
+            rows.push(level_row(
+                "command -> visible",
+                &level.offered,
                 format!("{} commands/s", level.achieved_per_sec),
-                format!("{} / {} / {}", ms(l.p50_us), ms(l.p95_us), ms(l.p99_us)),
-                String::new(),
-            ]);
+                &level.command_to_visible,
+            ));
         }
         for level in &self.transfers {
-            let l = &level.end_to_end;
-            rows.push([
-                format!(
-                    "transfers end to end, {}% of max ({}/s offered)",
-                    level.percent, level.offered_per_sec
-                ),
+            rows.push(level_row(
+                "transfers end to end",
+                &level.offered,
                 format!("{} transfers/s", level.per_sec),
-                format!("{} / {} / {}", ms(l.p50_us), ms(l.p95_us), ms(l.p99_us)),
-                String::new(),
-            ]);
+                &level.end_to_end,
+            ));
         }
-        rows.push([
+        rows.push(share_of_consume(
             format!("projector catch-up ({} events)", self.rebuild.events),
-            format!("{} events/s", self.rebuild.catch_up_per_sec),
-            String::new(),
-            format!(
-                "{} of consume",
-                percent(self.rebuild.catch_up_per_sec, consume)
-            ),
-        ]);
-        rows.push([
+            self.rebuild.catch_up_per_sec,
+            "events",
+            consume,
+        ));
+        rows.push(share_of_consume(
             format!("projector rebuild ({} events)", self.rebuild.events),
-            format!("{} events/s", self.rebuild.per_sec),
-            String::new(),
-            format!("{} of consume", percent(self.rebuild.per_sec, consume)),
-        ]);
-        rows.push([
+            self.rebuild.per_sec,
+            "events",
+            consume,
+        ));
+        rows.push(share_of_consume(
             "raw read of the same events (services' client, rdkafka)".into(),
-            format!("{} records/s", self.rebuild.raw_read_per_sec),
-            String::new(),
-            format!(
-                "{} of consume",
-                percent(self.rebuild.raw_read_per_sec, consume)
-            ),
-        ]);
-        rows.push([
+            self.rebuild.raw_read_per_sec,
+            "records",
+            consume,
+        ));
+        rows.push(share_of_consume(
             format!("audit-log catch-up ({} records)", self.audit.records),
-            format!("{} records/s", self.audit.per_sec),
-            String::new(),
-            format!("{} of consume", percent(self.audit.per_sec, consume)),
-        ]);
+            self.audit.per_sec,
+            "records",
+            consume,
+        ));
         for (service, rss) in &self.rss {
             rows.push([
                 format!("{service} RSS idle / under load ({})", rss.load_stage),
@@ -123,6 +110,38 @@ impl Results {
         }
         render(&rows)
     }
+}
+
+/// A row for a level of an open-loop stage, named by what it offered.
+fn level_row(
+    measure: &str,
+    offered: &OfferedRate,
+    figure: String,
+    latency: &LatencySummary,
+) -> [String; 4] {
+    [
+        format!(
+            "{measure}, {}% of max ({}/s offered)",
+            offered.percent, offered.offered_per_sec
+        ),
+        figure,
+        percentiles(latency),
+        String::new(),
+    ]
+}
+
+/// A row for a rate read from Kafka, against the raw consume ceiling.
+fn share_of_consume(measure: String, per_sec: u64, unit: &str, consume: u64) -> [String; 4] {
+    [
+        measure,
+        format!("{per_sec} {unit}/s"),
+        String::new(),
+        format!("{} of consume", percent(per_sec, consume)),
+    ]
+}
+
+fn percentiles(l: &LatencySummary) -> String {
+    format!("{} / {} / {}", ms(l.p50_us), ms(l.p95_us), ms(l.p99_us))
 }
 
 /// A Markdown table (readable as plain text too).

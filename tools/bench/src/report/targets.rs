@@ -9,49 +9,43 @@ impl Results {
     pub fn check_targets(&mut self) {
         let mut checks = Vec::new();
         if let Some(one) = self.http.iter().find(|l| l.clients == 1) {
-            checks.push(TargetCheck {
-                target: "one command over HTTP, sequential, p50".into(),
-                goal: "<= 10 ms".into(),
-                measured: ms(one.latency.p50_us),
-                met: one.latency.count > 0 && one.latency.p50_us <= 10_000,
-            });
-            checks.push(TargetCheck {
-                target: "one command over HTTP, sequential, p99".into(),
-                goal: "<= 25 ms".into(),
-                measured: ms(one.latency.p99_us),
-                met: one.latency.count > 0 && one.latency.p99_us <= 25_000,
-            });
+            checks.push(latency_check(
+                "one command over HTTP, sequential, p50",
+                10,
+                one.latency.p50_us,
+                one.latency.count,
+            ));
+            checks.push(latency_check(
+                "one command over HTTP, sequential, p99",
+                25,
+                one.latency.p99_us,
+                one.latency.count,
+            ));
         }
-        if let Some(half) = self.visible.iter().find(|l| l.percent == 50) {
-            checks.push(TargetCheck {
-                target: "command -> visible in the view, p99 at 50% of max load".into(),
-                goal: "<= 50 ms".into(),
-                measured: ms(half.command_to_visible.p99_us),
-                met: half.command_to_visible.count > 0 && half.command_to_visible.p99_us <= 50_000,
-            });
+        if let Some(half) = self.visible.iter().find(|l| l.offered.percent == 50) {
+            checks.push(latency_check(
+                "command -> visible in the view, p99 at 50% of max load",
+                50,
+                half.command_to_visible.p99_us,
+                half.command_to_visible.count,
+            ));
         }
         let produce = self.ceiling.produce.records_per_sec;
-        checks.push(TargetCheck {
-            target: "exactly-once commands/s from a backlog vs raw produce".into(),
-            goal: ">= 25%".into(),
-            measured: format!(
-                "{} ({} of {produce}/s)",
-                percent(self.backlog.per_sec, produce),
-                self.backlog.per_sec
-            ),
-            met: produce > 0 && self.backlog.per_sec * 4 >= produce,
-        });
+        checks.push(share_check(
+            "exactly-once commands/s from a backlog vs raw produce",
+            ">= 25%",
+            self.backlog.per_sec,
+            produce,
+            self.backlog.per_sec * 4 >= produce,
+        ));
         let consume = self.ceiling.consume.records_per_sec;
-        checks.push(TargetCheck {
-            target: "projector rebuild events/s vs raw consume".into(),
-            goal: ">= 30%".into(),
-            measured: format!(
-                "{} ({} of {consume}/s)",
-                percent(self.rebuild.per_sec, consume),
-                self.rebuild.per_sec
-            ),
-            met: consume > 0 && self.rebuild.per_sec * 10 >= consume * 3,
-        });
+        checks.push(share_check(
+            "projector rebuild events/s vs raw consume",
+            ">= 30%",
+            self.rebuild.per_sec,
+            consume,
+            self.rebuild.per_sec * 10 >= consume * 3,
+        ));
         for (service, rss) in &self.rss {
             checks.push(TargetCheck {
                 target: format!("{service} RSS idle"),
@@ -81,5 +75,25 @@ impl Results {
             ]);
         }
         render(&rows)
+    }
+}
+
+/// A latency at most `goal_ms`; not met when nothing was measured.
+fn latency_check(target: &str, goal_ms: u64, measured_us: u64, count: u64) -> TargetCheck {
+    TargetCheck {
+        target: target.into(),
+        goal: format!("<= {goal_ms} ms"),
+        measured: ms(measured_us),
+        met: count > 0 && measured_us <= goal_ms * 1_000,
+    }
+}
+
+/// A rate as a share of its raw ceiling; not met when the ceiling is unknown.
+fn share_check(target: &str, goal: &str, per_sec: u64, ceiling: u64, met: bool) -> TargetCheck {
+    TargetCheck {
+        target: target.into(),
+        goal: goal.into(),
+        measured: format!("{} ({per_sec} of {ceiling}/s)", percent(per_sec, ceiling)),
+        met: ceiling > 0 && met,
     }
 }

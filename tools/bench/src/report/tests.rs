@@ -30,3 +30,28 @@ fn targets_follow_the_figures() {
     assert_eq!(met, [true, false, true]);
     assert!(results.table().contains("25.0% of produce"));
 }
+
+/// The offered rate is one struct in code but, flattened, the same leading
+/// fields of a level in `results.json` as before it was.
+#[test]
+fn a_level_lists_what_was_offered_first() {
+    let json = serde_json::to_string(&TransferLevel::default()).expect("serializes");
+    let keys: Vec<&str> = json
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|key| !key.is_empty())
+        .take(6)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "percent",
+            "offered_per_sec",
+            "clients",
+            "behind_schedule_ms",
+            "completed",
+            "failed"
+        ]
+    );
+}

@@ -2,29 +2,17 @@
 
 use axum::body::Body;
 use axum::http::HeaderValue;
-use eventbank_events::{Amount, Currency, Holder};
+use eventbank_events::{Amount, Currency};
 
 use super::*;
+use crate::api::accounts::OpenAccountBody;
 
-#[derive(Debug)]
-struct Open {
-    holder: Holder,
-    currency: Currency,
-}
-
-impl JsonBody for Open {
-    const FIELDS: &'static [&'static str] = &["holder", "currency"];
-
-    fn from_fields(fields: &mut Fields) -> Result<Self, ApiError> {
-        Ok(Self {
-            holder: fields.required("holder", "invalid_holder")?,
-            currency: fields.required("currency", "invalid_currency")?,
-        })
-    }
-}
-
-fn open(json: &str) -> Result<Open, ApiError> {
-    Open::from_fields(&mut Fields::parse(json.as_bytes(), Open::FIELDS)?)
+/// Parsed as `POST /accounts` parses its body.
+fn open(json: &str) -> Result<OpenAccountBody, ApiError> {
+    OpenAccountBody::from_fields(&mut Fields::parse(
+        json.as_bytes(),
+        OpenAccountBody::FIELDS,
+    )?)
 }
 
 fn amount(json: &str) -> Result<Amount, ApiError> {

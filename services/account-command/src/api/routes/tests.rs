@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use eventbank_events::{AccountId, CommandOutcome, CommandResult, CorrelationId, Money};
+use eventbank_events::{AccountId, CommandOutcome, CommandResult, CorrelationId};
 use rdkafka::ClientConfig;
 use rdkafka::producer::FutureProducer;
 use serde_json::{Value, json};
@@ -23,6 +23,7 @@ use crate::api::middleware::CORRELATION_ID;
 use crate::api::outcome_responses::IDEMPOTENT_REPLAYED;
 use crate::api::result_store::ResultStore;
 use crate::api::send_command::COMMAND_ID;
+use crate::api::test_results::accepted;
 
 fn app() -> (Router, ResultStore) {
     let producer: FutureProducer = ClientConfig::new()
@@ -279,17 +280,7 @@ async fn a_known_idempotent_outcome_is_replayed_without_producing() {
     let (router, results) = app();
     let key = IdempotencyKey::parse(&"open-1".parse().unwrap()).unwrap();
     let ids = RequestIds::new(Some(&key), "POST /accounts");
-    results.complete(CommandResult::new(
-        ids.command_id(),
-        ids.account_id(),
-        CorrelationId::new(),
-        Utc::now(),
-        CommandOutcome::Accepted {
-            version: 1,
-            balance: Money::ZERO,
-            events: Vec::new(),
-        },
-    ));
+    results.complete(accepted(ids.command_id(), ids.account_id(), 1, 0));
     let (status, headers, json) = call(
         &router,
         "POST",

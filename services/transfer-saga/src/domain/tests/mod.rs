@@ -11,7 +11,7 @@ mod refund;
 mod retention;
 mod retry;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use eventbank_events::{
     AccountId, Amount, CommandId, CommandOutcome, CommandResult, CorrelationId, Currency, EventId,
     Rejection, RejectionCode, SagaStep, TransferFailureReason, TransferId, TransferSagaSnapshot,
@@ -19,6 +19,7 @@ use eventbank_events::{
 };
 use uuid::Uuid;
 
+use super::test_clock::{at, timing_secs};
 use super::*;
 
 const TRANSFER: TransferId = TransferId::from_uuid(Uuid::from_u128(0x7F));
@@ -27,16 +28,8 @@ const TO: AccountId = AccountId::from_uuid(Uuid::from_u128(0xB));
 const DEBIT_EVENT: EventId = EventId::from_uuid(Uuid::from_u128(0xE1));
 const OTHER_EVENT: EventId = EventId::from_uuid(Uuid::from_u128(0xE2));
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("in range")
-}
-
 fn timing() -> Timing {
-    Timing {
-        retry_after: TimeDelta::seconds(10),
-        credit_deadline: TimeDelta::seconds(300),
-        finished_retention: TimeDelta::seconds(RETENTION),
-    }
+    timing_secs(10, 300, RETENTION)
 }
 
 /// Seconds a finished saga is remembered in these tests.

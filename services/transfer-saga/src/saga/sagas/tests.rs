@@ -3,27 +3,19 @@
 
 use std::time::Instant;
 
-use chrono::TimeDelta;
 use eventbank_events::{
     AccountId, Amount, CorrelationId, Currency, SagaStep, TransferSagaSnapshot, WireRecord,
 };
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::test_clock::{at, timing_secs};
 
 const PARTITION: i32 = 3;
 const RETENTION: i64 = 60;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("in range")
-}
-
 fn timing() -> Timing {
-    Timing {
-        retry_after: TimeDelta::seconds(1),
-        credit_deadline: TimeDelta::seconds(10),
-        finished_retention: TimeDelta::seconds(RETENTION),
-    }
+    timing_secs(1, 10, RETENTION)
 }
 
 fn id(n: u128) -> TransferId {
