@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::{AsyncCommands, Script};
 
-use super::{Store, StoreError, millis};
+use super::{KeyScan, Store, StoreError, millis};
 
 const SET_IF_EQUAL: &str = include_str!("../lua/set_if_equal.lua");
 const RENEW_IF_HELD: &str = include_str!("../lua/renew_if_held.lua");
@@ -108,23 +108,16 @@ impl Store {
         batch: usize,
     ) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
-        let pattern = format!("{}*", glob_escape(&self.at_generation(generation).base));
         let batch = batch.max(1);
-        let mut cursor: u64 = 0;
+        let mut scan = KeyScan::prefixed(&self.at_generation(generation).base, batch);
         let mut pending: Vec<String> = Vec::new();
         let mut deleted: u64 = 0;
         loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(batch)
-                .query_async(&mut conn)
-                .await?;
-            pending.extend(keys);
+            let page = scan.next_page(&mut conn).await?;
+            let done = page.is_none();
+            pending.extend(page.unwrap_or_default());
             // SCAN may return a key twice; UNLINK counts only what it removed.
-            while pending.len() >= batch || (next == 0 && !pending.is_empty()) {
+            while pending.len() >= batch || (done && !pending.is_empty()) {
                 let chunk: Vec<String> = pending.drain(..pending.len().min(batch)).collect();
                 let removed: u64 = redis::cmd("UNLINK")
                     .arg(&chunk)
@@ -132,32 +125,9 @@ impl Store {
                     .await?;
                 deleted += removed;
             }
-            if next == 0 {
+            if done {
                 return Ok(deleted);
             }
-            cursor = next;
         }
-    }
-}
-
-/// `text` matching only itself in a Redis glob pattern.
-fn glob_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-#[cfg(test)]
-mod tests {
-    use super::glob_escape;
-
-    #[test]
-    fn a_key_prefix_matches_only_itself_in_a_scan_pattern() {
-        assert_eq!(glob_escape("eventbank:g1:"), "eventbank:g1:");
-        assert_eq!(glob_escape("t*[1]?\\:"), "t\\*\\[1\\]\\?\\\\:");
     }
 }

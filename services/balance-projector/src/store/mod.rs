@@ -21,6 +21,7 @@
 
 mod apply_batch;
 mod generations;
+mod key_scan;
 mod views;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use redis::{AsyncCommands, Script, Value};
 use crate::apply::APPLY_SCRIPT;
 
 use apply_batch::APPLY_TIMEOUT;
+pub use key_scan::KeyScan;
 pub use views::{AccountView, TransferView};
 
 /// What applying one event did.

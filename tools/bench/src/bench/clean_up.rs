@@ -1,6 +1,8 @@
 //! Deleting what a run left behind: its topics, consumer groups, Redis keys
 //! and PostgreSQL schema, all under the run's own prefix.
 
+use balance_projector::store::KeyScan;
+
 use super::Bench;
 use crate::kafka;
 
@@ -24,17 +26,9 @@ impl Bench {
 async fn delete_redis_keys(url: &str, prefix: &str) -> anyhow::Result<u64> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    let mut cursor = 0u64;
+    let mut scan = KeyScan::prefixed(prefix, 1000);
     let mut deleted = 0u64;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await?;
+    while let Some(keys) = scan.next_page(&mut conn).await? {
         if !keys.is_empty() {
             let n: u64 = redis::cmd("UNLINK")
                 .arg(&keys)
@@ -42,11 +36,8 @@ async fn delete_redis_keys(url: &str, prefix: &str) -> anyhow::Result<u64> {
                 .await?;
             deleted += n;
         }
-        if next == 0 {
-            return Ok(deleted);
-        }
-        cursor = next;
     }
+    Ok(deleted)
 }
 
 async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use balance_projector::store::KeyScan;
+
 use super::redis_connection;
 
 /// A Redis value, as read back.
@@ -18,22 +20,9 @@ pub enum Dumped {
 pub async fn dump(prefix: &str) -> BTreeMap<String, Dumped> {
     let mut conn = redis_connection().await;
     let mut keys: Vec<String> = Vec::new();
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        keys.extend(batch);
-        if next == 0 {
-            break;
-        }
-        cursor = next;
+    let mut scan = KeyScan::prefixed(prefix, 1000);
+    while let Some(page) = scan.next_page(&mut conn).await.unwrap() {
+        keys.extend(page);
     }
     keys.sort();
     keys.dedup();
