@@ -1,4 +1,5 @@
-//! System tests: the four service binaries together, as a user runs them,
-//! on a private 3-broker cluster, while services and brokers fail. The tests
-//! are in `tests/`; they run the binaries `cargo test --workspace` builds
-//! (every service's own integration tests need them).
+//! System tests: the four service binaries together, as a user runs them.
+//! `tests/bank_under_faults` moves money on a private 3-broker cluster while
+//! services and brokers fail; `tests/one_trace` follows one transfer through
+//! all four services in Jaeger. They run the binaries `cargo test
+//! --workspace` builds (every service's own integration tests need them).
