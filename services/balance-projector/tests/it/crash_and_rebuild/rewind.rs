@@ -1,7 +1,7 @@
 //! Rewinding a stopped group's commits, to make "applied to Redis but never
 //! committed" certain rather than a matter of where a kill landed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use balance_projector::Settings;
 use eventbank_events::TopicKind;
@@ -10,8 +10,8 @@ use rdkafka::{Offset, TopicPartitionList};
 
 /// Moves the group's committed offsets back to half of what they are, as
 /// if the last commits of a crashed projector had never reached Kafka while
-/// its Redis writes had. Returns how many offsets were rewound. The group
-/// must have no live member.
+/// its Redis writes had. Returns how many offsets were rewound, once the
+/// group has no live member.
 pub(super) fn rewind_committed(settings: &Settings) -> i64 {
     let group =
         balance_projector::projector::consumer_group(&settings.kafka, &settings.projector, 1);
@@ -40,8 +40,16 @@ pub(super) fn rewind_committed(settings: &Settings) -> i64 {
                 .unwrap();
         }
     }
-    consumer
-        .commit(&rewound, CommitMode::Sync)
-        .expect("rewind the committed offsets");
+    // The crashed member leaves the group when its consumer is dropped, or,
+    // if that close never completes, when its session times out (45 s);
+    // until then the broker refuses a commit from outside the group.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while let Err(err) = consumer.commit(&rewound, CommitMode::Sync) {
+        assert!(
+            Instant::now() < deadline,
+            "rewind the committed offsets: {err}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     total
 }
