@@ -17,6 +17,7 @@ pub mod commands;
 mod env;
 mod eventually;
 pub mod hostile;
+pub mod http;
 mod isolation;
 pub mod kafka_proxy;
 pub mod log;

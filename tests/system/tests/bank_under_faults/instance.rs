@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_runtime::kafka::transactional::STUCK_CALL_EXIT_CODE;
-use eventbank_testkit::eventually;
+use eventbank_testkit::http::until_success;
 use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
 
 /// One service instance, restartable on the same port and identity.
@@ -106,17 +106,6 @@ impl Instance {
 
     pub(super) async fn healthy(&self) {
         let url = format!("{}/healthz", self.base());
-        eventually(
-            &format!("{} answering", self.name),
-            Duration::from_secs(120),
-            || async {
-                reqwest::get(&url)
-                    .await
-                    .ok()
-                    .filter(|r| r.status().is_success())
-                    .map(|_| ())
-            },
-        )
-        .await;
+        until_success(&format!("{} answering", self.name), &url).await;
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use eventbank_events::{AccountEventEnvelope, AccountId, TransferId};
 use eventbank_testkit::eventually;
+use eventbank_testkit::http::get_json;
 use eventbank_testkit::log::balance;
 use serde_json::Value;
 
@@ -61,14 +62,7 @@ pub(super) async fn check_read_model(
 /// reconcile with the log and verify.
 pub(super) async fn check_audit_trail(http: &reqwest::Client, audit: &str, events: usize) {
     let reconciled = eventually("the audit log caught up", SETTLE, || async {
-        let report: Value = http
-            .get(format!("{audit}/audit/reconcile"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let report = get_json(http, &format!("{audit}/audit/reconcile")).await?;
         (report["events_checked"].as_u64() == Some(events as u64)).then_some(report)
     })
     .await;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use serde_json::Value;
+use eventbank_testkit::http::get_json;
 
 /// One span as Jaeger returns it.
 #[derive(Debug, Clone)]
@@ -23,14 +23,7 @@ pub struct Trace {
 impl Trace {
     /// The trace, once Jaeger has any span of it.
     pub async fn fetch(http: &reqwest::Client, query: &str, trace_id: &str) -> Option<Self> {
-        let body: Value = http
-            .get(format!("{query}/api/traces/{trace_id}"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let body = get_json(http, &format!("{query}/api/traces/{trace_id}")).await?;
         let trace = body["data"].as_array()?.first()?;
         let services: HashMap<&str, &str> = trace["processes"]
             .as_object()?

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use eventbank_testkit::http::{get_json, until_success};
 use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use serde_json::Value;
@@ -70,18 +71,7 @@ impl System {
         };
         for service in SERVICES {
             let url = format!("{}/readyz", bases[service]);
-            eventually(
-                &format!("{service} ready"),
-                Duration::from_secs(120),
-                || async {
-                    reqwest::get(&url)
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .map(drop)
-                },
-            )
-            .await;
+            until_success(&format!("{service} ready"), &url).await;
         }
         system
     }
@@ -123,7 +113,7 @@ impl System {
             "the transfer completed",
             Duration::from_secs(90),
             || async {
-                let view: Value = http.get(&url).send().await.ok()?.json().await.ok()?;
+                let view = get_json(http, &url).await?;
                 (view["status"] == "completed").then_some(())
             },
         )
