@@ -32,4 +32,4 @@ pub use rebalance::{
 pub use record::{OutputRecord, OwnedRecord, headers_of};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
 pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};
-pub use trace::consume_span;
+pub use trace::{batch_span, consume_span, link_record};

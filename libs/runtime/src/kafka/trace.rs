@@ -2,7 +2,9 @@
 //! named and attributed by OpenTelemetry's messaging conventions. Only made
 //! when traces are exported; otherwise a disabled span that costs nothing.
 
+use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::OwnedRecord;
 use crate::telemetry::{self, propagation::continue_record_trace};
@@ -26,4 +28,29 @@ pub fn consume_span(record: &OwnedRecord, group: &str) -> Span {
     );
     continue_record_trace(&span, record);
     span
+}
+
+/// The span of one batch's work (a transaction, a sink write): it serves
+/// many traces at once, so it is a root of its own, linked to the span of
+/// every record in it ([`link_record`]).
+pub fn batch_span(consumer: &str, records: usize) -> Span {
+    if !telemetry::enabled() {
+        return Span::none();
+    }
+    tracing::info_span!(
+        "process batch",
+        otel.name = format!("{consumer} batch"),
+        otel.kind = "consumer",
+        messaging.system = "kafka",
+        messaging.operation.type = "process",
+        messaging.batch.message_count = records,
+    )
+}
+
+/// Links `batch` to a record's span (both made by this module).
+pub fn link_record(batch: &Span, record: &Span) {
+    if telemetry::enabled() {
+        let context = record.context();
+        batch.add_link(context.span().span_context().clone());
+    }
 }

@@ -58,10 +58,9 @@ pub async fn observe(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    // OpenTelemetry seam: a later issue extracts the W3C `traceparent` (and
-    // `tracestate`) header here, makes this span its child, and injects the
-    // span's context as a `traceparent` header on the produced command record
-    // (see `dispatch`), so the trace continues across Kafka.
+    // When traces are exported, this span is a child of the runtime's
+    // request span (which continues the caller's `traceparent`), and
+    // `dispatch` puts its context on the command record.
     let span = tracing::info_span!(
         "http_request",
         method = %method,

@@ -19,7 +19,9 @@ use super::positions::{self, Positions};
 use super::{Offsets, Sink, SinkOptions};
 use crate::error_chain::Chain;
 use crate::http::ReadinessCheck;
-use crate::kafka::{KafkaSettings, consume_span, leave_group, next_batch, receive_while};
+use crate::kafka::{
+    KafkaSettings, batch_span, consume_span, leave_group, link_record, next_batch, receive_while,
+};
 use crate::shutdown::abort_and_wait;
 
 /// How long leaving the group may take at the end (see [`leave_group`]).
@@ -168,7 +170,7 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
             }
             // One span per record, children of the traces they carry, open
             // while the batch is written (none when traces are off).
-            let spans = record_spans(&batch, &self.options.group);
+            let (_write_span, spans) = record_spans(&batch, &self.options.group);
             let mut consumer_failed = Ok(());
             loop {
                 // Receiving stops once shutdown is asked for, so the loop
@@ -253,14 +255,25 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
     }
 }
 
-fn record_spans<T: super::Consumed>(batch: &[T], group: &str) -> Vec<tracing::Span> {
+/// One span per record, and the batch's span linked to them all (nothing
+/// when traces are off).
+fn record_spans<T: super::Consumed>(
+    batch: &[T],
+    group: &str,
+) -> (tracing::Span, Vec<tracing::Span>) {
     if !crate::telemetry::enabled() {
-        return Vec::new();
+        return (tracing::Span::none(), Vec::new());
     }
-    batch
+    let write = batch_span(group, batch.len());
+    let records = batch
         .iter()
-        .map(|item| consume_span(item.record(), group))
-        .collect()
+        .map(|item| {
+            let span = consume_span(item.record(), group);
+            link_record(&write, &span);
+            span
+        })
+        .collect();
+    (write, records)
 }
 
 /// How the loop ended when asked to stop.

@@ -16,7 +16,7 @@ use crate::error_chain::Chain;
 use crate::kafka::OwnedRecord;
 use crate::kafka::transactional::metrics::Phase;
 use crate::kafka::transactional::processor::{HandleError, Processor};
-use crate::kafka::{consume_span, dead_letter_record};
+use crate::kafka::{batch_span, consume_span, dead_letter_record, link_record};
 use crate::telemetry::propagation::inject_current;
 
 /// How often [`TransactionalLoop::wait_for_delivery`] looks at the in-flight
@@ -33,9 +33,11 @@ impl<P: Processor> TransactionalLoop<P> {
         let mut out = Vec::new();
         let mut dead_letters = 0;
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        let transaction = batch_span(&self.config.name, batch.len());
         for record in batch {
             // Outputs sent while it is entered carry its trace onwards.
             let span = consume_span(record, &self.config.group_id);
+            link_record(&transaction, &span);
             let _entered = span.enter();
             out.clear();
             let handled = match self.poisoned_reason(record) {
