@@ -27,7 +27,7 @@ pub use dead_letter::{
 pub use leave_group::leave_group;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{
-    GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
+    GroupContext, OnAssign, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
 };
 pub use record::{OutputRecord, OwnedRecord, headers_of};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
