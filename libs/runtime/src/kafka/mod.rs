@@ -31,5 +31,5 @@ pub use rebalance::{
 };
 pub use record::{OutputRecord, OwnedRecord, headers_of};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
-pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};
+pub use topic_setup::{TopicSetupError, create_system_topics, ensure_system_topics, ensure_topics};
 pub use trace::consume_span;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use eventbank_events::dead_letter::HEADER_REASON;
-use eventbank_testkit::{Isolation, eventually};
+use eventbank_testkit::Isolation;
 
 use super::harness::{Harness, TIMEOUT, payloads};
 
@@ -18,10 +18,9 @@ async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
     harness.produce(&first).await;
 
     let (shutdown, handle) = harness.start();
-    eventually("first 20 outputs", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 20).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("first 20 outputs", 20, TIMEOUT)
+        .await;
     shutdown.cancel();
     handle.await.expect("join").expect("loop stopped cleanly");
 
@@ -29,10 +28,9 @@ async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
     let second: Vec<String> = (21..=30).map(|i| format!("a{i}")).collect();
     harness.produce(&second).await;
     let (shutdown, handle) = harness.start();
-    eventually("all 30 outputs", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 30).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("all 30 outputs", 30, TIMEOUT)
+        .await;
     // A quiet moment: anything applied twice would show up now.
     tokio::time::sleep(Duration::from_secs(2)).await;
     shutdown.cancel();
@@ -61,10 +59,9 @@ async fn an_output_kafka_refuses_for_good_dead_letters_its_record_and_the_partit
         .produce(&["a1".into(), "huge".into(), "a2".into()])
         .await;
     let (shutdown, handle) = harness.start();
-    eventually("the records around the refused one", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 2).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("the records around the refused one", 2, TIMEOUT)
+        .await;
     shutdown.cancel();
     handle.await.expect("join").expect("loop stopped cleanly");
 
