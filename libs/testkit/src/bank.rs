@@ -19,6 +19,13 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()
     }
+
+    /// Asserts the answer is a refusal by the domain: 422 with `code`.
+    #[track_caller]
+    pub fn assert_refused(&self, code: &str) {
+        assert_eq!(self.status, StatusCode::UNPROCESSABLE_ENTITY, "{self:?}");
+        assert_eq!(self.code(), code, "{self:?}");
+    }
 }
 
 #[derive(Debug, Clone)]

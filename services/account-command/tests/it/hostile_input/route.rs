@@ -55,13 +55,11 @@ impl Route {
     /// A request this route would accept, on an account of its own: the
     /// generators break one part of it.
     pub(super) fn valid_request(self) -> Request {
-        Request {
-            method: Method::POST,
-            path: self.path(&account()),
-            content_type: json_type(),
-            idempotency_key: None,
-            body: self.valid_body().to_string().into_bytes(),
-        }
+        Request::json(
+            Method::POST,
+            self.path(&account()),
+            self.valid_body().to_string().into_bytes(),
+        )
     }
 }
 
@@ -87,8 +85,4 @@ pub(super) fn body_route() -> impl Strategy<Value = Route> {
 
 pub(super) fn account() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-pub(super) fn json_type() -> Option<String> {
-    Some("application/json".to_owned())
 }

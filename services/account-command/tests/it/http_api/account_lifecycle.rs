@@ -54,12 +54,7 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
             json!({"amount": 301}),
         )
         .await;
-    assert_eq!(
-        overdrawn.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{overdrawn:?}"
-    );
-    assert_eq!(overdrawn.code(), "insufficient_funds");
+    overdrawn.assert_refused("insufficient_funds");
 
     let too_large = client
         .post(
@@ -72,12 +67,7 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
     let not_empty = client
         .post(&format!("/accounts/{id}/close"), json!({}))
         .await;
-    assert_eq!(
-        not_empty.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{not_empty:?}"
-    );
-    assert_eq!(not_empty.code(), "balance_not_zero");
+    not_empty.assert_refused("balance_not_zero");
 
     let emptied = client
         .post(
@@ -101,12 +91,7 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
     let after_close = client
         .post(&format!("/accounts/{id}/deposits"), json!({"amount": 1}))
         .await;
-    assert_eq!(
-        after_close.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{after_close:?}"
-    );
-    assert_eq!(after_close.code(), "account_closed");
+    after_close.assert_refused("account_closed");
 
     let unknown = uuid::Uuid::new_v4();
     let missing = client

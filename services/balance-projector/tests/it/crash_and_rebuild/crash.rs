@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use balance_projector::store::Store;
-use eventbank_testkit::Isolation;
+use eventbank_testkit::{Isolation, eventually_every};
 use tokio_util::sync::CancellationToken;
 
 use super::crashable::Crashable;
 use super::producers::{Producers, wait_for_ends};
 use super::rewind::rewind_committed;
 use super::streams::Pace;
-use super::{fresh_settings, settings};
+use super::{CLOSELY, fresh_projection, fresh_settings, settings};
 use crate::common::dump::{Dumped, assert_same, dump};
 use crate::common::{LONG, Running, events_total};
 
@@ -40,15 +40,11 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let observer = Store::connect(&settings.redis.url, &settings.redis.key_prefix)
         .await
         .expect("redis");
-    let started = std::time::Instant::now();
-    loop {
+    eventually_every("the projector to apply", LONG, CLOSELY, || async {
         let accounts = observer.scan_accounts().await.expect("scan");
-        if accounts.iter().map(|a| a.version).sum::<u64>() >= 1 {
-            break;
-        }
-        assert!(started.elapsed() < LONG, "the projector never applied");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+        (accounts.iter().map(|a| a.version).sum::<u64>() >= 1).then_some(())
+    })
+    .await;
     assert!(
         !producers.finished(),
         "the stream ended before the crash; the test would prove nothing"
@@ -90,8 +86,7 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let reapplied = events_total(&metrics, "skipped");
     assert!(reapplied > 0, "nothing was read twice: {metrics}");
 
-    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
-    wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
+    let fresh = fresh_projection(&isolation, &ends).await;
 
     // The whole keyspace, including `generation` and `generations_allocated`
     // (both 1 on either side).
