@@ -25,6 +25,13 @@ async fn setup(settings: &KafkaSettings) -> std::collections::BTreeMap<String, i
         .expect("topics created")
 }
 
+/// The settings of `isolation`'s topics, created.
+async fn with_topics(isolation: &Isolation) -> KafkaSettings {
+    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+    setup(&settings).await;
+    settings
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn creates_every_topic_once_and_again_without_error() {
     let isolation = Isolation::new("topics");
@@ -173,8 +180,7 @@ async fn read_values(consumer: &StreamConsumer, expected: usize) -> Vec<String> 
 #[tokio::test(flavor = "multi_thread")]
 async fn read_committed_sees_committed_transactions_only() {
     let isolation = Isolation::new("txn");
-    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-    setup(&settings).await;
+    let settings = with_topics(&isolation).await;
     let topic = settings.topics().name(TopicKind::AccountEvents);
     let key = uuid::Uuid::new_v4().to_string();
     let writer = TxnWriter::new(&settings, "test-writer", &topic, None, &key).await;
@@ -213,8 +219,7 @@ async fn read_committed_sees_committed_transactions_only() {
 async fn partition_reader_waits_for_open_transactions_before_calling_a_read_complete() {
     use eventbank_runtime::kafka::{ReadError, read_partition};
     let isolation = Isolation::new("reader");
-    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-    setup(&settings).await;
+    let settings = with_topics(&isolation).await;
     let topic = settings.topics().name(TopicKind::AccountState);
     let writer = TxnWriter::new(&settings, "reader-test", &topic, Some(1), "k").await;
     let read = |limit: Duration| {

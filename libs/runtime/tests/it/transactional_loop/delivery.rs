@@ -6,7 +6,7 @@ use std::time::Duration;
 use eventbank_events::dead_letter::HEADER_REASON;
 use eventbank_testkit::Isolation;
 
-use super::harness::{Harness, TIMEOUT, payloads};
+use super::harness::{Harness, payloads};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
@@ -17,24 +17,17 @@ async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
     first.insert(7, "poison".into());
     harness.produce(&first).await;
 
-    let (shutdown, handle) = harness.start();
     harness
-        .wait_for_outputs("first 20 outputs", 20, TIMEOUT)
+        .run_until_outputs("first 20 outputs", 20, Duration::ZERO)
         .await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
 
     // Produced while no loop runs: the restarted loop must pick up exactly here.
     let second: Vec<String> = (21..=30).map(|i| format!("a{i}")).collect();
     harness.produce(&second).await;
-    let (shutdown, handle) = harness.start();
+    // With a quiet moment after: anything applied twice would show up then.
     harness
-        .wait_for_outputs("all 30 outputs", 30, TIMEOUT)
+        .run_until_outputs("all 30 outputs", 30, Duration::from_secs(2))
         .await;
-    // A quiet moment: anything applied twice would show up now.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
 
     let outputs = payloads(&harness.read(&harness.output).await);
     let expected: Vec<String> = (1..=30).map(|i| format!("{i}:a{i}")).collect();
@@ -58,12 +51,9 @@ async fn an_output_kafka_refuses_for_good_dead_letters_its_record_and_the_partit
     harness
         .produce(&["a1".into(), "huge".into(), "a2".into()])
         .await;
-    let (shutdown, handle) = harness.start();
     harness
-        .wait_for_outputs("the records around the refused one", 2, TIMEOUT)
+        .run_until_outputs("the records around the refused one", 2, Duration::ZERO)
         .await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
 
     assert_eq!(
         payloads(&harness.read(&harness.output).await),

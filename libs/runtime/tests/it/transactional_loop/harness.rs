@@ -156,6 +156,16 @@ impl Harness {
         .await;
     }
 
+    /// Runs the loop until it has written `count` outputs and for `quiet`
+    /// longer, then stops it; it must stop cleanly.
+    pub(super) async fn run_until_outputs(&self, what: &str, count: usize, quiet: Duration) {
+        let (shutdown, handle) = self.start();
+        self.wait_for_outputs(what, count, TIMEOUT).await;
+        tokio::time::sleep(quiet).await;
+        shutdown.cancel();
+        handle.await.expect("join").expect("loop stopped cleanly");
+    }
+
     /// The harness's settings with a group that notices a stalled or dead
     /// member within seconds rather than minutes.
     pub(super) fn quickly_evicting_settings(&self) -> KafkaSettings {
