@@ -82,6 +82,18 @@ impl BankClient {
             .expect("request")
     }
 
+    /// One deposit of `amount` onto `account`, no key, no retries.
+    pub async fn deposit(&self, account: impl std::fmt::Display, amount: i64) -> Reply {
+        let path = format!("/accounts/{account}/deposits");
+        self.post(&path, json!({ "amount": amount })).await
+    }
+
+    /// One withdrawal of `amount` from `account`, no key, no retries.
+    pub async fn withdraw(&self, account: impl std::fmt::Display, amount: i64) -> Reply {
+        let path = format!("/accounts/{account}/withdrawals");
+        self.post(&path, json!({ "amount": amount })).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, None)
             .await

@@ -15,12 +15,7 @@ async fn transfers_debit_the_source_and_commands_can_be_looked_up() {
     let (_isolation, running, client) = bank("transfers").await;
     let from = client.open("Ann", "EUR").await;
     let to = client.open("Bo", "EUR").await;
-    let funded = client
-        .post(
-            &format!("/accounts/{from}/deposits"),
-            json!({"amount": 1000}),
-        )
-        .await;
+    let funded = client.deposit(&from, 1000).await;
     let command_id = funded.body["command_id"]
         .as_str()
         .expect("command_id")
