@@ -78,20 +78,12 @@ async fn a_repeated_idempotency_key_returns_the_first_outcome_and_appends_nothin
     );
 
     // A repeated open with one key opens one account, not two.
-    let open_a = client
-        .settle(
-            "/accounts",
-            Some(json!({"holder": "Cy", "currency": "USD"})),
-            "open-cy",
-        )
-        .await;
-    let open_b = client
-        .settle(
-            "/accounts",
-            Some(json!({"holder": "Cy", "currency": "USD"})),
-            "open-cy",
-        )
-        .await;
+    let open = || {
+        let body = json!({"holder": "Cy", "currency": "USD"});
+        client.settle("/accounts", Some(body), "open-cy")
+    };
+    let open_a = open().await;
+    let open_b = open().await;
     assert_eq!(open_a.body["account_id"], open_b.body["account_id"]);
 
     let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());

@@ -1,8 +1,6 @@
 //! A projector killed mid-stream, its last commits lost, and restarted: the
 //! view equals a fresh projection of the same topics.
 
-use std::time::Duration;
-
 use balance_projector::store::Store;
 use eventbank_testkit::{Isolation, eventually_every};
 use tokio_util::sync::CancellationToken;
@@ -11,27 +9,22 @@ use super::crashable::Crashable;
 use super::producers::{Producers, wait_for_ends};
 use super::rewind::rewind_committed;
 use super::streams::Pace;
-use super::{CLOSELY, fresh_projection, fresh_settings, settings};
+use super::{CLOSELY, fresh_projection, fresh_settings, live_settings, small_batches};
 use crate::common::dump::{Dumped, assert_same, dump};
 use crate::common::{LONG, Running, events_total};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let isolation = Isolation::new("crash");
-    let settings = settings(&isolation, "projector", &isolation.redis_prefix());
+    let settings = live_settings(&isolation);
     // Small batches, so a kill lands between many Redis writes and commits.
-    let mut crash_settings = settings.clone();
-    crash_settings.projector.max_batch = 20;
+    let crash_settings = small_batches(&settings);
     let go = CancellationToken::new();
     let crashing = Crashable::start(crash_settings, go.clone()).await;
 
     // 20 accounts x 200 account events, plus their transfer events, over
     // several seconds.
-    let pace = Pace {
-        fast_first: 0,
-        pause: Duration::from_millis(40),
-    };
-    let producers = Producers::start(&settings, 200, pace);
+    let producers = Producers::start(&settings, 200, Pace::STEADY);
     // Start projecting once there is a large backlog, so the kill lands while
     // the projector is busy with batches (it keeps up with the stream
     // otherwise, and would mostly be killed idle).

@@ -39,6 +39,19 @@ pub(super) fn settings(isolation: &Isolation, group: &str, key_prefix: &str) -> 
     settings
 }
 
+/// The projector under test: the main consumer group and keyspace.
+fn live_settings(isolation: &Isolation) -> Settings {
+    settings(isolation, "projector", &isolation.redis_prefix())
+}
+
+/// `settings` with small batches: many batch boundaries for a stop or a
+/// kill to land between.
+fn small_batches(settings: &Settings) -> Settings {
+    let mut small = settings.clone();
+    small.projector.max_batch = 20;
+    small
+}
+
 /// The same topics, another consumer group and a key prefix that does not
 /// overlap the main one (`{run_id}-fresh:` is not under `{run_id}:`).
 pub(super) fn fresh_settings(isolation: &Isolation) -> Settings {

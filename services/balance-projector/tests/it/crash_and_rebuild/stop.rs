@@ -1,13 +1,11 @@
 //! A projector stopped gracefully mid-stream and restarted: nothing lost,
 //! nothing read twice.
 
-use std::time::Duration;
-
 use eventbank_testkit::{Isolation, eventually_every};
 
 use super::producers::{Producers, wait_for_ends};
 use super::streams::Pace;
-use super::{CLOSELY, fresh_projection, fresh_settings, settings};
+use super::{CLOSELY, fresh_projection, fresh_settings, live_settings, small_batches};
 use crate::common::dump::{assert_same, dump};
 use crate::common::{LONG, Running, events_total};
 
@@ -19,18 +17,13 @@ use crate::common::{LONG, Running, events_total};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stopped_mid_stream_and_restarted_loses_and_reads_twice_nothing() {
     let isolation = Isolation::new("stop");
-    let settings = settings(&isolation, "projector", &isolation.redis_prefix());
+    let settings = live_settings(&isolation);
     // Small batches: many apply-while-receiving rounds before the stop.
-    let mut busy = settings.clone();
-    busy.projector.max_batch = 20;
-    let pace = Pace {
-        fast_first: 0,
-        pause: Duration::from_millis(40),
-    };
+    let busy = small_batches(&settings);
     eventbank_runtime::kafka::ensure_system_topics(&settings.kafka, LONG)
         .await
         .expect("topics");
-    let producers = Producers::start(&settings, 200, pace);
+    let producers = Producers::start(&settings, 200, Pace::STEADY);
     producers.wait_for_backlog(2000).await;
     let stopping = Running::start(busy).await;
     eventually_every(
