@@ -19,6 +19,13 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()
     }
+
+    /// Asserts the answer is a refusal by the domain: 422 with `code`.
+    #[track_caller]
+    pub fn assert_refused(&self, code: &str) {
+        assert_eq!(self.status, StatusCode::UNPROCESSABLE_ENTITY, "{self:?}");
+        assert_eq!(self.code(), code, "{self:?}");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +80,18 @@ impl BankClient {
         self.send(reqwest::Method::POST, path, Some(body), None)
             .await
             .expect("request")
+    }
+
+    /// One deposit of `amount` onto `account`, no key, no retries.
+    pub async fn deposit(&self, account: impl std::fmt::Display, amount: i64) -> Reply {
+        let path = format!("/accounts/{account}/deposits");
+        self.post(&path, json!({ "amount": amount })).await
+    }
+
+    /// One withdrawal of `amount` from `account`, no key, no retries.
+    pub async fn withdraw(&self, account: impl std::fmt::Display, amount: i64) -> Reply {
+        let path = format!("/accounts/{account}/withdrawals");
+        self.post(&path, json!({ "amount": amount })).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -34,6 +34,17 @@ impl Request {
             body: Vec::new(),
         }
     }
+
+    /// A `method` of `path` (already encoded) with a JSON `body`.
+    pub fn json(method: Method, path: String, body: Vec<u8>) -> Self {
+        Self {
+            method,
+            path,
+            content_type: Some("application/json".to_owned()),
+            idempotency_key: None,
+            body,
+        }
+    }
 }
 
 /// Strings that are not UUIDs, path traversal among them (no hex-only form

@@ -30,7 +30,7 @@ mod service;
 mod writer;
 
 pub use env::TestEnv;
-pub use eventually::eventually;
+pub use eventually::{eventually, eventually_every};
 pub use isolation::Isolation;
 pub use private_kafka::PrivateKafka;
 pub use service::{InProcess, local_http};

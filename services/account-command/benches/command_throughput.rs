@@ -23,7 +23,7 @@ use eventbank_events::{
 };
 use eventbank_runtime::Service;
 use eventbank_runtime::http::HttpSettings;
-use eventbank_runtime::kafka::{KafkaSettings, ensure_topics};
+use eventbank_runtime::kafka::{KafkaSettings, create_system_topics};
 use eventbank_testkit::commands::produce_commands;
 use eventbank_testkit::{Isolation, TestEnv};
 use futures::StreamExt;
@@ -72,15 +72,9 @@ async fn backlog(commands: usize) {
     let isolation = Isolation::new("bench-backlog");
     let settings = settings(&isolation, false, true);
     let kafka: &KafkaSettings = &settings.kafka;
-    let topics = kafka.topics();
-    ensure_topics(
-        &kafka.admin_client().expect("admin"),
-        &topics.specs(&kafka.layout()),
-        &topics.co_partitioned_groups(),
-        Duration::from_secs(30),
-    )
-    .await
-    .expect("topics");
+    create_system_topics(kafka, Duration::from_secs(30))
+        .await
+        .expect("topics");
     let accounts: Vec<AccountId> = (0..64).map(|_| AccountId::new()).collect();
     let mut records = Vec::with_capacity(commands);
     for account in &accounts {
@@ -107,7 +101,7 @@ async fn backlog(commands: usize) {
         .create()
         .expect("consumer");
     results
-        .subscribe(&[&topics.name(TopicKind::CommandResults)])
+        .subscribe(&[&kafka.topics().name(TopicKind::CommandResults)])
         .expect("subscribe");
 
     let started = Instant::now();

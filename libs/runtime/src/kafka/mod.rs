@@ -27,9 +27,9 @@ pub use dead_letter::{
 pub use leave_group::leave_group;
 pub use partition_reader::{ReadError, read_partition, visit_partition};
 pub use rebalance::{
-    GroupContext, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
+    GroupContext, OnAssign, apply_rebalance, is_cooperative, is_partition_eof, log_client_error,
 };
 pub use record::{OutputRecord, OwnedRecord, headers_of};
 pub use settings::{KafkaSettings, SecurityProtocol, TopicSettings};
-pub use topic_setup::{TopicSetupError, ensure_system_topics, ensure_topics};
+pub use topic_setup::{TopicSetupError, create_system_topics, ensure_system_topics, ensure_topics};
 pub use trace::{batch_span, consume_span, link_record};

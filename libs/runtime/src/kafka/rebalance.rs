@@ -67,35 +67,61 @@ pub fn log_client_error(error: &KafkaError, reason: &str) {
     }
 }
 
-/// The context of a plain group consumer: rebalances applied without the
-/// protocol query, librdkafka errors logged except partition EOF.
+/// What a group consumer does with newly assigned partitions before they
+/// are assigned: a consumer that keeps its offsets elsewhere sets where each
+/// starts reading. It runs inside the rebalance callback, so it must not block.
+pub trait OnAssign: Send + Sync + 'static {
+    fn on_assign(&self, partitions: &mut TopicPartitionList);
+}
+
+/// Nothing: start where the group's committed offsets say.
+impl OnAssign for () {
+    fn on_assign(&self, _: &mut TopicPartitionList) {}
+}
+
+/// The context of a group consumer: rebalances applied without the protocol
+/// query, librdkafka errors logged except partition EOF, and `A` run on each
+/// assignment.
 #[derive(Debug, Clone, Copy)]
-pub struct GroupContext {
+pub struct GroupContext<A = ()> {
     cooperative: bool,
+    on_assign: A,
 }
 
 impl GroupContext {
-    /// The context for a consumer created from `config`.
+    /// The context for a plain consumer created from `config`.
     pub fn for_config(config: &ClientConfig) -> Self {
+        Self::with_on_assign(config, ())
+    }
+}
+
+impl<A> GroupContext<A> {
+    /// The context for a consumer created from `config` that runs
+    /// `on_assign` on each assignment.
+    pub fn with_on_assign(config: &ClientConfig, on_assign: A) -> Self {
         Self {
             cooperative: is_cooperative(config),
+            on_assign,
         }
     }
 }
 
-impl ClientContext for GroupContext {
+impl<A: OnAssign> ClientContext for GroupContext<A> {
     fn error(&self, error: KafkaError, reason: &str) {
         log_client_error(&error, reason);
     }
 }
 
-impl ConsumerContext for GroupContext {
+impl<A: OnAssign> ConsumerContext for GroupContext<A> {
     fn rebalance(
         &self,
         consumer: &BaseConsumer<Self>,
         err: RDKafkaRespErr,
         partitions: &mut TopicPartitionList,
     ) {
+        if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            self.on_assign.on_assign(partitions);
+        }
         apply_rebalance(consumer, err, partitions, self.cooperative);
     }
 }

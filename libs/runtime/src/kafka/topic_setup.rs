@@ -101,6 +101,16 @@ pub async fn ensure_system_topics(
     if !settings.topics.create {
         return Ok(());
     }
+    create_system_topics(settings, timeout).await.map(drop)
+}
+
+/// Creates whatever of this system's topics `settings` name are missing
+/// and checks co-partitioning, whatever `topics.create` says; returns each
+/// topic's partition count.
+pub async fn create_system_topics(
+    settings: &super::KafkaSettings,
+    timeout: Duration,
+) -> Result<BTreeMap<String, i32>, TopicSetupError> {
     let admin = settings.admin_client()?;
     let topics = settings.topics();
     ensure_topics(
@@ -110,7 +120,6 @@ pub async fn ensure_system_topics(
         timeout,
     )
     .await
-    .map(drop)
 }
 
 /// Metadata is eventually consistent across brokers: a topic just created may

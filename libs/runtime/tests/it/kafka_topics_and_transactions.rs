@@ -5,27 +5,31 @@
 use std::time::Duration;
 
 use eventbank_events::TopicKind;
-use eventbank_runtime::kafka::{KafkaSettings, TopicSetupError, ensure_topics, transactional_id};
+use eventbank_runtime::kafka::{
+    KafkaSettings, TopicSetupError, create_system_topics, ensure_topics, transactional_id,
+};
 use eventbank_testkit::{Isolation, TestEnv};
 use rdkafka::ClientConfig;
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaResult;
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 async fn setup(settings: &KafkaSettings) -> std::collections::BTreeMap<String, i32> {
-    let admin = settings.admin_client().expect("admin client");
-    let topics = settings.topics();
-    ensure_topics(
-        &admin,
-        &topics.specs(&settings.layout()),
-        &topics.co_partitioned_groups(),
-        TIMEOUT,
-    )
-    .await
-    .expect("topics created")
+    create_system_topics(settings, TIMEOUT)
+        .await
+        .expect("topics created")
+}
+
+/// The settings of `isolation`'s topics, created.
+async fn with_topics(isolation: &Isolation) -> KafkaSettings {
+    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
+    setup(&settings).await;
+    settings
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,19 +71,84 @@ async fn refuses_co_partitioned_topics_with_different_partition_counts() {
         .expect("hand-made topic");
 
     settings.topics.partitions = 3;
-    let err = ensure_topics(
-        &admin,
-        &topics.specs(&settings.layout()),
-        &topics.co_partitioned_groups(),
-        TIMEOUT,
-    )
-    .await
-    .expect_err("mismatched partitions must be refused");
+    let err = create_system_topics(&settings, TIMEOUT)
+        .await
+        .expect_err("mismatched partitions must be refused");
     assert!(
         matches!(err, TopicSetupError::CoPartitioning { .. }),
         "{err}"
     );
     assert!(err.to_string().contains("account-events=2"), "{err}");
+}
+
+/// A transactional producer onto `topic` (on `partition`, or where its key
+/// hashes to), with librdkafka's blocking transaction calls run off the
+/// runtime.
+struct TxnWriter {
+    producer: FutureProducer,
+    topic: String,
+    partition: Option<i32>,
+    key: String,
+}
+
+impl TxnWriter {
+    async fn new(
+        settings: &KafkaSettings,
+        name: &str,
+        topic: &str,
+        partition: Option<i32>,
+        key: &str,
+    ) -> Self {
+        let producer = settings
+            .transactional_producer(&transactional_id(settings, name, "0"), DefaultClientContext)
+            .expect("transactional producer");
+        let writer = Self {
+            producer,
+            topic: topic.to_owned(),
+            partition,
+            key: key.to_owned(),
+        };
+        writer
+            .blocking("init_transactions", |p| p.init_transactions(TIMEOUT))
+            .await;
+        writer
+    }
+
+    fn begin(&self) {
+        self.producer.begin_transaction().expect("begin");
+    }
+
+    async fn send(&self, value: &str) {
+        let mut record = FutureRecord::to(&self.topic).key(&self.key).payload(value);
+        record.partition = self.partition;
+        self.producer
+            .send(record, Timeout::After(TIMEOUT))
+            .await
+            .map_err(|(err, _)| err)
+            .expect("send");
+    }
+
+    async fn commit(&self) {
+        self.blocking("commit", |p| p.commit_transaction(TIMEOUT))
+            .await;
+    }
+
+    async fn abort(&self) {
+        self.blocking("abort", |p| p.abort_transaction(TIMEOUT))
+            .await;
+    }
+
+    async fn blocking(
+        &self,
+        what: &str,
+        call: impl FnOnce(&FutureProducer) -> KafkaResult<()> + Send + 'static,
+    ) {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || call(&producer))
+            .await
+            .expect("join")
+            .unwrap_or_else(|err| panic!("{what}: {err}"));
+    }
 }
 
 fn consumer(settings: &KafkaSettings, group: &str, isolation_level: &str) -> StreamConsumer {
@@ -111,61 +180,23 @@ async fn read_values(consumer: &StreamConsumer, expected: usize) -> Vec<String> 
 #[tokio::test(flavor = "multi_thread")]
 async fn read_committed_sees_committed_transactions_only() {
     let isolation = Isolation::new("txn");
-    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-    setup(&settings).await;
+    let settings = with_topics(&isolation).await;
     let topic = settings.topics().name(TopicKind::AccountEvents);
-
-    let txn_id = transactional_id(&settings, "test-writer", "0");
-    let producer = settings
-        .transactional_producer(&txn_id, rdkafka::client::DefaultClientContext)
-        .expect("transactional producer");
-    let blocking = producer.clone();
-    tokio::task::spawn_blocking(move || blocking.init_transactions(TIMEOUT))
-        .await
-        .expect("join")
-        .expect("init_transactions");
-
     let key = uuid::Uuid::new_v4().to_string();
-    let send = |value: &'static str| {
-        let producer = producer.clone();
-        let topic = topic.clone();
-        let key = key.clone();
-        async move {
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&key).payload(value),
-                    Timeout::After(TIMEOUT),
-                )
-                .await
-                .map_err(|(err, _)| err)
-                .expect("send");
-        }
-    };
+    let writer = TxnWriter::new(&settings, "test-writer", &topic, None, &key).await;
 
-    producer.begin_transaction().expect("begin");
-    send("committed-1").await;
-    send("committed-2").await;
-    let blocking = producer.clone();
-    tokio::task::spawn_blocking(move || blocking.commit_transaction(TIMEOUT))
-        .await
-        .expect("join")
-        .expect("commit");
+    writer.begin();
+    writer.send("committed-1").await;
+    writer.send("committed-2").await;
+    writer.commit().await;
 
-    producer.begin_transaction().expect("begin");
-    send("aborted").await;
-    let blocking = producer.clone();
-    tokio::task::spawn_blocking(move || blocking.abort_transaction(TIMEOUT))
-        .await
-        .expect("join")
-        .expect("abort");
+    writer.begin();
+    writer.send("aborted").await;
+    writer.abort().await;
 
-    producer.begin_transaction().expect("begin");
-    send("committed-3").await;
-    let blocking = producer.clone();
-    tokio::task::spawn_blocking(move || blocking.commit_transaction(TIMEOUT))
-        .await
-        .expect("join")
-        .expect("commit");
+    writer.begin();
+    writer.send("committed-3").await;
+    writer.commit().await;
 
     let committed = consumer(&settings, &isolation.consumer_group("rc"), "read_committed");
     committed.subscribe(&[&topic]).expect("subscribe");
@@ -188,46 +219,9 @@ async fn read_committed_sees_committed_transactions_only() {
 async fn partition_reader_waits_for_open_transactions_before_calling_a_read_complete() {
     use eventbank_runtime::kafka::{ReadError, read_partition};
     let isolation = Isolation::new("reader");
-    let settings = TestEnv::get().kafka_settings(&isolation.topic_prefix());
-    setup(&settings).await;
+    let settings = with_topics(&isolation).await;
     let topic = settings.topics().name(TopicKind::AccountState);
-    let producer = settings
-        .transactional_producer(
-            &transactional_id(&settings, "reader-test", "0"),
-            rdkafka::client::DefaultClientContext,
-        )
-        .expect("producer");
-    let blocking = producer.clone();
-    tokio::task::spawn_blocking(move || blocking.init_transactions(TIMEOUT))
-        .await
-        .expect("join")
-        .expect("init");
-    let send = |value: &'static str| {
-        let producer = producer.clone();
-        let topic = topic.clone();
-        async move {
-            producer
-                .send(
-                    FutureRecord::to(&topic)
-                        .partition(1)
-                        .key("k")
-                        .payload(value),
-                    Timeout::After(TIMEOUT),
-                )
-                .await
-                .map_err(|(err, _)| err)
-                .expect("send");
-        }
-    };
-    let commit = || {
-        let producer = producer.clone();
-        async move {
-            tokio::task::spawn_blocking(move || producer.commit_transaction(TIMEOUT))
-                .await
-                .expect("join")
-                .expect("commit");
-        }
-    };
+    let writer = TxnWriter::new(&settings, "reader-test", &topic, Some(1), "k").await;
     let read = |limit: Duration| {
         let settings = settings.clone();
         let topic = topic.clone();
@@ -241,10 +235,10 @@ async fn partition_reader_waits_for_open_transactions_before_calling_a_read_comp
     let empty = read(TIMEOUT).await.expect("empty partition reads");
     assert!(empty.is_empty());
 
-    producer.begin_transaction().expect("begin");
-    send("one").await;
-    send("two").await;
-    commit().await;
+    writer.begin();
+    writer.send("one").await;
+    writer.send("two").await;
+    writer.commit().await;
     let records = read(TIMEOUT).await.expect("committed records read");
     let payloads: Vec<_> = records
         .iter()
@@ -252,13 +246,13 @@ async fn partition_reader_waits_for_open_transactions_before_calling_a_read_comp
         .collect();
     assert_eq!(payloads, [b"one".to_vec(), b"two".to_vec()]);
 
-    producer.begin_transaction().expect("begin");
-    send("three").await;
+    writer.begin();
+    writer.send("three").await;
     let err = read(Duration::from_secs(2))
         .await
         .expect_err("an open transaction blocks the read");
     assert!(matches!(err, ReadError::OpenTransaction { .. }), "{err}");
-    commit().await;
+    writer.commit().await;
     let records = read(TIMEOUT).await.expect("read after commit");
     assert_eq!(
         records.len(),

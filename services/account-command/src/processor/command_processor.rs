@@ -225,21 +225,20 @@ impl Processor for CommandProcessor {
         settings: &KafkaSettings,
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
-        let numbers: Vec<i32> = partitions.iter().map(|tp| tp.partition).collect();
         // Accounts and command memory of every partition, read side by side.
         let (accounts, memory) = std::thread::scope(|scope| {
             let memory = scope.spawn(|| {
                 restore_partitions::<RememberedOutcome>(
                     settings,
                     &self.topics.memory,
-                    &numbers,
+                    partitions,
                     self.restore_limit,
                 )
             });
             let accounts = restore_partitions::<AccountSnapshot>(
                 settings,
                 &self.topics.state,
-                &numbers,
+                partitions,
                 self.restore_limit,
             );
             let memory = memory

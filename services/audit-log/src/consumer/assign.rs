@@ -12,11 +12,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use eventbank_runtime::kafka::{apply_rebalance, log_client_error};
-use rdkafka::consumer::{BaseConsumer, ConsumerContext};
-use rdkafka::error::KafkaError;
-use rdkafka::types::RDKafkaRespErr;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use eventbank_runtime::kafka::{GroupContext, OnAssign};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::store::OffsetMap;
 
@@ -95,41 +92,26 @@ impl KnownOffsets {
 }
 
 /// Consumer context that sets each newly assigned partition's start offset.
+pub type SeekOnAssign = GroupContext<StartAtStored>;
+
+/// Starts each newly assigned partition at its stored offset.
 #[derive(Debug, Clone)]
-pub struct SeekOnAssign {
-    pub offsets: KnownOffsets,
-    /// From the configured assignment strategy; see `runtime::kafka::rebalance`.
-    pub cooperative: bool,
-}
+pub struct StartAtStored(pub KnownOffsets);
 
-impl ClientContext for SeekOnAssign {
-    fn error(&self, error: KafkaError, reason: &str) {
-        log_client_error(&error, reason);
-    }
-}
-
-impl ConsumerContext for SeekOnAssign {
-    fn rebalance(
-        &self,
-        consumer: &BaseConsumer<Self>,
-        err: RDKafkaRespErr,
-        partitions: &mut TopicPartitionList,
-    ) {
-        if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-            let assigned: Vec<(String, i32)> = partitions
-                .elements()
-                .iter()
-                .map(|elem| (elem.topic().to_owned(), elem.partition()))
-                .collect();
-            for (topic, partition) in &assigned {
-                let start = self.offsets.start(topic, *partition);
-                if let Err(error) = partitions.set_partition_offset(topic, *partition, start) {
-                    tracing::warn!(%error, %topic, partition, "cannot set the start offset");
-                }
-                tracing::info!(%topic, partition, ?start, "partition assigned");
+impl OnAssign for StartAtStored {
+    fn on_assign(&self, partitions: &mut TopicPartitionList) {
+        let assigned: Vec<(String, i32)> = partitions
+            .elements()
+            .iter()
+            .map(|elem| (elem.topic().to_owned(), elem.partition()))
+            .collect();
+        for (topic, partition) in &assigned {
+            let start = self.0.start(topic, *partition);
+            if let Err(error) = partitions.set_partition_offset(topic, *partition, start) {
+                tracing::warn!(%error, %topic, partition, "cannot set the start offset");
             }
+            tracing::info!(%topic, partition, ?start, "partition assigned");
         }
-        apply_rebalance(consumer, err, partitions, self.cooperative);
     }
 }
 

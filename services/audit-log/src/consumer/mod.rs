@@ -20,15 +20,13 @@ use std::time::Duration;
 use eventbank_events::TopicKind;
 use eventbank_runtime::http::ReadinessCheck;
 use eventbank_runtime::kafka::sink::{Offsets, SinkConsumer, SinkOptions, sink_consumer_config};
-use eventbank_runtime::kafka::{
-    BatchLimits, DeadLetterer, KafkaSettings, is_cooperative, transactional_id,
-};
+use eventbank_runtime::kafka::{BatchLimits, DeadLetterer, KafkaSettings, transactional_id};
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::error::KafkaError;
 use tokio_util::sync::CancellationToken;
 
 pub use assign::KnownOffsets;
-use assign::SeekOnAssign;
+use assign::{SeekOnAssign, StartAtStored};
 
 use crate::db::Db;
 use crate::metrics::AuditMetrics;
@@ -69,10 +67,9 @@ impl AuditConsumer {
             .static_membership
             .then(|| transactional_id(kafka, "audit-log", instance));
         let config = sink_consumer_config(kafka, &group, member.as_deref());
-        let consumer: StreamConsumer<SeekOnAssign> = config.create_with_context(SeekOnAssign {
-            offsets: offsets.clone(),
-            cooperative: is_cooperative(&config),
-        })?;
+        let consumer: StreamConsumer<SeekOnAssign> = config.create_with_context(
+            SeekOnAssign::with_on_assign(&config, StartAtStored(offsets.clone())),
+        )?;
         let topics = kafka.topics();
         let sources: Vec<(String, TopicKind)> =
             SOURCES.iter().map(|k| (topics.name(*k), *k)).collect();

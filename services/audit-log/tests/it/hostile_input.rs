@@ -66,13 +66,7 @@ fn requests() -> impl Strategy<Value = Request> {
             Just("/audit/reconcile".to_owned()),
         ],
     )
-        .prop_map(|(method, path)| Request {
-            method,
-            path,
-            content_type: Some("application/json".to_owned()),
-            idempotency_key: None,
-            body: b"{}".to_vec(),
-        });
+        .prop_map(|(method, path)| Request::json(method, path, b"{}".to_vec()));
     let unknown = unknown_path(&["/audit/"]).prop_map(Request::get);
     prop_oneof![
         bad_streams,

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Running, get_json, pg, settings, wait_for_records};
+use common::{Running, assert_trail_intact, get_json, pg, settings, wait_for_records};
 use eventbank_events::testing::{Step, account_history, rejection};
 use eventbank_events::{AccountId, TopicKind, wire};
 use eventbank_testkit::{Isolation, RecordWriter};
@@ -28,14 +28,7 @@ async fn verify_pinpoints_an_altered_row_and_reconcile_an_altered_amount() {
     wait_for_records(&db, 9).await;
 
     let base = &running.base_url();
-    let (status, clean) = get_json(&format!("{base}/audit/verify")).await;
-    assert_eq!(status, 200);
-    assert_eq!(clean["ok"], true, "{clean}");
-    assert_eq!(clean["streams_checked"], 2);
-    assert_eq!(clean["records_checked"], 9);
-    let (_, reconciled) = get_json(&format!("{base}/audit/reconcile")).await;
-    assert_eq!(reconciled["ok"], true, "{reconciled}");
-    assert_eq!(reconciled["accounts_checked"], 2);
+    let (_, reconciled) = assert_trail_intact(base, 2, 9, 2).await;
     assert_eq!(reconciled["events_checked"], 8);
 
     // The database refuses to change the trail, whoever asks.
@@ -171,12 +164,9 @@ async fn undecodable_records_are_dead_lettered_without_stalling_the_partition() 
         letter.consumer
     );
 
-    let metrics = reqwest::get(format!("{}/metrics", running.base_url()))
+    let metrics = eventbank_testkit::metrics::scrape(&running.base_url())
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .expect("GET /metrics");
     let counted = eventbank_testkit::metrics::sum(&metrics, "eventbank_audit_dead_letters_total{");
     assert_eq!(counted as usize, poison.len(), "each counted: {metrics}");
     running.stop().await;

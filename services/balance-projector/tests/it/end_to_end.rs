@@ -83,11 +83,11 @@ async fn read_your_writes_against_the_real_command_service() {
         (response.status() == 200).then_some(())
     })
     .await;
-    let metrics = common::metrics(&projector_base)
+    let metrics = eventbank_testkit::metrics::scrape(&projector_base)
         .await
         .expect("GET /metrics");
     eventually("lag is zero", LONG, || async {
-        let metrics = common::metrics(&projector_base).await?;
+        let metrics = eventbank_testkit::metrics::scrape(&projector_base).await?;
         metrics
             .lines()
             .filter(|l| l.starts_with("eventbank_projector_lag{"))

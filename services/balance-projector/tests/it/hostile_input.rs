@@ -68,13 +68,7 @@ fn requests() -> impl Strategy<Value = Request> {
         other_method(Method::GET).prop_map(|m| (m, "/admin/generation".to_owned())),
         other_method(Method::POST).prop_map(|m| (m, "/admin/rebuild".to_owned())),
     ]
-    .prop_map(|(method, path)| Request {
-        method,
-        path,
-        content_type: Some("application/json".to_owned()),
-        idempotency_key: None,
-        body: b"{}".to_vec(),
-    });
+    .prop_map(|(method, path)| Request::json(method, path, b"{}".to_vec()));
     let unknown = unknown_path(&["/accounts", "/transfers/", "/admin/"]).prop_map(Request::get);
     prop_oneof![
         bad_ids,

@@ -92,9 +92,8 @@ impl Processor for SagaProcessor {
         settings: &KafkaSettings,
         partitions: &[TopicPartition],
     ) -> Result<(), ProcessorError> {
-        let numbers: Vec<i32> = partitions.iter().map(|tp| tp.partition).collect();
         for (partition, snapshots) in
-            restore_partitions(settings, &self.topics.state, &numbers, self.restore_limit)?
+            restore_partitions(settings, &self.topics.state, partitions, self.restore_limit)?
         {
             tracing::info!(partition, snapshots = snapshots.len(), "transfers restored");
             self.sagas

@@ -18,7 +18,7 @@ use eventbank_testkit::log::read_topic;
 use eventbank_testkit::log::{assert_transfers_settled_once, transfer_events};
 use eventbank_testkit::{InProcess, eventually};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use transfer_saga::inbox::{InboxKind, KIND_HEADER};
 
 const DEADLINE_MS: u64 = 60_000;
@@ -27,24 +27,40 @@ const DEADLINE_MS: u64 = 60_000;
 /// id (so on the partition the router would choose), marked as an account
 /// event.
 async fn write_to_inbox(kafka: &KafkaSettings, id: TransferId, envelope: &AccountEventEnvelope) {
-    let producer = kafka.producer().expect("producer");
-    let topic = kafka.topics().name(TopicKind::TransferSagaInbox);
-    let key = wire::encode_key(id);
-    let payload = wire::encode(envelope);
-    let headers = OwnedHeaders::new().insert(Header {
+    write_as_account_event(
+        &kafka.producer().expect("producer"),
+        &kafka.topics().name(TopicKind::TransferSagaInbox),
+        &wire::encode_key(id),
+        &wire::encode(envelope),
+        OwnedHeaders::new(),
+    )
+    .await;
+}
+
+/// Writes `key` and `payload` to `topic` with `headers`, marked as the
+/// router marks an account event on the inbox.
+async fn write_as_account_event(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &[u8],
+    payload: &[u8],
+    headers: OwnedHeaders,
+) {
+    let headers = headers.insert(Header {
         key: KIND_HEADER,
         value: Some(InboxKind::AccountEvent.as_str()),
     });
     producer
         .send(
-            FutureRecord::to(&topic)
-                .key(key.as_slice())
-                .payload(payload.as_slice())
+            FutureRecord::to(topic)
+                .key(key)
+                .payload(payload)
                 .headers(headers),
             Duration::from_secs(30),
         )
         .await
-        .expect("written to the inbox");
+        .map_err(|(err, _)| err)
+        .expect("written");
 }
 
 /// `debit` with another amount and event id: what a second debit under the
@@ -186,26 +202,11 @@ async fn poison_of_every_kind_on_every_saga_input_is_dead_lettered_and_transfers
                 TopicKind::TransferSagaInbox => wire::encode_key(TransferId::new()),
                 _ => wire::encode_key(ann),
             };
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: KIND_HEADER,
-                    value: Some(InboxKind::AccountEvent.as_str()),
-                })
-                .insert(Header {
-                    key: eventbank_testkit::poison::MARKER_HEADER,
-                    value: Some("1"),
-                });
-            producer
-                .send(
-                    FutureRecord::to(&topic)
-                        .key(key.as_slice())
-                        .payload(value.as_slice())
-                        .headers(headers),
-                    Duration::from_secs(30),
-                )
-                .await
-                .map_err(|(err, _)| err)
-                .expect("produce poison");
+            let marked = OwnedHeaders::new().insert(Header {
+                key: eventbank_testkit::poison::MARKER_HEADER,
+                value: Some("1"),
+            });
+            write_as_account_event(&producer, &topic, &key, value, marked).await;
         }
     }
     let _saga = InProcess::run(app);
@@ -240,12 +241,9 @@ async fn poison_of_every_kind_on_every_saga_input_is_dead_lettered_and_transfers
             assert!(!reason.is_empty(), "{kind:?}: a reason");
         }
     }
-    let metrics = reqwest::get(format!("http://{saga_addr}/metrics"))
+    let metrics = eventbank_testkit::metrics::scrape(&format!("http://{saga_addr}"))
         .await
-        .expect("/metrics")
-        .text()
-        .await
-        .expect("/metrics body");
+        .expect("/metrics");
     let counted = eventbank_testkit::metrics::sum(&metrics, "eventbank_txn_dead_letters_total{");
     let sent: usize = inputs.iter().map(|(_, poison)| poison.len()).sum();
     assert_eq!(counted as usize, sent, "each counted: {metrics}");

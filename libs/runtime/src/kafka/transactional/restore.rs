@@ -6,7 +6,7 @@ use std::time::Duration;
 use eventbank_events::WireRecord;
 use eventbank_events::wire;
 
-use super::processor::ProcessorError;
+use super::processor::{ProcessorError, TopicPartition};
 use crate::kafka::{KafkaSettings, ReadError, visit_partition};
 
 impl From<ReadError> for ProcessorError {
@@ -62,7 +62,8 @@ pub fn restore_snapshots<T: WireRecord>(
     Ok(live.into_values().collect())
 }
 
-/// [`restore_snapshots`] for several partitions of `state_topic` at once,
+/// [`restore_snapshots`] for the partitions of `state_topic` co-partitioned
+/// with `assigned` (input partitions, as [`super::Processor::assigned`] gets them),
 /// each read on a thread of its own: a read costs about a second and a half
 /// of client start-up and round trips however small the partition, so an
 /// instance taking over several partitions (a rebalance, a restart) would
@@ -70,13 +71,13 @@ pub fn restore_snapshots<T: WireRecord>(
 pub fn restore_partitions<T: WireRecord + Send>(
     settings: &KafkaSettings,
     state_topic: &str,
-    partitions: &[i32],
+    assigned: &[TopicPartition],
     limit: Duration,
 ) -> Result<Vec<(i32, Vec<T>)>, ProcessorError> {
     std::thread::scope(|scope| {
-        let reads: Vec<_> = partitions
+        let reads: Vec<_> = assigned
             .iter()
-            .map(|&partition| {
+            .map(|&TopicPartition { partition, .. }| {
                 scope.spawn(move || {
                     restore_snapshots(settings, state_topic, partition, limit)
                         .map(|live| (partition, live))

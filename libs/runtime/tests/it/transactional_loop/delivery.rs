@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use eventbank_events::dead_letter::HEADER_REASON;
-use eventbank_testkit::{Isolation, eventually};
+use eventbank_testkit::Isolation;
 
-use super::harness::{Harness, TIMEOUT, payloads};
+use super::harness::{Harness, payloads};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
@@ -17,26 +17,17 @@ async fn outputs_once_dead_letters_poison_and_resumes_after_restart() {
     first.insert(7, "poison".into());
     harness.produce(&first).await;
 
-    let (shutdown, handle) = harness.start();
-    eventually("first 20 outputs", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 20).then_some(())
-    })
-    .await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
+    harness
+        .run_until_outputs("first 20 outputs", 20, Duration::ZERO)
+        .await;
 
     // Produced while no loop runs: the restarted loop must pick up exactly here.
     let second: Vec<String> = (21..=30).map(|i| format!("a{i}")).collect();
     harness.produce(&second).await;
-    let (shutdown, handle) = harness.start();
-    eventually("all 30 outputs", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 30).then_some(())
-    })
-    .await;
-    // A quiet moment: anything applied twice would show up now.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
+    // With a quiet moment after: anything applied twice would show up then.
+    harness
+        .run_until_outputs("all 30 outputs", 30, Duration::from_secs(2))
+        .await;
 
     let outputs = payloads(&harness.read(&harness.output).await);
     let expected: Vec<String> = (1..=30).map(|i| format!("{i}:a{i}")).collect();
@@ -60,13 +51,9 @@ async fn an_output_kafka_refuses_for_good_dead_letters_its_record_and_the_partit
     harness
         .produce(&["a1".into(), "huge".into(), "a2".into()])
         .await;
-    let (shutdown, handle) = harness.start();
-    eventually("the records around the refused one", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 2).then_some(())
-    })
-    .await;
-    shutdown.cancel();
-    handle.await.expect("join").expect("loop stopped cleanly");
+    harness
+        .run_until_outputs("the records around the refused one", 2, Duration::ZERO)
+        .await;
 
     assert_eq!(
         payloads(&harness.read(&harness.output).await),

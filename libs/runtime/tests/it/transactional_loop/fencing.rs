@@ -4,8 +4,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use eventbank_runtime::http::{MetricsRegistry, Readiness};
-use eventbank_testkit::{Isolation, eventually};
+use eventbank_runtime::http::Readiness;
+use eventbank_testkit::Isolation;
 
 use super::harness::{Harness, STALL, TIMEOUT, payloads, scopeguard};
 use super::numbering::Faults;
@@ -23,10 +23,9 @@ async fn a_static_member_fenced_by_another_instance_stops_its_loop_not_ready() {
     let readiness = Readiness::new();
     let (old_shutdown, old) = harness.start_with(first.clone(), &readiness);
     let _stop_old = old_shutdown.drop_guard();
-    eventually("the first instance working", TIMEOUT, || async {
-        (!harness.read(&harness.output).await.is_empty()).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("the first instance working", 1, TIMEOUT)
+        .await;
 
     let mut second = first;
     second.transactional_id = format!("{}-numbering-2", isolation.run_id);
@@ -61,40 +60,27 @@ async fn a_zombie_cannot_commit_timed_work_after_losing_its_partitions() {
     harness.produce(&["a1".into(), "a2".into()]).await;
 
     let faults = Faults::default();
-    let (zombie_stop, zombie) = harness.start_stalling(
-        settings.clone(),
-        config.clone(),
-        &Readiness::new(),
-        &MetricsRegistry::new("test", "0"),
-        faults.clone(),
-    );
+    let (zombie_stop, zombie) =
+        harness.start_member(settings.clone(), config.clone(), faults.clone());
     // A failed assertion must stop the loops too, or their blocking threads
     // keep the test's runtime (and the test) alive.
     let _stop_zombie = zombie_stop.clone().drop_guard();
-    eventually("the first instance working", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 2).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("the first instance working", 2, TIMEOUT)
+        .await;
     faults.stall_tick.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let mut successor = config;
     successor.transactional_id = format!("{}-numbering-successor", isolation.run_id);
-    let (successor_stop, successor) = harness.start_stalling(
-        settings,
-        successor,
-        &Readiness::new(),
-        &MetricsRegistry::new("test", "0"),
-        Faults::default(),
-    );
+    let (successor_stop, successor) = harness.start_member(settings, successor, Faults::default());
     let _stop_successor = successor_stop.clone().drop_guard();
     // Past the stall: the zombie has tried to commit its tick by now.
     tokio::time::sleep(STALL + Duration::from_secs(5)).await;
     harness.produce(&["a3".into()]).await;
-    eventually("the group still working", TIMEOUT, || async {
-        (harness.read(&harness.output).await.len() >= 3).then_some(())
-    })
-    .await;
+    harness
+        .wait_for_outputs("the group still working", 3, TIMEOUT)
+        .await;
 
     let outputs = payloads(&harness.read(&harness.output).await);
     assert!(
@@ -126,13 +112,8 @@ async fn a_transaction_left_open_on_any_producer_of_the_ring_is_aborted_by_the_n
 
     let faults = Faults::default();
     faults.hold.store(true, Ordering::SeqCst);
-    let (frozen_stop, frozen) = harness.start_stalling(
-        settings.clone(),
-        config.clone(),
-        &Readiness::new(),
-        &MetricsRegistry::new("test", "0"),
-        faults.clone(),
-    );
+    let (frozen_stop, frozen) =
+        harness.start_member(settings.clone(), config.clone(), faults.clone());
     let _stop_frozen = frozen_stop.clone().drop_guard();
     let release = faults.released.clone();
     // However the test ends, the frozen thread must be let go, or the
@@ -143,20 +124,15 @@ async fn a_transaction_left_open_on_any_producer_of_the_ring_is_aborted_by_the_n
     tokio::time::sleep(Duration::from_secs(5)).await;
 
     // The same instance again (same transactional ids), as after a crash.
-    let (successor_stop, successor) = harness.start_stalling(
-        settings,
-        config,
-        &Readiness::new(),
-        &MetricsRegistry::new("test", "0"),
-        Faults::default(),
-    );
+    let (successor_stop, successor) = harness.start_member(settings, config, Faults::default());
     let _stop_successor = successor_stop.clone().drop_guard();
-    eventually(
-        "every record handled by the successor",
-        Duration::from_secs(90),
-        || async { (harness.read(&harness.output).await.len() >= 3).then_some(()) },
-    )
-    .await;
+    harness
+        .wait_for_outputs(
+            "every record handled by the successor",
+            3,
+            Duration::from_secs(90),
+        )
+        .await;
     assert_eq!(
         payloads(&harness.read(&harness.output).await),
         ["1:a1", "2:hold", "3:a2"],

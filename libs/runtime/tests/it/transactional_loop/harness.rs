@@ -7,21 +7,20 @@ use std::time::Duration;
 use eventbank_events::TopicKind;
 use eventbank_runtime::http::{MetricsRegistry, Readiness};
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
-use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord, ensure_topics, read_partition};
-use eventbank_testkit::{Isolation, TestEnv};
-use rdkafka::producer::{FutureRecord, Producer};
-use rdkafka::util::Timeout;
+use eventbank_runtime::kafka::{KafkaSettings, OwnedRecord, create_system_topics, read_partition};
+use eventbank_testkit::{Isolation, RecordWriter, TestEnv, eventually};
 use tokio_util::sync::CancellationToken;
 
 use super::numbering::{Faults, Numbering};
 
 pub(super) const TIMEOUT: Duration = Duration::from_secs(30);
 pub(super) const STALL: Duration = Duration::from_secs(15);
+/// The topic the loop reads.
+const INPUT: TopicKind = TopicKind::AccountCommands;
 
 pub(super) struct Harness {
     pub(super) settings: KafkaSettings,
     pub(super) config: LoopConfig,
-    input: String,
     pub(super) output: String,
     state: String,
     pub(super) dlq: String,
@@ -38,21 +37,13 @@ impl Harness {
 
     /// A harness on the cluster `settings` point at (a private one, say).
     pub(super) async fn on(settings: KafkaSettings, isolation: &Isolation) -> Self {
+        create_system_topics(&settings, TIMEOUT)
+            .await
+            .expect("topics");
         let topics = settings.topics();
-        let admin = settings.admin_client().expect("admin");
-        ensure_topics(
-            &admin,
-            &topics.specs(&settings.layout()),
-            &topics.co_partitioned_groups(),
-            TIMEOUT,
-        )
-        .await
-        .expect("topics");
-        let input = topics.name(TopicKind::AccountCommands);
-        let dlq = topics.dlq(TopicKind::AccountCommands);
         let config = LoopConfig {
             name: "numbering".into(),
-            input_topics: vec![input.clone()],
+            input_topics: vec![topics.name(INPUT)],
             group_id: isolation.consumer_group("numbering"),
             transactional_id: format!("{}-numbering", isolation.run_id),
             transactional_producers: settings.transactional_producers,
@@ -67,8 +58,7 @@ impl Harness {
             state: topics.name(TopicKind::AccountState),
             settings,
             config,
-            input,
-            dlq,
+            dlq: topics.dlq(INPUT),
         }
     }
 
@@ -96,6 +86,26 @@ impl Harness {
             readiness,
             &registry,
             Faults::default(),
+        )
+    }
+
+    /// Another member of the loop's group, with readiness and metrics of its
+    /// own.
+    pub(super) fn start_member(
+        &self,
+        settings: KafkaSettings,
+        config: LoopConfig,
+        faults: Faults,
+    ) -> (
+        CancellationToken,
+        tokio::task::JoinHandle<Result<(), eventbank_runtime::kafka::transactional::LoopError>>,
+    ) {
+        self.start_stalling(
+            settings,
+            config,
+            &Readiness::new(),
+            &MetricsRegistry::new("test", "0"),
+            faults,
         )
     }
 
@@ -131,21 +141,29 @@ impl Harness {
     }
 
     pub(super) async fn produce(&self, values: &[String]) {
-        let producer = self.settings.producer().expect("producer");
+        let writer = RecordWriter::new(&self.settings);
         for value in values {
-            producer
-                .send(
-                    FutureRecord::to(&self.input)
-                        .partition(0)
-                        .key("k")
-                        .payload(value),
-                    Timeout::After(TIMEOUT),
-                )
-                .await
-                .map_err(|(err, _)| err)
-                .expect("send");
+            writer.raw_to(INPUT, Some(0), b"k", value.as_bytes()).await;
         }
-        producer.flush(TIMEOUT).expect("flush");
+    }
+
+    /// Waits, for at most `limit`, until the loop has written at least
+    /// `count` outputs.
+    pub(super) async fn wait_for_outputs(&self, what: &str, count: usize, limit: Duration) {
+        eventually(what, limit, || async {
+            (self.read(&self.output).await.len() >= count).then_some(())
+        })
+        .await;
+    }
+
+    /// Runs the loop until it has written `count` outputs and for `quiet`
+    /// longer, then stops it; it must stop cleanly.
+    pub(super) async fn run_until_outputs(&self, what: &str, count: usize, quiet: Duration) {
+        let (shutdown, handle) = self.start();
+        self.wait_for_outputs(what, count, TIMEOUT).await;
+        tokio::time::sleep(quiet).await;
+        shutdown.cancel();
+        handle.await.expect("join").expect("loop stopped cleanly");
     }
 
     /// The harness's settings with a group that notices a stalled or dead

@@ -48,12 +48,13 @@ async fn a_broker_outage_restarts_the_loop_in_place_instead_of_stopping_it() {
 
     cluster.restart(0);
     harness.produce(&["a3".into()]).await;
-    eventually(
-        "every record handled once the broker is back",
-        Duration::from_secs(120),
-        || async { (harness.read(&harness.output).await.len() >= 3).then_some(()) },
-    )
-    .await;
+    harness
+        .wait_for_outputs(
+            "every record handled once the broker is back",
+            3,
+            Duration::from_secs(120),
+        )
+        .await;
     assert!(readiness.report().ready, "ready again");
     shutdown.cancel();
     handle.await.expect("join").expect("loop stopped cleanly");

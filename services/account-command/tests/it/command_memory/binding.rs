@@ -117,8 +117,7 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
             "k-open",
         )
         .await;
-        assert_eq!(bob.status, StatusCode::UNPROCESSABLE_ENTITY, "{bob:?}");
-        assert_eq!(bob.code(), "idempotency_key_reused");
+        bob.assert_refused("idempotency_key_reused");
     }
     let retry = post(
         &fresh,
@@ -140,8 +139,7 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
     let first = post(&client, &deposits, json!({"amount": 1_000}), "k-dep").await;
     assert_eq!(first.status, StatusCode::OK, "{first:?}");
     let other = post(&fresh, &deposits, json!({"amount": 999}), "k-dep").await;
-    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "{other:?}");
-    assert_eq!(other.code(), "idempotency_key_reused");
+    other.assert_refused("idempotency_key_reused");
 
     // Transfers: the key is scoped to the source account.
     let bob = client.open("Bob", "EUR").await;
@@ -161,12 +159,7 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
         "k-tr",
     )
     .await;
-    assert_eq!(
-        to_carl.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{to_carl:?}"
-    );
-    assert_eq!(to_carl.code(), "idempotency_key_reused");
+    to_carl.assert_refused("idempotency_key_reused");
     client
         .settle(
             &format!("/accounts/{carl}/deposits"),

@@ -90,12 +90,7 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on()
     }
 
     // The account's partition keeps going after the poison.
-    let after = client
-        .post(
-            &format!("/accounts/{account}/deposits"),
-            json!({"amount": 70}),
-        )
-        .await;
+    let after = client.deposit(&account, 70).await;
     assert_eq!(after.status, StatusCode::OK, "{after:?}");
     assert_eq!(after.body["balance"], 70);
 

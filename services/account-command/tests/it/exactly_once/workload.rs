@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::bank::{BankClient, Reply};
-use eventbank_testkit::{Isolation, TestEnv, eventually};
+use eventbank_testkit::{Isolation, TestEnv, eventually, metrics};
 use futures::StreamExt;
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -76,15 +76,6 @@ pub(super) async fn wait_for(done: &AtomicUsize, count: usize) {
 
 /// Sum of every sample of the counter `name` on a service's `/metrics`.
 pub(super) async fn counter(base_url: &str, name: &str) -> u64 {
-    let text = reqwest::get(format!("{base_url}/metrics"))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .filter(|line| line.starts_with(name))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
+    let text = metrics::scrape(base_url).await.expect("GET /metrics");
+    metrics::sum(&text, name) as u64
 }

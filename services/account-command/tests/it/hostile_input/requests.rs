@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use reqwest::Method;
 
 use super::bad_bodies::broken_body;
-use super::route::{MAX_BODY, Route, body_route, json_type, route};
+use super::route::{MAX_BODY, Route, body_route, route};
 
 pub(super) fn hostile() -> impl Strategy<Value = Request> {
     let bad_bodies = body_route().prop_flat_map(|route| {
@@ -56,14 +56,8 @@ pub(super) fn hostile() -> impl Strategy<Value = Request> {
         });
     let bad_command_ids =
         bad_id().prop_map(|id| Request::get(format!("/commands/{}", encode(&id))));
-    let unknown_paths =
-        unknown_path(&["/accounts", "/transfers", "/commands/"]).prop_map(|path| Request {
-            method: Method::POST,
-            path,
-            content_type: json_type(),
-            idempotency_key: None,
-            body: b"{}".to_vec(),
-        });
+    let unknown_paths = unknown_path(&["/accounts", "/transfers", "/commands/"])
+        .prop_map(|path| Request::json(Method::POST, path, b"{}".to_vec()));
     let wrong_methods = (route(), other_method(Method::POST)).prop_map(|(route, method)| Request {
         method,
         ..route.valid_request()

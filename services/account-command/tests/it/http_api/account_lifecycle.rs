@@ -25,20 +25,13 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
         .expect("account_id")
         .to_owned();
 
-    let deposited = client
-        .post(&format!("/accounts/{id}/deposits"), json!({"amount": 500}))
-        .await;
+    let deposited = client.deposit(&id, 500).await;
     assert_eq!(deposited.status, StatusCode::OK, "{deposited:?}");
     assert_eq!(deposited.body["version"], 2);
     assert_eq!(deposited.body["balance"], 500);
     assert_eq!(deposited.body["account_id"], id.as_str());
 
-    let withdrawn = client
-        .post(
-            &format!("/accounts/{id}/withdrawals"),
-            json!({"amount": 200}),
-        )
-        .await;
+    let withdrawn = client.withdraw(&id, 200).await;
     assert_eq!(withdrawn.status, StatusCode::OK, "{withdrawn:?}");
     assert_eq!(
         (
@@ -48,43 +41,18 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
         (Some(3), Some(300))
     );
 
-    let overdrawn = client
-        .post(
-            &format!("/accounts/{id}/withdrawals"),
-            json!({"amount": 301}),
-        )
-        .await;
-    assert_eq!(
-        overdrawn.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{overdrawn:?}"
-    );
-    assert_eq!(overdrawn.code(), "insufficient_funds");
+    let overdrawn = client.withdraw(&id, 301).await;
+    overdrawn.assert_refused("insufficient_funds");
 
-    let too_large = client
-        .post(
-            &format!("/accounts/{id}/deposits"),
-            json!({"amount": i64::MAX}),
-        )
-        .await;
+    let too_large = client.deposit(&id, i64::MAX).await;
     assert_eq!(too_large.code(), "amount_too_large", "{too_large:?}");
 
     let not_empty = client
         .post(&format!("/accounts/{id}/close"), json!({}))
         .await;
-    assert_eq!(
-        not_empty.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{not_empty:?}"
-    );
-    assert_eq!(not_empty.code(), "balance_not_zero");
+    not_empty.assert_refused("balance_not_zero");
 
-    let emptied = client
-        .post(
-            &format!("/accounts/{id}/withdrawals"),
-            json!({"amount": 300}),
-        )
-        .await;
+    let emptied = client.withdraw(&id, 300).await;
     assert_eq!(emptied.body["balance"], 0, "{emptied:?}");
     let closed = client
         .send(
@@ -98,23 +66,11 @@ async fn account_lifecycle_answers_with_versions_balances_and_rejections() {
     assert_eq!(closed.status, StatusCode::OK, "{closed:?}");
     assert_eq!(closed.body["version"], 5);
 
-    let after_close = client
-        .post(&format!("/accounts/{id}/deposits"), json!({"amount": 1}))
-        .await;
-    assert_eq!(
-        after_close.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{after_close:?}"
-    );
-    assert_eq!(after_close.code(), "account_closed");
+    let after_close = client.deposit(&id, 1).await;
+    after_close.assert_refused("account_closed");
 
     let unknown = uuid::Uuid::new_v4();
-    let missing = client
-        .post(
-            &format!("/accounts/{unknown}/deposits"),
-            json!({"amount": 1}),
-        )
-        .await;
+    let missing = client.deposit(&unknown, 1).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{missing:?}");
     assert_eq!(missing.code(), "account_not_found");
 

@@ -15,12 +15,7 @@ async fn transfers_debit_the_source_and_commands_can_be_looked_up() {
     let (_isolation, running, client) = bank("transfers").await;
     let from = client.open("Ann", "EUR").await;
     let to = client.open("Bo", "EUR").await;
-    let funded = client
-        .post(
-            &format!("/accounts/{from}/deposits"),
-            json!({"amount": 1000}),
-        )
-        .await;
+    let funded = client.deposit(&from, 1000).await;
     let command_id = funded.body["command_id"]
         .as_str()
         .expect("command_id")
@@ -41,8 +36,7 @@ async fn transfers_debit_the_source_and_commands_can_be_looked_up() {
     let broke = client
         .post("/transfers", json!({"from": to, "to": from, "amount": 1}))
         .await;
-    assert_eq!(broke.status, StatusCode::UNPROCESSABLE_ENTITY, "{broke:?}");
-    assert_eq!(broke.code(), "insufficient_funds");
+    broke.assert_refused("insufficient_funds");
 
     let ghost = uuid::Uuid::new_v4();
     let no_source = client
@@ -84,20 +78,12 @@ async fn a_repeated_idempotency_key_returns_the_first_outcome_and_appends_nothin
     );
 
     // A repeated open with one key opens one account, not two.
-    let open_a = client
-        .settle(
-            "/accounts",
-            Some(json!({"holder": "Cy", "currency": "USD"})),
-            "open-cy",
-        )
-        .await;
-    let open_b = client
-        .settle(
-            "/accounts",
-            Some(json!({"holder": "Cy", "currency": "USD"})),
-            "open-cy",
-        )
-        .await;
+    let open = || {
+        let body = json!({"holder": "Cy", "currency": "USD"});
+        client.settle("/accounts", Some(body), "open-cy")
+    };
+    let open_a = open().await;
+    let open_b = open().await;
     assert_eq!(open_a.body["account_id"], open_b.body["account_id"]);
 
     let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());

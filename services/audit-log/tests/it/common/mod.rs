@@ -108,3 +108,23 @@ pub async fn get_json(url: &str) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON body"))
 }
+
+/// Asserts that `/audit/verify` finds every chain intact, over `streams`
+/// streams and `records` records, and `/audit/reconcile` every balance
+/// matching, over `accounts` accounts; returns both reports.
+pub async fn assert_trail_intact(
+    base: &str,
+    streams: u64,
+    records: u64,
+    accounts: u64,
+) -> (serde_json::Value, serde_json::Value) {
+    let (status, verified) = get_json(&format!("{base}/audit/verify")).await;
+    assert_eq!(status, 200);
+    assert_eq!(verified["ok"], true, "{verified}");
+    assert_eq!(verified["streams_checked"], streams);
+    assert_eq!(verified["records_checked"], records);
+    let (_, reconciled) = get_json(&format!("{base}/audit/reconcile")).await;
+    assert_eq!(reconciled["ok"], true, "{reconciled}");
+    assert_eq!(reconciled["accounts_checked"], accounts);
+    (verified, reconciled)
+}

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::common::{LONG, Running, get_json, pg, settings, wait_for_records};
+use eventbank_events::testing::rejection;
 use eventbank_events::{AccountId, TopicKind};
 use eventbank_runtime::kafka::KafkaSettings;
 use eventbank_testkit::log::read_topic;
 use eventbank_testkit::{Isolation, RecordWriter, TestEnv, eventually};
+use rdkafka::TopicPartitionList;
+use rdkafka::admin::AdminOptions;
 use serde_json::{Value, json};
 
 /// Per partition of `kind`: the offset after its last record.
@@ -25,10 +28,6 @@ async fn rejections_deleted_by_retention_while_the_audit_log_was_down_are_report
     // A rejection exists only on command-results (kept for hours). If the
     // audit log is down for longer, the broker deletes rejections it never
     // read; the trail cannot hold them, but it must not pretend to be whole.
-    use eventbank_events::testing::rejection;
-    use rdkafka::TopicPartitionList;
-    use rdkafka::admin::AdminOptions;
-
     let isolation = Isolation::new("audit-retention-gap");
     let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
     let db = pg(&isolation).await;
@@ -135,10 +134,6 @@ async fn rejections_deleted_by_retention_while_the_audit_log_was_down_are_report
 /// probe held off, only the first batch after the assignment can tell.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_rejection_deleted_while_down_and_one_after_it_is_a_gap_too() {
-    use eventbank_events::testing::rejection;
-    use rdkafka::TopicPartitionList;
-    use rdkafka::admin::AdminOptions;
-
     let isolation = Isolation::new("audit-one-gap");
     let kafka = TestEnv::get().kafka_settings(&isolation.topic_prefix());
     let db = pg(&isolation).await;

@@ -87,7 +87,7 @@ impl Running {
     }
 
     pub async fn metrics(&self) -> Option<String> {
-        metrics(&self.base).await
+        eventbank_testkit::metrics::scrape(&self.base).await
     }
 
     pub async fn wait_ready(&self) {
@@ -112,17 +112,6 @@ impl Running {
         })
         .await;
     }
-}
-
-/// The Prometheus text at `base`'s `/metrics`; `None` on any failure, so
-/// it can be polled.
-pub async fn metrics(base: &str) -> Option<String> {
-    reqwest::get(format!("{base}/metrics"))
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()
 }
 
 /// The `eventbank_projector_events_total` series that mention `outcome`.

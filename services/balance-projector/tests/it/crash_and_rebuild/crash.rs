@@ -1,37 +1,30 @@
 //! A projector killed mid-stream, its last commits lost, and restarted: the
 //! view equals a fresh projection of the same topics.
 
-use std::time::Duration;
-
 use balance_projector::store::Store;
-use eventbank_testkit::Isolation;
+use eventbank_testkit::{Isolation, eventually_every};
 use tokio_util::sync::CancellationToken;
 
 use super::crashable::Crashable;
 use super::producers::{Producers, wait_for_ends};
 use super::rewind::rewind_committed;
 use super::streams::Pace;
-use super::{fresh_settings, settings};
+use super::{CLOSELY, fresh_projection, fresh_settings, live_settings, small_batches};
 use crate::common::dump::{Dumped, assert_same, dump};
 use crate::common::{LONG, Running, events_total};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let isolation = Isolation::new("crash");
-    let settings = settings(&isolation, "projector", &isolation.redis_prefix());
+    let settings = live_settings(&isolation);
     // Small batches, so a kill lands between many Redis writes and commits.
-    let mut crash_settings = settings.clone();
-    crash_settings.projector.max_batch = 20;
+    let crash_settings = small_batches(&settings);
     let go = CancellationToken::new();
     let crashing = Crashable::start(crash_settings, go.clone()).await;
 
     // 20 accounts x 200 account events, plus their transfer events, over
     // several seconds.
-    let pace = Pace {
-        fast_first: 0,
-        pause: Duration::from_millis(40),
-    };
-    let producers = Producers::start(&settings, 200, pace);
+    let producers = Producers::start(&settings, 200, Pace::STEADY);
     // Start projecting once there is a large backlog, so the kill lands while
     // the projector is busy with batches (it keeps up with the stream
     // otherwise, and would mostly be killed idle).
@@ -40,15 +33,11 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let observer = Store::connect(&settings.redis.url, &settings.redis.key_prefix)
         .await
         .expect("redis");
-    let started = std::time::Instant::now();
-    loop {
+    eventually_every("the projector to apply", LONG, CLOSELY, || async {
         let accounts = observer.scan_accounts().await.expect("scan");
-        if accounts.iter().map(|a| a.version).sum::<u64>() >= 1 {
-            break;
-        }
-        assert!(started.elapsed() < LONG, "the projector never applied");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+        (accounts.iter().map(|a| a.version).sum::<u64>() >= 1).then_some(())
+    })
+    .await;
     assert!(
         !producers.finished(),
         "the stream ended before the crash; the test would prove nothing"
@@ -90,8 +79,7 @@ async fn kill_mid_stream_and_restart_equals_a_fresh_rebuild() {
     let reapplied = events_total(&metrics, "skipped");
     assert!(reapplied > 0, "nothing was read twice: {metrics}");
 
-    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
-    wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
+    let fresh = fresh_projection(&isolation, &ends).await;
 
     // The whole keyspace, including `generation` and `generations_allocated`
     // (both 1 on either side).

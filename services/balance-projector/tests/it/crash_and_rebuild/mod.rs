@@ -12,10 +12,19 @@ mod rewind;
 mod stop;
 mod streams;
 
-use crate::common;
+use std::time::Duration;
+
+use crate::common::{self, Running};
 
 use balance_projector::Settings;
 use eventbank_testkit::Isolation;
+
+use producers::wait_for_ends;
+use streams::StreamEnd;
+
+/// How often a test looks for the moment to stop or kill a projector: often,
+/// so that the stop lands while the stream is still going.
+const CLOSELY: Duration = Duration::from_millis(2);
 
 pub(super) fn settings(isolation: &Isolation, group: &str, key_prefix: &str) -> Settings {
     let mut settings = common::settings(isolation);
@@ -30,6 +39,19 @@ pub(super) fn settings(isolation: &Isolation, group: &str, key_prefix: &str) -> 
     settings
 }
 
+/// The projector under test: the main consumer group and keyspace.
+fn live_settings(isolation: &Isolation) -> Settings {
+    settings(isolation, "projector", &isolation.redis_prefix())
+}
+
+/// `settings` with small batches: many batch boundaries for a stop or a
+/// kill to land between.
+fn small_batches(settings: &Settings) -> Settings {
+    let mut small = settings.clone();
+    small.projector.max_batch = 20;
+    small
+}
+
 /// The same topics, another consumer group and a key prefix that does not
 /// overlap the main one (`{run_id}-fresh:` is not under `{run_id}:`).
 pub(super) fn fresh_settings(isolation: &Isolation) -> Settings {
@@ -38,4 +60,13 @@ pub(super) fn fresh_settings(isolation: &Isolation) -> Settings {
         "fresh-projection",
         &format!("{}-fresh:", isolation.run_id),
     )
+}
+
+/// A projector of the same topics into a keyspace of its own
+/// ([`fresh_settings`]), once it has caught up to `ends`: what the view
+/// under test must equal.
+async fn fresh_projection(isolation: &Isolation, ends: &[StreamEnd]) -> Running {
+    let fresh = Running::start_ready(fresh_settings(isolation)).await;
+    wait_for_ends("the fresh projection caught up", &fresh.store, ends).await;
+    fresh
 }

@@ -7,14 +7,14 @@ use eventbank_testkit::Isolation;
 
 use super::producers::{Producers, wait_for_ends};
 use super::streams::Pace;
-use super::{fresh_settings, settings};
+use super::{fresh_projection, live_settings};
 use crate::common::Running;
 use crate::common::dump::{assert_same, dump};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rebuild_while_writes_continue_ends_equal_to_the_live_view() {
     let isolation = Isolation::new("rebuild-load");
-    let settings = settings(&isolation, "projector", &isolation.redis_prefix());
+    let settings = live_settings(&isolation);
     let live = Running::start_ready(settings.clone()).await;
 
     // A backlog for the rebuild to read through (20 events per account at
@@ -48,8 +48,7 @@ async fn rebuild_while_writes_continue_ends_equal_to_the_live_view() {
     assert_eq!(current.generation(), 2);
     wait_for_ends("the live view caught up", &current, &ends).await;
 
-    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
-    wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
+    let fresh = fresh_projection(&isolation, &ends).await;
 
     // Only the generations' own keyspaces: the live side also has the old
     // generation 1 and `generation`/`generations_allocated` = 2.

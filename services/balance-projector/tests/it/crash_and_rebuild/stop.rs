@@ -1,13 +1,11 @@
 //! A projector stopped gracefully mid-stream and restarted: nothing lost,
 //! nothing read twice.
 
-use std::time::Duration;
-
-use eventbank_testkit::Isolation;
+use eventbank_testkit::{Isolation, eventually_every};
 
 use super::producers::{Producers, wait_for_ends};
 use super::streams::Pace;
-use super::{fresh_settings, settings};
+use super::{CLOSELY, fresh_projection, fresh_settings, live_settings, small_batches};
 use crate::common::dump::{assert_same, dump};
 use crate::common::{LONG, Running, events_total};
 
@@ -19,29 +17,25 @@ use crate::common::{LONG, Running, events_total};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stopped_mid_stream_and_restarted_loses_and_reads_twice_nothing() {
     let isolation = Isolation::new("stop");
-    let settings = settings(&isolation, "projector", &isolation.redis_prefix());
+    let settings = live_settings(&isolation);
     // Small batches: many apply-while-receiving rounds before the stop.
-    let mut busy = settings.clone();
-    busy.projector.max_batch = 20;
-    let pace = Pace {
-        fast_first: 0,
-        pause: Duration::from_millis(40),
-    };
+    let busy = small_batches(&settings);
     eventbank_runtime::kafka::ensure_system_topics(&settings.kafka, LONG)
         .await
         .expect("topics");
-    let producers = Producers::start(&settings, 200, pace);
+    let producers = Producers::start(&settings, 200, Pace::STEADY);
     producers.wait_for_backlog(2000).await;
     let stopping = Running::start(busy).await;
-    let started = std::time::Instant::now();
-    loop {
-        let applied = events_total(&stopping.metrics().await.unwrap_or_default(), "applied");
-        if applied >= 500 {
-            break;
-        }
-        assert!(started.elapsed() < LONG, "the projector never applied");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    eventually_every(
+        "the projector to apply 500 events",
+        LONG,
+        CLOSELY,
+        || async {
+            let applied = events_total(&stopping.metrics().await.unwrap_or_default(), "applied");
+            (applied >= 500).then_some(())
+        },
+    )
+    .await;
     assert!(
         !producers.finished(),
         "the stream ended before the stop; the test would prove nothing"
@@ -58,8 +52,7 @@ async fn stopped_mid_stream_and_restarted_loses_and_reads_twice_nothing() {
         "the restart read applied events again: {metrics}"
     );
 
-    let fresh = Running::start_ready(fresh_settings(&isolation)).await;
-    wait_for_ends("the fresh projection caught up", &fresh.store, &ends).await;
+    let fresh = fresh_projection(&isolation, &ends).await;
     let live = dump(&settings.redis.key_prefix).await;
     let rebuilt = dump(&fresh_settings(&isolation).redis.key_prefix).await;
     assert_same(&live, &rebuilt);

@@ -116,3 +116,12 @@ pub(super) struct Pace {
     pub(super) fast_first: u64,
     pub(super) pause: Duration,
 }
+
+impl Pace {
+    /// One event per account every 40 ms from the start: a stream that
+    /// lasts seconds, for a stop or a kill to land in the middle of.
+    pub(super) const STEADY: Self = Self {
+        fast_first: 0,
+        pause: Duration::from_millis(40),
+    };
+}

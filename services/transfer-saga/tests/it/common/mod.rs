@@ -261,12 +261,9 @@ pub async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
 /// The value of metric `name` whose labels contain `labels` (`""`: the
 /// metric has none).
 pub async fn labelled_metric(addr: SocketAddr, name: &str, labels: &str) -> Option<f64> {
-    let text = reqwest::get(format!("http://{addr}/metrics"))
+    let text = eventbank_testkit::metrics::scrape(&format!("http://{addr}"))
         .await
-        .expect("/metrics answers")
-        .text()
-        .await
-        .expect("/metrics body");
+        .expect("/metrics answers");
     text.lines().find_map(|line| {
         let (metric, value) = line.rsplit_once(' ')?;
         let matches = match metric.split_once('{') {

@@ -4,8 +4,6 @@
 use std::time::Instant;
 
 use rdkafka::consumer::Consumer;
-use rdkafka::error::KafkaError;
-use rdkafka::producer::Producer;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::batch_error::BatchError;
@@ -100,16 +98,6 @@ impl<P: Processor> TransactionalLoop<P> {
             tracing::debug!(name = %self.config.name, "no committed offsets yet; the tick is fenced by its producer epoch only");
             return Ok(());
         }
-        let group = self.consumer.group_metadata().ok_or_else(|| {
-            BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
-        })?;
-        self.watchdog.call("send_offsets_to_transaction", || {
-            self.producers.current().send_offsets_to_transaction(
-                &offsets,
-                &group,
-                self.config.call_timeout,
-            )
-        })?;
-        Ok(())
+        self.send_offsets(&offsets)
     }
 }

@@ -94,9 +94,6 @@ impl<P: Processor> TransactionalLoop<P> {
         for ((topic, partition), offset) in next_offsets {
             offsets.add_partition_offset(topic, partition, Offset::Offset(offset))?;
         }
-        let group = self.consumer.group_metadata().ok_or_else(|| {
-            BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
-        })?;
         let mut lap = started;
         let mut timed = |phase: Phase| {
             let now = Instant::now();
@@ -107,13 +104,7 @@ impl<P: Processor> TransactionalLoop<P> {
         timed(Phase::Handle);
         self.wait_for_delivery()?;
         timed(Phase::Deliver);
-        self.watchdog.call("send_offsets_to_transaction", || {
-            self.producers.current().send_offsets_to_transaction(
-                &offsets,
-                &group,
-                self.config.call_timeout,
-            )
-        })?;
+        self.send_offsets(&offsets)?;
         timed(Phase::Offsets);
         self.commit()?;
         timed(Phase::Commit);
@@ -154,6 +145,22 @@ impl<P: Processor> TransactionalLoop<P> {
             }
             std::thread::sleep(DELIVERY_POLL);
         }
+        Ok(())
+    }
+
+    /// Adds `offsets` to the open transaction with the group's metadata, so
+    /// the broker commits them only for a member that still owns them.
+    pub(super) fn send_offsets(&self, offsets: &TopicPartitionList) -> Result<(), BatchError> {
+        let group = self.consumer.group_metadata().ok_or_else(|| {
+            BatchError::Abortable(KafkaError::Subscription("no group metadata".into()))
+        })?;
+        self.watchdog.call("send_offsets_to_transaction", || {
+            self.producers.current().send_offsets_to_transaction(
+                offsets,
+                &group,
+                self.config.call_timeout,
+            )
+        })?;
         Ok(())
     }
 
