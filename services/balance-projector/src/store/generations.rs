@@ -73,25 +73,34 @@ impl Store {
         generation: u64,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let renewed: i64 = Script::new(RENEW_IF_HELD)
-            .key(self.rebuild_lock_key())
-            .arg(generation)
-            .arg(millis(ttl))
-            .invoke_async(&mut conn)
+        let renewed = self
+            .if_lock_held(RENEW_IF_HELD, generation, Some(ttl))
             .await?;
         Ok(renewed == 1)
     }
 
     /// Releases the rebuild lock if the rebuild into `generation` holds it.
     pub async fn unlock_rebuild(&self, generation: u64) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let _: i64 = Script::new(RELEASE_IF_HELD)
-            .key(self.rebuild_lock_key())
-            .arg(generation)
-            .invoke_async(&mut conn)
-            .await?;
+        self.if_lock_held(RELEASE_IF_HELD, generation, None).await?;
         Ok(())
+    }
+
+    /// Runs `script` on the rebuild lock as the rebuild into `generation`
+    /// (its holder), with `ttl` as the script's second argument if given.
+    async fn if_lock_held(
+        &self,
+        script: &str,
+        generation: u64,
+        ttl: Option<Duration>,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.conn.clone();
+        let script = Script::new(script);
+        let mut call = script.key(self.rebuild_lock_key());
+        call.arg(generation);
+        if let Some(ttl) = ttl {
+            call.arg(millis(ttl));
+        }
+        Ok(call.invoke_async(&mut conn).await?)
     }
 
     fn rebuild_lock_key(&self) -> String {

@@ -64,12 +64,24 @@ async fn scenario(writer: &RecordWriter) -> Scenario {
     Scenario { a, b, c, t1, t2 }
 }
 
-/// The [`scenario`], once a's and b's views show all of it.
-async fn projected_scenario(running: &Running, writer: &RecordWriter) -> Scenario {
-    let scenario = scenario(writer).await;
+/// A projector started as `label` that has applied the [`scenario`] (a's
+/// and b's views show all of it), the scenario, and every account view then.
+async fn projected(
+    label: &str,
+) -> (
+    Isolation,
+    Settings,
+    Running,
+    RecordWriter,
+    Scenario,
+    Vec<AccountView>,
+) {
+    let (isolation, settings, running, writer) = start(label).await;
+    let scenario = scenario(&writer).await;
     running.wait_version(scenario.a, 6).await;
     running.wait_version(scenario.b, 2).await;
-    scenario
+    let views = snapshot(&running.store).await;
+    (isolation, settings, running, writer, scenario, views)
 }
 
 /// Every account view, in an order two snapshots can be compared in.
@@ -282,9 +294,8 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_and_replay_change_nothing() {
-    let (isolation, settings, running, writer) = start("replay").await;
-    let Scenario { a, b, t2, .. } = projected_scenario(&running, &writer).await;
-    let before = snapshot(&running.store).await;
+    let (isolation, settings, running, writer, scenario, before) = projected("replay").await;
+    let Scenario { a, b, t2, .. } = scenario;
     let (_, _, history_before) = running
         .get(&format!("/accounts/{a}/transactions?limit=100"))
         .await;
@@ -326,9 +337,8 @@ async fn restart_and_replay_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuild_into_a_fresh_generation_and_switch() {
-    let (isolation, settings, running, writer) = start("rebuild").await;
-    let Scenario { a, b, t2, .. } = projected_scenario(&running, &writer).await;
-    let intact = snapshot(&running.store).await;
+    let (isolation, settings, running, writer, scenario, intact) = projected("rebuild").await;
+    let Scenario { a, b, t2, .. } = scenario;
     let (_, _, generation) = running.get("/admin/generation").await;
     assert_eq!(generation["current"], 1);
 

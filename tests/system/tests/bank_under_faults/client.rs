@@ -47,27 +47,23 @@ pub(super) async fn client(
         let key = format!("{run}-c{id}-{step}");
         let account = &accounts[pick(id, step, 1, ACCOUNTS as u64) as usize];
         let amount = 1 + pick(id, step, 2, 900) as i64;
+        let cash = |kind: &str| {
+            let path = format!("/accounts/{account}/{kind}");
+            let (bank, key) = (&bank, &key);
+            async move {
+                bank.settle(&path, Some(json!({"amount": amount})), key)
+                    .await
+            }
+        };
         match step % 5 {
             0 | 1 => {
-                let reply = bank
-                    .settle(
-                        &format!("/accounts/{account}/deposits"),
-                        Some(json!({"amount": amount})),
-                        &key,
-                    )
-                    .await;
+                let reply = cash("deposits").await;
                 assert_eq!(reply.status, StatusCode::OK, "deposit: {reply:?}");
                 ledger.deposited.fetch_add(amount as u64, Ordering::SeqCst);
                 ledger.accepted.lock().unwrap().push(command_id(&reply));
             }
             2 => {
-                let reply = bank
-                    .settle(
-                        &format!("/accounts/{account}/withdrawals"),
-                        Some(json!({"amount": amount})),
-                        &key,
-                    )
-                    .await;
+                let reply = cash("withdrawals").await;
                 match reply.status {
                     StatusCode::OK => {
                         ledger.withdrawn.fetch_add(amount as u64, Ordering::SeqCst);

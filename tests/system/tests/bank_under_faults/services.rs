@@ -33,32 +33,25 @@ pub(super) fn configure(
             Instance::new("transfer-saga", name, kafka, logs, &saga_timing),
         );
     }
-    services.insert(
-        "balance-projector",
-        Instance::new(
+    let stores = [
+        (
             "balance-projector",
-            "balance-projector",
-            kafka,
-            logs,
-            &[
+            [
                 ("EVENTBANK_REDIS__URL", env.redis_url.clone()),
                 ("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix()),
             ],
         ),
-    );
-    services.insert(
-        "audit-log",
-        Instance::new(
+        (
             "audit-log",
-            "audit-log",
-            kafka,
-            logs,
-            &[
+            [
                 ("EVENTBANK_POSTGRES__URL", env.postgres_url.clone()),
                 ("EVENTBANK_POSTGRES__SCHEMA", isolation.pg_schema()),
             ],
         ),
-    );
+    ];
+    for (name, store) in stores {
+        services.insert(name, Instance::new(name, name, kafka, logs, &store));
+    }
     services
 }
 

@@ -42,14 +42,9 @@ pub(super) async fn check_read_model(
         );
     }
     for id in transfers {
-        let view: Value = http
-            .get(format!("{projector}/transfers/{id}"))
-            .send()
+        let view = get_json(http, &format!("{projector}/transfers/{id}"))
             .await
-            .expect("transfer view")
-            .json()
-            .await
-            .expect("json");
+            .expect("transfer view");
         let status = view["status"].as_str().unwrap_or_default().to_owned();
         assert!(
             status == "completed" || status == "failed",
@@ -67,13 +62,8 @@ pub(super) async fn check_audit_trail(http: &reqwest::Client, audit: &str, event
     })
     .await;
     assert_eq!(reconciled["ok"], true, "{reconciled}");
-    let verified: Value = http
-        .get(format!("{audit}/audit/verify"))
-        .send()
+    let verified = get_json(http, &format!("{audit}/audit/verify"))
         .await
-        .expect("verify")
-        .json()
-        .await
-        .expect("json");
+        .expect("verify");
     assert_eq!(verified["ok"], true, "{verified}");
 }

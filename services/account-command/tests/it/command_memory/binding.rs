@@ -101,31 +101,17 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
     };
 
     // POST /accounts: the same key for Ann/EUR, then Bob/USD.
-    let ann = post(
-        &client,
-        "/accounts",
-        json!({"holder": "Ann", "currency": "EUR"}),
-        "k-open",
-    )
-    .await;
+    let open = |api, holder: &str, currency: &str| {
+        let body = json!({"holder": holder, "currency": currency});
+        post(api, "/accounts", body, "k-open")
+    };
+    let ann = open(&client, "Ann", "EUR").await;
     assert_eq!(ann.status, StatusCode::CREATED, "{ann:?}");
     for api in [&client, &fresh] {
-        let bob = post(
-            api,
-            "/accounts",
-            json!({"holder": "Bob", "currency": "USD"}),
-            "k-open",
-        )
-        .await;
+        let bob = open(api, "Bob", "USD").await;
         bob.assert_refused("idempotency_key_reused");
     }
-    let retry = post(
-        &fresh,
-        "/accounts",
-        json!({"holder": "Ann", "currency": "EUR"}),
-        "k-open",
-    )
-    .await;
+    let retry = open(&fresh, "Ann", "EUR").await;
     assert_eq!(
         retry.status,
         StatusCode::CREATED,
@@ -144,21 +130,13 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
     // Transfers: the key is scoped to the source account.
     let bob = client.open("Bob", "EUR").await;
     let carl = client.open("Carl", "EUR").await;
-    let to_bob = post(
-        &client,
-        "/transfers",
-        json!({"from": ann, "to": bob, "amount": 10}),
-        "k-tr",
-    )
-    .await;
+    let transfer = |api, from: &str, to: &str| {
+        let body = json!({"from": from, "to": to, "amount": 10});
+        post(api, "/transfers", body, "k-tr")
+    };
+    let to_bob = transfer(&client, &ann, &bob).await;
     assert_eq!(to_bob.status, StatusCode::ACCEPTED, "{to_bob:?}");
-    let to_carl = post(
-        &fresh,
-        "/transfers",
-        json!({"from": ann, "to": carl, "amount": 10}),
-        "k-tr",
-    )
-    .await;
+    let to_carl = transfer(&fresh, &ann, &carl).await;
     to_carl.assert_refused("idempotency_key_reused");
     client
         .settle(
@@ -167,13 +145,7 @@ async fn a_reused_idempotency_key_with_another_request_is_refused_and_changes_no
             "fund-carl",
         )
         .await;
-    let from_carl = post(
-        &fresh,
-        "/transfers",
-        json!({"from": carl, "to": bob, "amount": 10}),
-        "k-tr",
-    )
-    .await;
+    let from_carl = transfer(&fresh, &carl, &bob).await;
     assert_eq!(
         from_carl.status,
         StatusCode::ACCEPTED,

@@ -34,35 +34,31 @@ pub async fn dump(prefix: &str) -> BTreeMap<String, Dumped> {
             .await
             .unwrap();
         let value = match kind.as_str() {
-            "string" => Dumped::String(
-                redis::cmd("GET")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
-            ),
-            "hash" => Dumped::Hash(
-                redis::cmd("HGETALL")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
-            ),
+            "string" => Dumped::String(read(&mut conn, redis::cmd("GET").arg(&key)).await),
+            "hash" => Dumped::Hash(read(&mut conn, redis::cmd("HGETALL").arg(&key)).await),
             "zset" => Dumped::SortedSet(
-                redis::cmd("ZRANGE")
-                    .arg(&key)
-                    .arg(0)
-                    .arg(-1)
-                    .arg("WITHSCORES")
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
+                read(
+                    &mut conn,
+                    redis::cmd("ZRANGE")
+                        .arg(&key)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES"),
+                )
+                .await,
             ),
             other => Dumped::Other(other.to_owned()),
         };
         out.insert(key[prefix.len()..].to_owned(), value);
     }
     out
+}
+
+async fn read<T: redis::FromRedisValue>(
+    conn: &mut redis::aio::MultiplexedConnection,
+    command: &redis::Cmd,
+) -> T {
+    command.query_async(conn).await.unwrap()
 }
 
 /// Asserts two dumps are equal, naming the first differences.
