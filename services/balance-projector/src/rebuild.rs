@@ -71,7 +71,7 @@ impl Projectors {
     pub async fn serve(self, readiness: ServingReadiness) -> anyhow::Result<()> {
         let mut generation = self.store.current_generation().await?;
         loop {
-            let stop = self.shutdown.child_token();
+            let generation_shutdown = self.shutdown.child_token();
             let projector = Projector::new(
                 &self.kafka,
                 &self.settings,
@@ -81,7 +81,7 @@ impl Projectors {
                 self.static_member.as_deref(),
             )?;
             tracing::info!(generation, "projecting");
-            let mut task = tokio::spawn(projector.run(stop.clone()));
+            let mut task = tokio::spawn(projector.run(generation_shutdown.clone()));
             let next = loop {
                 tokio::select! {
                     () = self.shutdown.cancelled() => {
@@ -106,7 +106,7 @@ impl Projectors {
                 }
             };
             tracing::info!(from = generation, to = next, "switching generation");
-            stop.cancel();
+            generation_shutdown.cancel();
             task.await??;
             generation = next;
         }
@@ -157,24 +157,24 @@ impl Projectors {
         // rebuild's committed offsets, and readers asking for a version it
         // has not applied yet wait for it (`min_version`).
         let switch_lag = i64::try_from(self.settings.max_batch).unwrap_or(i64::MAX);
-        let stop = self.shutdown.child_token();
+        let generation_shutdown = self.shutdown.child_token();
         let store = self.store.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {
-            // Held through the deletion too (not tied to `stop`): the next
+            // Held through the deletion too (not tied to `generation_shutdown`): the next
             // rebuild starts once this one has cleaned up.
             let locked = CancellationToken::new();
             let keep_lock = tokio::spawn(keep_lock(store.clone(), to, locked.clone()));
             tracing::info!(from, to, "rebuilding the read model from offset zero");
-            let task = tokio::spawn(projector.run(stop.clone()));
+            let task = tokio::spawn(projector.run(generation_shutdown.clone()));
             let caught_up = tokio::select! {
                 reached = progress.wait_for(|p| p.all_partitions && (p.caught_up || p.behind <= switch_lag)) => reached.is_ok(),
-                () = stop.cancelled() => false,
+                () = generation_shutdown.cancelled() => false,
             };
             // The generation nobody will serve: the old one after a switch,
             // else the rebuild's own — unless the switch's outcome is unknown.
             let mut unused = Some(to);
-            if caught_up && !stop.is_cancelled() {
+            if caught_up && !generation_shutdown.is_cancelled() {
                 match store.switch_generation(from, to).await {
                     Ok(true) => {
                         tracing::info!(from, to, "switched to the rebuilt generation");
@@ -191,8 +191,8 @@ impl Projectors {
                     }
                 }
             }
-            let shutting_down = stop.is_cancelled();
-            stop.cancel();
+            let shutting_down = generation_shutdown.is_cancelled();
+            generation_shutdown.cancel();
             match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => tracing::error!(error = %err, to, "rebuild failed"),
@@ -220,11 +220,11 @@ impl Projectors {
     }
 }
 
-/// Renews the lock of the rebuild into `generation` until `stop`.
-async fn keep_lock(store: Store, generation: u64, stop: CancellationToken) {
+/// Renews the lock of the rebuild into `generation` until `shutdown`.
+async fn keep_lock(store: Store, generation: u64, shutdown: CancellationToken) {
     loop {
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = shutdown.cancelled() => return,
             () = tokio::time::sleep(LOCK_RENEWAL) => {}
         }
         match store.renew_rebuild_lock(generation, LOCK_TTL).await {
