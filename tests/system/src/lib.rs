@@ -1,5 +1,6 @@
 //! System tests: the four service binaries together, as a user runs them.
 //! `tests/bank_under_faults` moves money on a private 3-broker cluster while
-//! services and brokers fail; `tests/one_trace` follows one transfer through
-//! all four services in Jaeger. They run the binaries `cargo test
-//! --workspace` builds (every service's own integration tests need them).
+//! services and brokers fail; `tests/observability` follows one transfer
+//! through all four services in Jaeger and checks every `/metrics` page.
+//! They run the binaries `cargo test --workspace` builds (every service's
+//! own integration tests need them).

@@ -6,6 +6,7 @@ mod metric_set;
 mod metrics;
 mod ops;
 mod readiness;
+mod request_metrics;
 mod server;
 mod trace;
 
@@ -18,6 +19,7 @@ pub use metric_set::{Labels, labels};
 pub use metrics::MetricsRegistry;
 pub use ops::{OpsState, ops_router};
 pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};
+pub use request_metrics::HttpMetrics;
 pub use server::HttpServer;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback, json_method_not_allowed,
-    ops_router,
+    HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback,
+    json_method_not_allowed, ops_router,
 };
 
 /// A service's HTTP listener, bound at build time, with the ops state the
@@ -45,10 +45,15 @@ impl HttpServer {
     /// `shutdown`; unknown routes and unsupported methods answer with the
     /// JSON error shape.
     pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+        let requests = HttpMetrics::register(&self.ops.metrics);
         let mut router = api
             .merge(ops_router(self.ops))
             .fallback(json_fallback)
             .method_not_allowed_fallback(json_method_not_allowed);
+        router = router.layer(axum::middleware::from_fn_with_state(
+            requests,
+            super::request_metrics::record,
+        ));
         if crate::telemetry::enabled() {
             router = router.layer(axum::middleware::from_fn(super::trace::request_span));
         }

@@ -1,12 +1,10 @@
-//! The command API's Prometheus metrics (all prefixed `eventbank_api_`).
-
-use std::time::Duration;
+//! The command API's Prometheus metrics (all prefixed `eventbank_api_`);
+//! request latency is the runtime's `eventbank_http_request_duration_seconds`.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CommandLabels {
@@ -21,22 +19,6 @@ struct StatusLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    method: String,
-    /// The route template (`/accounts/{id}/deposits`), never the raw path:
-    /// ids in labels would make one series per account.
-    route: String,
-    status: u16,
-}
-
-type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
-
-fn latency_histogram() -> Histogram {
-    // 1 ms … ~16 s: covers a cached answer up to the longest result timeout.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 eventbank_runtime::metric_set! {
@@ -62,10 +44,6 @@ eventbank_runtime::metric_set! {
         result_cache_entries: Gauge =>
             "api_result_cache_entries",
             "Command results held in memory for GET /commands/{id} and idempotent retries";
-        request_duration: HistogramFamily<RequestLabels> =
-            Family::new_with_constructor(latency_histogram) =>
-            "api_request_duration_seconds",
-            "Command API request latency, by method, route and status";
     }
 }
 
@@ -103,16 +81,6 @@ impl ApiMetrics {
             .get_or_create(&ReasonLabels { reason })
             .inc();
     }
-
-    pub fn request_finished(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.request_duration
-            .get_or_create(&RequestLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-                status,
-            })
-            .observe(elapsed.as_secs_f64());
-    }
 }
 
 #[cfg(test)]
@@ -128,19 +96,12 @@ mod tests {
         metrics.command_sent("deposit");
         metrics.result_received("accepted", 1);
         metrics.result_timed_out("deposit");
-        metrics.request_finished(
-            "POST",
-            "/accounts/{id}/deposits",
-            200,
-            Duration::from_millis(3),
-        );
         let text = registry.encode();
         for needle in [
             "eventbank_api_commands_sent_total{command=\"deposit\"} 1",
             "eventbank_api_command_results_total{status=\"accepted\"} 1",
             "eventbank_api_result_timeouts_total{command=\"deposit\"} 1",
             "eventbank_api_result_cache_entries 1",
-            "eventbank_api_request_duration_seconds_count{method=\"POST\",route=\"/accounts/{id}/deposits\",status=\"200\"} 1",
         ] {
             assert!(text.contains(needle), "{needle} not in\n{text}");
         }

@@ -1,18 +1,16 @@
 //! Per-request plumbing around every API route: the correlation id, a tracing
-//! span, the latency metric and one log line.
+//! span and one log line (the latency metric is the runtime's, on every route).
 
 use std::convert::Infallible;
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use eventbank_events::CorrelationId;
 use tracing::Instrument;
-
-use super::metrics::ApiMetrics;
 
 /// A client may send its own correlation id (a UUID); it is echoed back and
 /// carried by the command and everything it causes. Anything else is ignored
@@ -45,11 +43,7 @@ fn correlation_id(header: Option<&HeaderValue>) -> CorrelationId {
 }
 
 /// Route layer: runs inside routing, so the matched route template is known.
-pub async fn observe(
-    State(metrics): State<ApiMetrics>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let correlation = Correlation(correlation_id(request.headers().get(CORRELATION_ID)));
     request.extensions_mut().insert(correlation);
@@ -73,7 +67,6 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&correlation.0.to_string()) {
         response.headers_mut().insert(CORRELATION_ID, value);
     }
-    metrics.request_finished(method.as_str(), &route, status.as_u16(), elapsed);
     span.in_scope(|| {
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         if status.is_server_error() {

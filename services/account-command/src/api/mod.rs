@@ -85,7 +85,6 @@ pub enum ApiStartError {
 #[derive(Debug, Clone)]
 struct AppState {
     sender: Arc<CommandSender>,
-    metrics: ApiMetrics,
     body_limit: BodyLimit,
 }
 
@@ -138,7 +137,6 @@ impl Api {
         Ok(Self {
             state: AppState {
                 sender: Arc::new(sender),
-                metrics: api_metrics,
                 body_limit: BodyLimit(settings.api.max_body_bytes),
             },
         })

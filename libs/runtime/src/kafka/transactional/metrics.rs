@@ -87,7 +87,9 @@ impl LoopMetrics {
     pub fn register(registry: &MetricsRegistry, name: &str) -> Self {
         Self {
             labels: labels(&[("loop", name)]),
-            series: LoopSeries::register(registry),
+            // One set of series per registry: a service with two loops (the
+            // saga) would otherwise register every name twice.
+            series: registry.shared(LoopSeries::register),
         }
     }
 
@@ -144,5 +146,33 @@ impl LoopMetrics {
             .assigned
             .get_or_create(&self.labels)
             .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_loops_of_one_service_share_one_family_per_name() {
+        let registry = MetricsRegistry::new("svc", "1");
+        let router = LoopMetrics::register(&registry, "router");
+        let saga = LoopMetrics::register(&registry, "saga");
+        router.committed(2, 0, 0.01);
+        saga.committed(3, 1, 0.01);
+        let page = registry.encode();
+        assert_eq!(
+            page.matches("# HELP eventbank_txn_records ").count(),
+            1,
+            "{page}"
+        );
+        assert!(
+            page.contains("eventbank_txn_records_total{loop=\"router\"} 2"),
+            "{page}"
+        );
+        assert!(
+            page.contains("eventbank_txn_records_total{loop=\"saga\"} 3"),
+            "{page}"
+        );
     }
 }

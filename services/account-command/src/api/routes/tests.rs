@@ -38,12 +38,11 @@ fn app() -> (Router, ResultStore) {
         producer,
         "account-commands".to_owned(),
         results.clone(),
-        metrics.clone(),
+        metrics,
         Duration::from_millis(100),
     );
     let state = AppState {
         sender: Arc::new(sender),
-        metrics,
         body_limit: BodyLimit(256),
     };
     (router(state), results)

@@ -14,13 +14,15 @@ use super::SERVICES;
 
 pub struct System {
     processes: Vec<(&'static str, ServiceProcess)>,
+    bases: HashMap<&'static str, String>,
     logs: PathBuf,
     api: String,
     projector: String,
 }
 
 impl System {
-    pub async fn start(env: &TestEnv, isolation: &Isolation, otlp: &str) -> Self {
+    /// The four services, exporting traces to `otlp` if given.
+    pub async fn start(env: &TestEnv, isolation: &Isolation, otlp: Option<&str>) -> Self {
         let kafka = env.kafka_settings(&isolation.topic_prefix());
         let logs = std::env::temp_dir().join(format!("eventbank-trace-{}", isolation.run_id));
         std::fs::create_dir_all(&logs).expect("log directory");
@@ -38,7 +40,10 @@ impl System {
                         "EVENTBANK_TELEMETRY__LOG_FILTER",
                         "warn,eventbank_runtime=debug,account_command=info".to_owned(),
                     ),
-                    ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.to_owned()),
+                    (
+                        "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        otlp.unwrap_or_default().to_owned(),
+                    ),
                     ("EVENTBANK_REDIS__URL", env.redis_url.clone()),
                     ("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix()),
                     ("EVENTBANK_POSTGRES__URL", env.postgres_url.clone()),
@@ -65,6 +70,7 @@ impl System {
         }
         let system = Self {
             processes,
+            bases: bases.clone(),
             logs,
             api: bases["account-command"].clone(),
             projector: bases["balance-projector"].clone(),
@@ -105,6 +111,28 @@ impl System {
             .as_str()
             .expect("account id")
             .to_owned()
+    }
+
+    /// Two accounts, the first holding 1000.
+    pub async fn two_accounts(&self, http: &reqwest::Client) -> (String, String) {
+        let from = self.open(http, "Ann").await;
+        let to = self.open(http, "Bob").await;
+        let deposit = serde_json::json!({ "amount": 1000 });
+        self.command(http, &format!("/accounts/{from}/deposits"), deposit, None)
+            .await;
+        (from, to)
+    }
+
+    /// Every service's `/metrics` page.
+    pub async fn scrape(&self) -> HashMap<&'static str, String> {
+        let mut pages = HashMap::new();
+        for service in SERVICES {
+            let page = eventbank_testkit::metrics::scrape(&self.bases[service])
+                .await
+                .unwrap_or_else(|| panic!("GET {service}/metrics"));
+            pages.insert(service, page);
+        }
+        pages
     }
 
     pub async fn wait_completed(&self, http: &reqwest::Client, transfer: &str) {

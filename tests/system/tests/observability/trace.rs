@@ -7,23 +7,15 @@
 //! trace (the first one of the test's parent), and its trace id must stand
 //! in each service's JSON log lines.
 
-mod jaeger;
-mod system;
-
 use std::time::Duration;
 
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use serde_json::{Value, json};
 
-use jaeger::Trace;
-use system::System;
+use super::SERVICES;
+use super::jaeger::Trace;
+use super::system::System;
 
-const SERVICES: [&str; 4] = [
-    "account-command",
-    "balance-projector",
-    "transfer-saga",
-    "audit-log",
-];
 /// The parent span the test claims to be (W3C `traceparent` span id).
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
@@ -32,19 +24,10 @@ async fn a_transfer_is_one_trace_across_all_four_services() {
     let env = TestEnv::get();
     let (query, otlp) = env.observability();
     let isolation = Isolation::new("one-trace");
-    let system = System::start(env, &isolation, otlp).await;
+    let system = System::start(env, &isolation, Some(otlp)).await;
     let http = reqwest::Client::new();
 
-    let from = system.open(&http, "Ann").await;
-    let to = system.open(&http, "Bob").await;
-    system
-        .command(
-            &http,
-            &format!("/accounts/{from}/deposits"),
-            json!({ "amount": 1000 }),
-            None,
-        )
-        .await;
+    let (from, to) = system.two_accounts(&http).await;
     let trace_id = uuid::Uuid::new_v4().simple().to_string();
     let traceparent = format!("00-{trace_id}-{CALLER_SPAN}-01");
     let transfer = system

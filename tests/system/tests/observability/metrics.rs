@@ -1,0 +1,144 @@
+//! Every service's `/metrics` page is valid Prometheus text (checked by
+//! `promtool check metrics`, Prometheus' own parser), and its
+//! counters show exactly what a scripted scenario did: two accounts opened,
+//! one deposit, one transfer.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use eventbank_testkit::{Isolation, TestEnv};
+use serde_json::json;
+
+use super::system::System;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
+    let env = TestEnv::get();
+    let isolation = Isolation::new("metrics");
+    let system = System::start(env, &isolation, None).await;
+    let http = reqwest::Client::new();
+
+    let (from, to) = system.two_accounts(&http).await;
+    let transfer = json!({ "from": from, "to": to, "amount": 250 });
+    let accepted = system.command(&http, "/transfers", transfer, None).await;
+    let transfer_id = accepted["transfer_id"].as_str().expect("transfer id");
+    system.wait_completed(&http, transfer_id).await;
+    // The audit log records the completion a moment after the projector.
+    let pages = eventbank_testkit::eventually(
+        "the audit log recorded the transfer",
+        std::time::Duration::from_secs(60),
+        || async {
+            let pages = system.scrape().await;
+            (total(&pages["audit-log"], "eventbank_audit_records_total", &[]) >= 6.0)
+                .then_some(pages)
+        },
+    )
+    .await;
+
+    for (service, page) in &pages {
+        promtool_accepts(service, page);
+    }
+    let api = &pages["account-command"];
+    for (route, status, count) in [
+        ("/accounts", "201", 2.0),
+        ("/accounts/{id}/deposits", "200", 1.0),
+        ("/transfers", "202", 1.0),
+    ] {
+        let labels = [
+            "method=\"POST\"".to_owned(),
+            format!("route=\"{route}\""),
+            format!("status=\"{status}\""),
+        ];
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        assert_eq!(
+            total(
+                api,
+                "eventbank_http_request_duration_seconds_count",
+                &labels
+            ),
+            count,
+            "POST {route} {status}: {api}"
+        );
+    }
+    // Opened twice, a deposit, the transfer's debit and its credit; a slow
+    // saga may repeat its credit command (deduplicated by the processor).
+    let commands = total(api, "eventbank_txn_records_total", &[]);
+    assert!(
+        commands >= 5.0,
+        "commands the processor committed: {commands}"
+    );
+    let saga = &pages["transfer-saga"];
+    assert_eq!(
+        total(saga, "eventbank_saga_transfers_started_total", &[]),
+        1.0,
+        "{saga}"
+    );
+    assert_eq!(
+        total(
+            saga,
+            "eventbank_saga_transfers_ended_total",
+            &["status=\"completed\""]
+        ),
+        1.0,
+        "{saga}"
+    );
+    // Two openings, a deposit, a debit, a credit and the transfer's completion.
+    let projector = &pages["balance-projector"];
+    assert_eq!(
+        total(
+            projector,
+            "eventbank_projector_events_total",
+            &["outcome=\"applied\""]
+        ),
+        6.0,
+        "{projector}"
+    );
+    let audit = &pages["audit-log"];
+    assert_eq!(
+        total(audit, "eventbank_audit_records_total", &[]),
+        6.0,
+        "{audit}"
+    );
+    system.stop().await;
+}
+
+/// The sum of the samples of `name` whose labels contain every one of `labels`.
+fn total(page: &str, name: &str, labels: &[&str]) -> f64 {
+    page.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|line| labels.iter().all(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// `promtool check metrics --extended` (built by `scripts/tools`) parses
+/// `page` (and counts its series). Its
+/// linter is off: it applies the classic text format's naming rules, and an
+/// OpenMetrics page (what `/metrics` serves) names a counter's family without
+/// the `_total` its samples carry, which it reports as "no help text".
+fn promtool_accepts(service: &str, page: &str) {
+    let tools = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/tools");
+    let mut child = Command::new(tools)
+        .args(["promtool", "check", "metrics", "--extended", "--lint=none"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scripts/tools promtool");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(page.as_bytes())
+        .expect("page to promtool");
+    let output = child.wait_with_output().expect("promtool ran");
+    assert!(
+        output.status.success(),
+        "promtool check metrics refused {service}'s page:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
