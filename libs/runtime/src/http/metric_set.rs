@@ -47,6 +47,14 @@ macro_rules! metric_set {
                 }
             }
 
+            /// The set registered in a registry of its own, to read back
+            /// with `encode` (tests; not every set's tests need it).
+            #[allow(dead_code)]
+            pub fn in_own_registry() -> (Self, $crate::http::MetricsRegistry) {
+                let registry = $crate::http::MetricsRegistry::new("test", "0");
+                (Self::register(&registry), registry)
+            }
+
             /// Creates the metrics and registers them with `registry`.
             pub fn register(registry: &$crate::http::MetricsRegistry) -> Self {
                 let metrics = Self::unregistered();

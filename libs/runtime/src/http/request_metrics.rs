@@ -52,14 +52,13 @@ pub async fn record(State(metrics): State<HttpMetrics>, request: Request, next: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::MetricsRegistry;
 
     #[test]
     fn a_request_is_counted_under_its_route_template_and_status() {
-        let registry = MetricsRegistry::new("svc", "1");
-        let metrics = HttpMetrics::register(&registry);
-        metrics.observe("GET", "/accounts/{id}", 200, 0.003);
-        metrics.observe("GET", "/accounts/{id}", 200, 0.004);
+        let (metrics, registry) = HttpMetrics::in_own_registry();
+        for seconds in [0.003, 0.004] {
+            metrics.observe("GET", "/accounts/{id}", 200, seconds);
+        }
         let text = registry.encode();
         assert!(
             text.contains(

@@ -85,14 +85,11 @@ impl ApiMetrics {
 
 #[cfg(test)]
 mod tests {
-    use eventbank_runtime::http::MetricsRegistry;
-
     use super::*;
 
     #[test]
     fn registered_metrics_are_exposed() {
-        let registry = MetricsRegistry::new("account-command", "test");
-        let metrics = ApiMetrics::register(&registry);
+        let (metrics, registry) = ApiMetrics::in_own_registry();
         metrics.command_sent("deposit");
         metrics.result_received("accepted", 1);
         metrics.result_timed_out("deposit");

@@ -67,38 +67,36 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
         commands >= 5.0,
         "commands the processor committed: {commands}"
     );
-    let saga = &pages["transfer-saga"];
-    assert_eq!(
-        total(saga, "eventbank_saga_transfers_started_total", &[]),
-        1.0,
-        "{saga}"
-    );
-    assert_eq!(
-        total(
-            saga,
+    // Events: two openings, a deposit, a debit, a credit and the transfer's
+    // completion.
+    for (service, series, labels, expected) in [
+        (
+            "transfer-saga",
+            "eventbank_saga_transfers_started_total",
+            &[][..],
+            1.0,
+        ),
+        (
+            "transfer-saga",
             "eventbank_saga_transfers_ended_total",
-            &["status=\"completed\""]
+            &["status=\"completed\""][..],
+            1.0,
         ),
-        1.0,
-        "{saga}"
-    );
-    // Two openings, a deposit, a debit, a credit and the transfer's completion.
-    let projector = &pages["balance-projector"];
-    assert_eq!(
-        total(
-            projector,
+        (
+            "balance-projector",
             "eventbank_projector_events_total",
-            &["outcome=\"applied\""]
+            &["outcome=\"applied\""][..],
+            6.0,
         ),
-        6.0,
-        "{projector}"
-    );
-    let audit = &pages["audit-log"];
-    assert_eq!(
-        total(audit, "eventbank_audit_records_total", &[]),
-        6.0,
-        "{audit}"
-    );
+        ("audit-log", "eventbank_audit_records_total", &[][..], 6.0),
+    ] {
+        let page = &pages[service];
+        assert_eq!(
+            total(page, series, labels),
+            expected,
+            "{series} of {service}: {page}"
+        );
+    }
     system.stop().await;
 }
 
