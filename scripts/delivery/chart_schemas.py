@@ -440,6 +440,12 @@ def umbrella():
             "eventbank-common": free("Values of the library chart (none)"),
             "commonLabels": STR_MAP,
             "topicsJob": topics_job,
+            "monitoring": strict(
+                {
+                    "dashboard": strict({"enabled": b("A ConfigMap with the Grafana dashboard"), "labels": STR_MAP}),
+                    "prometheusRule": strict({"enabled": b("A PrometheusRule with the alerts"), "labels": STR_MAP}),
+                }
+            ),
             "account-command": sub,
             "balance-projector": sub,
             "transfer-saga": sub,
