@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use eventbank_events::DeadLetter;
 use rdkafka::error::KafkaError;
-use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::{OutputRecord, OwnedRecord, headers_of};
@@ -59,11 +58,6 @@ pub fn dead_letter_record(record: &OwnedRecord, consumer: &str, reason: String) 
     }
 }
 
-/// `output`'s headers as librdkafka takes them.
-pub(crate) fn owned_headers(output: &OutputRecord) -> OwnedHeaders {
-    headers_of(&output.headers)
-}
-
 /// A dead letter that did not reach the broker; the batch is retried.
 #[derive(Debug, thiserror::Error)]
 #[error("dead-lettering to {topic} failed")]
@@ -100,7 +94,7 @@ impl DeadLetterer {
     ) -> Result<String, DeadLetterError> {
         let output = dead_letter_record(record, &self.consumer, reason.to_owned());
         let mut out: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(&output.topic).headers(owned_headers(&output));
+            FutureRecord::to(&output.topic).headers(headers_of(&output.headers));
         if !output.key.is_empty() {
             out = out.key(output.key.as_slice());
         }

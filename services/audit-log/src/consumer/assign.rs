@@ -81,14 +81,6 @@ impl KnownOffsets {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
-
-    pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.offsets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(topic.to_owned(), partition))
-            .copied()
-    }
 }
 
 /// Consumer context that sets each newly assigned partition's start offset.
@@ -128,7 +120,8 @@ mod tests {
             (("a".to_owned(), 0), 3),
             (("a".to_owned(), 1), 9),
         ]));
-        assert_eq!(known.get("a", 0), Some(5));
-        assert_eq!(known.get("a", 1), Some(9));
+        let stored = known.snapshot();
+        assert_eq!(stored.get(&("a".to_owned(), 0)), Some(&5));
+        assert_eq!(stored.get(&("a".to_owned(), 1)), Some(&9));
     }
 }

@@ -7,14 +7,13 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::BaseRecord;
 
 use super::TransactionalLoop;
-use crate::kafka::OutputRecord;
-use crate::kafka::dead_letter::owned_headers;
 use crate::kafka::transactional::processor::Processor;
+use crate::kafka::{OutputRecord, headers_of};
 
 impl<P: Processor> TransactionalLoop<P> {
     pub(super) fn send(&self, output: &OutputRecord) -> Result<(), KafkaError> {
         let mut record: BaseRecord<'_, [u8], [u8]> =
-            BaseRecord::to(&output.topic).headers(owned_headers(output));
+            BaseRecord::to(&output.topic).headers(headers_of(&output.headers));
         // Every output of ours has a key; an empty one is a dead letter of
         // a record that had none, and stays without one.
         if !output.key.is_empty() {
