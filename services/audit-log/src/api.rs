@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::db::{Db, DbError};
 use crate::record::CSV_HEADER;
 use crate::store;
+use crate::watch::Instruments;
 
 /// Page sizes: JSON pages are for browsing, exports for downloading.
 const JSON_PAGE: (i64, i64) = (100, 1_000);
@@ -34,6 +35,7 @@ const NEXT_AFTER: HeaderName = HeaderName::from_static("x-next-after");
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub db: Db,
+    pub instruments: Instruments,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -80,7 +82,12 @@ async fn stream(
     let after = params.int("after", 0, 0, i64::MAX)?;
 
     let client = state.db.shared().await.map_err(unavailable)?;
-    let mut records = store::stream_page(&client, stream_id, after, limit + 1)
+    let calls = &state.instruments.calls;
+    let mut records = calls
+        .time(
+            "read_stream",
+            store::stream_page(&client, stream_id, after, limit + 1),
+        )
         .await
         .map_err(|err| unavailable(err.into()))?;
     let more = records.len() > usize::try_from(limit).unwrap_or(usize::MAX);
@@ -137,7 +144,9 @@ async fn verify(State(state): State<ApiState>, query: QueryParams) -> Result<Res
     let stream = params.get("stream").map(parse_stream).transpose()?;
     // A scan gets a connection of its own (see `db`).
     let mut client = state.db.connect().await.map_err(unavailable)?;
-    let report = store::verify(&mut client, stream)
+    let report = state
+        .instruments
+        .verify(&mut client, stream)
         .await
         .map_err(|err| unavailable(err.into()))?;
     if let Some(stream) = stream
@@ -159,7 +168,13 @@ async fn reconcile(
     let (default, max) = RECONCILE_LIMIT;
     let limit = params.int("limit", default, 1, max)?;
     let mut client = state.db.connect().await.map_err(unavailable)?;
-    let report = store::reconcile(&mut client, usize::try_from(limit).unwrap_or(usize::MAX))
+    let report = state
+        .instruments
+        .calls
+        .time(
+            "reconcile",
+            store::reconcile(&mut client, usize::try_from(limit).unwrap_or(usize::MAX)),
+        )
         .await
         .map_err(|err| unavailable(err.into()))?;
     Ok(axum::Json(report).into_response())

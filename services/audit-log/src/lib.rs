@@ -25,11 +25,12 @@ pub mod reconcile;
 pub mod record;
 mod settings;
 pub mod store;
+mod watch;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eventbank_runtime::http::{HttpServer, ReadinessCheck};
+use eventbank_runtime::http::{HttpServer, ReadinessCheck, StoreCalls};
 use eventbank_runtime::service::{self, CommonSettings, Service};
 use eventbank_runtime::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +41,7 @@ use crate::api::ApiState;
 use crate::consumer::{AuditConsumer, KnownOffsets};
 use crate::db::Db;
 use crate::metrics::AuditMetrics;
+use crate::watch::{ChainWatch, Instruments};
 
 /// How often `/readyz` re-checks the database.
 const DB_CHECK_INTERVAL: Duration = Duration::from_secs(2);
@@ -49,6 +51,8 @@ pub struct App {
     http: HttpServer,
     db: Db,
     consumer: AuditConsumer,
+    watch: ChainWatch,
+    instruments: Instruments,
     db_ready: ReadinessCheck,
     shutdown_grace: Duration,
 }
@@ -72,21 +76,33 @@ impl Service for App {
         )
         .await?;
         let offsets = store::load_offsets(&client).await?;
-        let metrics = AuditMetrics::register(&http.ops.metrics);
+        let instruments = Instruments {
+            metrics: AuditMetrics::register(&http.ops.metrics),
+            calls: StoreCalls::register(&http.ops.metrics, "postgres"),
+        };
         let consumer = AuditConsumer::new(
             &settings.kafka,
             &settings.audit,
             &settings.instance,
             db.clone(),
             KnownOffsets::new(offsets),
-            metrics,
+            instruments.clone(),
             http.ops.readiness.register("consumer"),
         )?;
         let db_ready = http.ops.readiness.register("postgres");
+        let watch = ChainWatch {
+            db: db.clone(),
+            instruments: instruments.clone(),
+            extent_every: Duration::from_millis(settings.audit.chain_extent_interval_ms),
+            verify_every: (settings.audit.verify_interval_secs > 0)
+                .then(|| Duration::from_secs(settings.audit.verify_interval_secs)),
+        };
         Ok(Self {
             http,
             db,
             consumer,
+            watch,
+            instruments,
             db_ready,
             shutdown_grace: settings.shutdown_grace(),
         })
@@ -104,7 +120,11 @@ impl Service for App {
             check_db(db, ready, health_shutdown).await;
             Ok::<(), anyhow::Error>(())
         });
-        let api = api::router(ApiState { db: self.db });
+        supervisor.spawn("chain watch", self.watch.run(supervisor.task_shutdown()));
+        let api = api::router(ApiState {
+            db: self.db,
+            instruments: self.instruments,
+        });
         supervisor.spawn("http", self.http.serve(api, supervisor.task_shutdown()));
         supervisor.run(&shutdown).await
     }

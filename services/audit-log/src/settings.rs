@@ -37,6 +37,11 @@ impl Validate for Settings {
             ));
         }
         checks::non_empty("audit.consumer_group", &self.audit.consumer_group)?;
+        checks::at_least(
+            "audit.chain_extent_interval_ms",
+            self.audit.chain_extent_interval_ms,
+            100,
+        )?;
         checks::at_least("audit.max_batch", self.audit.max_batch, 1)
     }
 }
@@ -87,6 +92,8 @@ eventbank_runtime::settings_section! {
         /// out its predecessor's session. The price: partitions of an instance
         /// gone for good move only after its session times out.
         pub static_membership: bool = true,
+        pub chain_extent_interval_ms: u64 = 15_000,
+        pub verify_interval_secs: u64 = 3_600,
     }
 }
 

@@ -14,7 +14,7 @@ pub mod store;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::http::{HttpServer, StoreCalls};
 use eventbank_runtime::kafka::transactional_id;
 use eventbank_runtime::service::{self, CommonSettings, Service};
 use eventbank_runtime::supervisor::Supervisor;
@@ -56,7 +56,9 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
-        let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
+        let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix)
+            .await?
+            .timed_by(StoreCalls::register(&http.ops.metrics, "redis"));
         let metrics = ProjectorMetrics::register(&http.ops.metrics);
         let readiness = ServingReadiness::new(http.ops.readiness.register("projector"));
         let projectors = Projectors {

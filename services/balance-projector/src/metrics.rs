@@ -1,6 +1,9 @@
 //! What an operator needs to see of the projector.
 
+use std::sync::atomic::AtomicU64;
+
 use eventbank_runtime::http::{Labels, labels};
+use eventbank_runtime::kafka::sink::PartitionLag;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -17,6 +20,10 @@ eventbank_runtime::metric_set! {
         lag: Family<Labels, Gauge> =>
             "projector_lag",
             "Offsets between the projector's position and the end of the partition";
+        lag_seconds: Family<Labels, Gauge<f64, AtomicU64>> =>
+            "projector_lag_seconds",
+            "How long the partition's unapplied events have waited (0 when caught up; an estimate: \
+             the lesser of the last applied event's age and how long the partition has been behind)";
         batches: Counter =>
             "projector_batches",
             "Batches applied to Redis and committed";
@@ -42,14 +49,16 @@ impl ProjectorMetrics {
             .inc();
     }
 
-    pub fn lag(&self, generation: u64, topic: &str, partition: i32, lag: i64) {
-        self.lag
-            .get_or_create(&labels(&[
-                ("generation", &generation.to_string()),
-                ("topic", topic),
-                ("partition", &partition.to_string()),
-            ]))
-            .set(lag);
+    pub fn lag(&self, generation: u64, measured: &PartitionLag) {
+        let labels = labels(&[
+            ("generation", &generation.to_string()),
+            ("topic", &measured.topic),
+            ("partition", &measured.partition.to_string()),
+        ]);
+        self.lag.get_or_create(&labels).set(measured.lag);
+        self.lag_seconds
+            .get_or_create(&labels)
+            .set(measured.waited.as_secs_f64());
     }
 
     pub fn batch(&self) {

@@ -8,6 +8,7 @@ mod ops;
 mod readiness;
 mod request_metrics;
 mod server;
+mod store_calls;
 mod trace;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ pub use ops::{OpsState, ops_router};
 pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};
 pub use request_metrics::HttpMetrics;
 pub use server::HttpServer;
+pub use store_calls::StoreCalls;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,6 +15,7 @@ mod rebalance;
 mod record;
 mod settings;
 pub mod sink;
+pub mod time_lag;
 mod topic_setup;
 mod trace;
 pub mod transactional;

@@ -19,7 +19,7 @@ impl LagObserver for GapObserver {
     async fn observe(&self, lags: Lags) {
         let mut lost = Vec::new();
         for p in lags.partitions {
-            self.metrics.lag(&p.topic, p.partition, p.lag);
+            self.metrics.lag(&p);
             if let Some((from_offset, to_offset)) = gaps::lost_while_idle(p.applied, p.low) {
                 lost.push(RetentionGap {
                     topic: p.topic,

@@ -29,8 +29,8 @@ pub use assign::KnownOffsets;
 use assign::{SeekOnAssign, StartAtStored};
 
 use crate::db::Db;
-use crate::metrics::AuditMetrics;
 use crate::settings::AuditSettings;
+use crate::watch::Instruments;
 
 const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
@@ -59,7 +59,7 @@ impl AuditConsumer {
         instance: &str,
         db: Db,
         offsets: KnownOffsets,
-        metrics: AuditMetrics,
+        instruments: Instruments,
         ready: ReadinessCheck,
     ) -> Result<Self, KafkaError> {
         let group = format!("{}{}", kafka.topic_prefix, settings.consumer_group);
@@ -95,14 +95,18 @@ impl AuditConsumer {
             client: tokio::sync::Mutex::new(None),
             sources: sources.into_iter().collect(),
             dead_letters,
-            metrics: metrics.clone(),
+            metrics: instruments.metrics.clone(),
+            calls: instruments.calls,
             ready: ready.clone(),
             offsets,
         };
         Ok(Self {
             consumer,
             sink,
-            observer: lag::GapObserver { db, metrics },
+            observer: lag::GapObserver {
+                db,
+                metrics: instruments.metrics,
+            },
             ready,
         })
     }

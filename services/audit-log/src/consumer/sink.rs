@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use eventbank_events::TopicKind;
-use eventbank_runtime::http::ReadinessCheck;
+use eventbank_runtime::http::{ReadinessCheck, StoreCalls};
 use eventbank_runtime::kafka::sink::Sink;
 use eventbank_runtime::kafka::{DeadLetterError, DeadLetterer, OwnedRecord};
 use rdkafka::consumer::StreamConsumer;
@@ -41,6 +41,7 @@ pub struct PostgresSink {
     pub sources: HashMap<String, TopicKind>,
     pub dead_letters: DeadLetterer,
     pub metrics: AuditMetrics,
+    pub calls: StoreCalls,
     pub ready: ReadinessCheck,
     pub offsets: KnownOffsets,
 }
@@ -59,7 +60,10 @@ impl Sink for PostgresSink {
             Some(client) if !client.is_closed() => client,
             _ => self.db.connect().await?,
         };
-        let result = self.record(&mut client, batch).await;
+        let result = self
+            .calls
+            .time("append_batch", self.record(&mut client, batch))
+            .await;
         *slot = Some(client);
         result
     }

@@ -10,5 +10,5 @@ pub use append::{AppendOutcome, Sourced, append};
 pub use offsets::{
     OffsetMap, RetentionGap, load_offsets, lock_offsets, record_gaps, retention_gaps, save_offsets,
 };
-pub use read::{stream_exists, stream_page};
+pub use read::{chain_extent, stream_exists, stream_page};
 pub use scan::{ReconcileReport, VerifyReport, reconcile, verify};

@@ -1,4 +1,4 @@
-//! Reading one stream's records, a page at a time.
+//! Reading one stream's records, a page at a time; the chains' extent.
 
 use tokio_postgres::Client;
 use uuid::Uuid;
@@ -39,4 +39,16 @@ pub async fn stream_exists(
         )
         .await?
         .is_some())
+}
+
+/// How many chains (streams) the trail holds and how many records are linked
+/// into them, from the heads (one row per stream, not a scan of the records).
+pub async fn chain_extent(client: &Client) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT count(*), coalesce(sum(last_position), 0)::bigint FROM stream_heads",
+            &[],
+        )
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
 }

@@ -1,19 +1,27 @@
 //! Issue 6: the trail is append-only in the database, and tampering that
 //! bypasses that (a superuser disabling triggers) is found by verify, at the
-//! exact stream and position, and by reconcile, at the altered amount.
+//! exact stream and position, and by reconcile, at the altered amount; the
+//! scheduled verification finds it unasked and tells the metrics page (what
+//! the `EventbankAuditChainBroken` alert watches).
 
 use crate::common;
 
 use common::{Running, assert_trail_intact, get_json, pg, settings, wait_for_records};
 use eventbank_events::testing::{Step, account_history, rejection};
 use eventbank_events::{AccountId, TopicKind, wire};
-use eventbank_testkit::{Isolation, RecordWriter};
+use std::time::Duration;
+
+use eventbank_testkit::metrics::{scrape, sum};
+use eventbank_testkit::{Isolation, RecordWriter, eventually};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_pinpoints_an_altered_row_and_reconcile_an_altered_amount() {
     let isolation = Isolation::new("audit-tamper");
-    let running = Running::start_ready(settings(&isolation, "tamper")).await;
+    let mut settings = settings(&isolation, "tamper");
+    settings.audit.verify_interval_secs = 1;
+    settings.audit.chain_extent_interval_ms = 100;
+    let running = Running::start_ready(settings).await;
     let feed = RecordWriter::isolated(&isolation);
     let (ann, bob) = (AccountId::new(), AccountId::new());
     let steps = [Step::Deposit(1000), Step::Withdraw(300), Step::Deposit(50)];
@@ -30,6 +38,21 @@ async fn verify_pinpoints_an_altered_row_and_reconcile_an_altered_amount() {
     let base = &running.base_url();
     let (_, reconciled) = assert_trail_intact(base, 2, 9, 2).await;
     assert_eq!(reconciled["events_checked"], 8);
+    let intact = metrics_until(
+        base,
+        "two chains of nine records, verified intact",
+        |page| {
+            sum(page, "eventbank_audit_chains ") == 2.0
+                && sum(page, "eventbank_audit_chain_length ") == 9.0
+                && sum(page, "eventbank_audit_last_verified_timestamp_seconds ") > 0.0
+        },
+    )
+    .await;
+    assert_eq!(
+        sum(&intact, "eventbank_audit_chain_broken "),
+        0.0,
+        "{intact}"
+    );
 
     // The database refuses to change the trail, whoever asks.
     for statement in [
@@ -55,6 +78,18 @@ async fn verify_pinpoints_an_altered_row_and_reconcile_an_altered_amount() {
     ))
     .await
     .expect("tamper as superuser");
+    // Nobody asks: the scheduled verification finds it.
+    let broken = metrics_until(base, "the scheduled verification found the break", |page| {
+        sum(page, "eventbank_audit_chain_broken ") == 1.0
+    })
+    .await;
+    assert!(
+        sum(
+            &broken,
+            "eventbank_audit_verify_runs_total{scope=\"all\",result=\"broken\"}"
+        ) >= 1.0,
+        "{broken}"
+    );
 
     let (_, report) = get_json(&format!("{base}/audit/verify")).await;
     assert_eq!(report["ok"], false, "{report}");
@@ -104,6 +139,14 @@ async fn verify_pinpoints_an_altered_row_and_reconcile_an_altered_amount() {
 
     running.stop().await;
     common::drop_schema(&isolation).await;
+}
+
+/// The metrics page once `settled` holds for it.
+async fn metrics_until(base: &str, what: &str, settled: impl Fn(&str) -> bool) -> String {
+    eventually(what, Duration::from_secs(30), || async {
+        scrape(base).await.filter(|page| settled(page))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

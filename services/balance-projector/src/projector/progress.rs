@@ -76,8 +76,7 @@ impl ProgressObserver {
 impl LagObserver for ProgressObserver {
     async fn observe(&self, lags: Lags) {
         for p in &lags.partitions {
-            self.metrics
-                .lag(self.generation, &p.topic, p.partition, p.lag);
+            self.metrics.lag(self.generation, p);
         }
         let caught_up = lags.caught_up();
         self.progress.send_replace(Progress {

@@ -32,7 +32,11 @@ impl Store {
             );
         }
         let mut conn = self.writer.clone();
-        let answers: Vec<Value> = match pipe.query_async(&mut conn).await {
+        let answers: Vec<Value> = match self
+            .calls
+            .time("apply_batch", pipe.query_async(&mut conn))
+            .await
+        {
             Ok(answers) => answers,
             Err(err)
                 if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>

@@ -29,6 +29,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use eventbank_events::{AccountEventEnvelope, StreamId, TransferEventEnvelope};
+use eventbank_runtime::http::StoreCalls;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, Value};
 
@@ -128,6 +129,7 @@ pub struct Store {
     /// Woken after every applied batch, so a read waiting for a version
     /// re-reads at once instead of on its next poll.
     applied: Arc<Notify>,
+    calls: StoreCalls,
 }
 
 eventbank_runtime::debug_fields!(Store { base });
@@ -170,10 +172,16 @@ impl Store {
             base: String::new(),
             apply_script: Arc::new(Script::new(APPLY_SCRIPT)),
             applied: Arc::new(Notify::new()),
+            calls: StoreCalls::unregistered("redis"),
         }
         .at_generation(generation);
         store.load_scripts().await?;
         Ok(store)
+    }
+
+    /// The same store, its calls timed on a service's metrics page.
+    pub fn timed_by(self, calls: StoreCalls) -> Self {
+        Self { calls, ..self }
     }
 
     /// The same store, reading and writing generation `generation`.
@@ -218,9 +226,13 @@ impl Store {
 
     /// Is Redis reachable?
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-        Ok(())
+        self.calls
+            .time("ping", async {
+                let mut conn = self.conn.clone();
+                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+                Ok(())
+            })
+            .await
     }
 }
 

@@ -39,9 +39,13 @@ pub struct TransferView {
 
 impl Store {
     pub async fn account(&self, id: &str) -> Result<Option<AccountView>, StoreError> {
-        let mut conn = self.conn.clone();
-        let fields: HashMap<String, String> = conn.hgetall(self.key("acct", id)).await?;
-        Ok(account_from_fields(id, &fields))
+        self.calls
+            .time("read_account", async {
+                let mut conn = self.conn.clone();
+                let fields: HashMap<String, String> = conn.hgetall(self.key("acct", id)).await?;
+                Ok(account_from_fields(id, &fields))
+            })
+            .await
     }
 
     /// History entries, newest first, with sequence `< before` when given.
@@ -51,40 +55,48 @@ impl Store {
         limit: usize,
         before: Option<u64>,
     ) -> Result<Vec<serde_json::Value>, StoreError> {
-        let mut conn = self.conn.clone();
-        let max = before.map_or_else(|| "+inf".to_owned(), |before| format!("({before}"));
-        let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(self.key("hist", id))
-            .arg(max)
-            .arg("-inf")
-            .arg("BYSCORE")
-            .arg("REV")
-            .arg("LIMIT")
-            .arg(0)
-            .arg(limit)
-            .query_async(&mut conn)
-            .await?;
-        Ok(members
-            .iter()
-            .filter_map(|member| serde_json::from_str(member).ok())
-            .collect())
+        self.calls
+            .time("read_history", async {
+                let mut conn = self.conn.clone();
+                let max = before.map_or_else(|| "+inf".to_owned(), |before| format!("({before}"));
+                let members: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(self.key("hist", id))
+                    .arg(max)
+                    .arg("-inf")
+                    .arg("BYSCORE")
+                    .arg("REV")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(limit)
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(members
+                    .iter()
+                    .filter_map(|member| serde_json::from_str(member).ok())
+                    .collect())
+            })
+            .await
     }
 
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferView>, StoreError> {
-        let mut conn = self.conn.clone();
-        let fields: HashMap<String, String> = conn.hgetall(self.key("xfer", id)).await?;
-        let Some(status) = fields.get("status") else {
-            return Ok(None);
-        };
-        Ok(Some(TransferView {
-            transfer_id: id.to_owned(),
-            status: status.clone(),
-            reason: fields.get("reason").cloned(),
-            from: fields.get("from").cloned(),
-            to: fields.get("to").cloned(),
-            amount: fields.get("amount").and_then(|a| a.parse().ok()),
-            currency: fields.get("currency").cloned(),
-        }))
+        self.calls
+            .time("read_transfer", async {
+                let mut conn = self.conn.clone();
+                let fields: HashMap<String, String> = conn.hgetall(self.key("xfer", id)).await?;
+                let Some(status) = fields.get("status") else {
+                    return Ok(None);
+                };
+                Ok(Some(TransferView {
+                    transfer_id: id.to_owned(),
+                    status: status.clone(),
+                    reason: fields.get("reason").cloned(),
+                    from: fields.get("from").cloned(),
+                    to: fields.get("to").cloned(),
+                    amount: fields.get("amount").and_then(|a| a.parse().ok()),
+                    currency: fields.get("currency").cloned(),
+                }))
+            })
+            .await
     }
 
     /// Accounts with `balance >= min_balance`, in `statuses`, lowest balance
@@ -95,43 +107,47 @@ impl Store {
         statuses: &[&str],
         limit: usize,
     ) -> Result<Vec<AccountView>, StoreError> {
-        let mut conn = self.conn.clone();
-        let mut found: Vec<String> = Vec::new();
-        for status in statuses {
-            // The lowest `limit` of each index; their union holds the answer.
-            let members: Vec<String> = redis::cmd("ZRANGE")
-                .arg(format!("{}idx:{status}", self.base))
-                .arg(min_balance)
-                .arg("+inf")
-                .arg("BYSCORE")
-                .arg("LIMIT")
-                .arg(0)
-                .arg(limit)
-                .query_async(&mut conn)
-                .await?;
-            found.extend(members);
-        }
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in &found {
-            pipe.hgetall(self.key("acct", id));
-        }
-        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        let mut accounts: Vec<AccountView> = found
-            .iter()
-            .zip(hashes.iter())
-            .filter_map(|(id, fields)| account_from_fields(id, fields))
-            .filter(|account| account.balance >= min_balance)
-            .collect();
-        accounts.sort_by(|a, b| {
-            a.balance
-                .cmp(&b.balance)
-                .then_with(|| a.account_id.cmp(&b.account_id))
-        });
-        accounts.truncate(limit);
-        Ok(accounts)
+        self.calls
+            .time("query_accounts", async {
+                let mut conn = self.conn.clone();
+                let mut found: Vec<String> = Vec::new();
+                for status in statuses {
+                    // The lowest `limit` of each index; their union holds the answer.
+                    let members: Vec<String> = redis::cmd("ZRANGE")
+                        .arg(format!("{}idx:{status}", self.base))
+                        .arg(min_balance)
+                        .arg("+inf")
+                        .arg("BYSCORE")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit)
+                        .query_async(&mut conn)
+                        .await?;
+                    found.extend(members);
+                }
+                if found.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut pipe = redis::pipe();
+                for id in &found {
+                    pipe.hgetall(self.key("acct", id));
+                }
+                let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+                let mut accounts: Vec<AccountView> = found
+                    .iter()
+                    .zip(hashes.iter())
+                    .filter_map(|(id, fields)| account_from_fields(id, fields))
+                    .filter(|account| account.balance >= min_balance)
+                    .collect();
+                accounts.sort_by(|a, b| {
+                    a.balance
+                        .cmp(&b.balance)
+                        .then_with(|| a.account_id.cmp(&b.account_id))
+                });
+                accounts.truncate(limit);
+                Ok(accounts)
+            })
+            .await
     }
 
     /// Every account in the view, by scanning its keys (for tests and checks,

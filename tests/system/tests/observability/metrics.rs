@@ -1,7 +1,9 @@
 //! Every service's `/metrics` page is valid Prometheus text (checked by
 //! `promtool check metrics`, Prometheus' own parser), and its
 //! counters show exactly what a scripted scenario did: two accounts opened,
-//! one deposit, one transfer.
+//! one deposit, one transfer, one audit verification. The gauges that are
+//! measured rather than counted (lag, the chains' extent) settle where the
+//! scenario leaves them.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -24,13 +26,42 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
     let transfer_id = accepted["transfer_id"].as_str().expect("transfer id");
     system.wait_completed(&http, transfer_id).await;
     // The audit log records the completion a moment after the projector.
-    let pages = eventbank_testkit::eventually(
+    eventbank_testkit::eventually(
         "the audit log recorded the transfer",
         std::time::Duration::from_secs(60),
         || async {
             let pages = system.scrape().await;
             (total(&pages["audit-log"], "eventbank_audit_records_total", &[]) >= 6.0)
                 .then_some(pages)
+        },
+    )
+    .await;
+    let verified = system.get(&http, "audit-log", "/audit/verify").await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    // Lag is measured every few seconds (the loops': librdkafka's statistics
+    // every 5 s); the chains' extent every 200 ms here.
+    let pages = eventbank_testkit::eventually(
+        "every lag and extent measured, at zero lag",
+        std::time::Duration::from_secs(60),
+        || async {
+            let pages = system.scrape().await;
+            let settled = [
+                ("account-command", "eventbank_txn_lag"),
+                ("transfer-saga", "eventbank_txn_lag"),
+                ("balance-projector", "eventbank_projector_lag"),
+                ("audit-log", "eventbank_audit_lag"),
+            ]
+            .iter()
+            .all(|(service, series)| {
+                let page = &pages[service];
+                let seconds = format!("{series}_seconds");
+                samples(page, series) > 0
+                    && total(page, series, &[]) == 0.0
+                    && samples(page, &seconds) == samples(page, series)
+                    && total(page, &seconds, &[]) == 0.0
+            });
+            let extent = total(&pages["audit-log"], "eventbank_audit_chain_length", &[]) == 6.0;
+            (settled && extent).then_some(pages)
         },
     )
     .await;
@@ -89,6 +120,44 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
             6.0,
         ),
         ("audit-log", "eventbank_audit_records_total", &[][..], 6.0),
+        // Two accounts and a transfer: a chain each, six records in all.
+        ("audit-log", "eventbank_audit_chains", &[][..], 3.0),
+        ("audit-log", "eventbank_audit_chain_length", &[][..], 6.0),
+        (
+            "audit-log",
+            "eventbank_audit_verify_runs_total",
+            &["scope=\"all\"", "result=\"ok\""][..],
+            1.0,
+        ),
+        (
+            "audit-log",
+            "eventbank_audit_verify_runs_total",
+            &[][..],
+            1.0,
+        ),
+        ("audit-log", "eventbank_audit_chain_broken", &[][..], 0.0),
+        (
+            "audit-log",
+            "eventbank_store_call_seconds_count",
+            &[
+                "operation=\"verify\"",
+                "store=\"postgres\"",
+                "outcome=\"ok\"",
+            ][..],
+            1.0,
+        ),
+        (
+            "audit-log",
+            "eventbank_store_call_seconds_count",
+            &["outcome=\"error\""][..],
+            0.0,
+        ),
+        (
+            "balance-projector",
+            "eventbank_store_call_seconds_count",
+            &["outcome=\"error\""][..],
+            0.0,
+        ),
     ] {
         let page = &pages[service];
         assert_eq!(
@@ -97,7 +166,67 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
             "{series} of {service}: {page}"
         );
     }
+    let audit = &pages["audit-log"];
+    assert!(
+        total(
+            audit,
+            "eventbank_audit_last_verified_timestamp_seconds",
+            &[]
+        ) > 1.7e9,
+        "{audit}"
+    );
+    // Every batch the audit log wrote is one timed append.
+    assert_eq!(
+        total(
+            audit,
+            "eventbank_store_call_seconds_count",
+            &["operation=\"append_batch\""]
+        ),
+        total(audit, "eventbank_audit_batches_total", &[]),
+        "{audit}"
+    );
+    let projector = &pages["balance-projector"];
+    assert_eq!(
+        total(
+            projector,
+            "eventbank_store_call_seconds_count",
+            &["store=\"redis\"", "operation=\"apply_batch\""]
+        ),
+        total(projector, "eventbank_projector_batches_total", &[]),
+        "{projector}"
+    );
+    assert!(
+        total(
+            projector,
+            "eventbank_store_call_seconds_count",
+            &["operation=\"read_transfer\""]
+        ) >= 1.0,
+        "the test read the transfer's view: {projector}"
+    );
+    // Every command the processor committed produced its result; the five
+    // accepted ones an event each besides. The saga produced both legs'
+    // commands.
+    let produced = total(api, "eventbank_txn_records_produced_total", &[]);
+    assert!(
+        produced as u64 >= commands as u64 + 5,
+        "{produced} produced for {commands} commands: {api}"
+    );
+    let saga = &pages["transfer-saga"];
+    assert!(
+        total(saga, "eventbank_txn_records_produced_total", &[]) >= 2.0,
+        "{saga}"
+    );
     system.stop().await;
+}
+
+/// How many samples of `name` the page has.
+fn samples(page: &str, name: &str) -> usize {
+    page.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .count()
 }
 
 /// The sum of the samples of `name` whose labels contain every one of `labels`.

@@ -48,6 +48,11 @@ impl System {
                     ("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix()),
                     ("EVENTBANK_POSTGRES__URL", env.postgres_url.clone()),
                     ("EVENTBANK_POSTGRES__SCHEMA", isolation.pg_schema()),
+                    // The chains' extent measured often enough to be seen.
+                    (
+                        "EVENTBANK_AUDIT__CHAIN_EXTENT_INTERVAL_MS",
+                        "200".to_owned(),
+                    ),
                 ]
                 .into_iter()
                 // Each service refuses settings it does not have.
@@ -55,9 +60,9 @@ impl System {
                     "EVENTBANK_REDIS__URL" | "EVENTBANK_REDIS__KEY_PREFIX" => {
                         service == "balance-projector"
                     }
-                    "EVENTBANK_POSTGRES__URL" | "EVENTBANK_POSTGRES__SCHEMA" => {
-                        service == "audit-log"
-                    }
+                    "EVENTBANK_POSTGRES__URL"
+                    | "EVENTBANK_POSTGRES__SCHEMA"
+                    | "EVENTBANK_AUDIT__CHAIN_EXTENT_INTERVAL_MS" => service == "audit-log",
                     _ => true,
                 })
                 .map(|(key, value)| (key.to_owned(), value)),
@@ -121,6 +126,14 @@ impl System {
         self.command(http, &format!("/accounts/{from}/deposits"), deposit, None)
             .await;
         (from, to)
+    }
+
+    /// `GET {path}` of `service`, as JSON.
+    pub async fn get(&self, http: &reqwest::Client, service: &str, path: &str) -> Value {
+        let url = format!("{}{path}", self.bases[service]);
+        get_json(http, &url)
+            .await
+            .unwrap_or_else(|| panic!("GET {url}"))
     }
 
     /// Every service's `/metrics` page.

@@ -225,7 +225,7 @@ impl<C: ConsumerContext + 'static> SinkConsumer<C> {
                 tracing::warn!(error = %err, "offset commit failed");
             }
         }
-        self.positions.advance(&next);
+        self.positions.advance(batch, &next);
     }
 
     /// Each batch's offsets were committed asynchronously once it was

@@ -15,6 +15,7 @@ use rdkafka::error::KafkaError;
 use tokio_util::sync::CancellationToken;
 
 use super::positions::Positions;
+use crate::kafka::time_lag::now_ms;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -31,6 +32,9 @@ pub struct PartitionLag {
     pub applied: i64,
     /// Offsets between what is written and the end.
     pub lag: i64,
+    /// How long the unwritten records have waited (an estimate, see
+    /// `kafka::time_lag`; zero when `lag` is).
+    pub waited: Duration,
 }
 
 /// One measurement of every assigned partition.
@@ -108,6 +112,7 @@ impl<C: ConsumerContext + 'static> Probe<C> {
         let position = consumer.position()?;
         let idle = idle_before && self.idle.load(Ordering::SeqCst);
         let written = self.positions.snapshot();
+        let now = now_ms();
         let mut partitions = Vec::new();
         for elem in assignment.elements() {
             let (topic, partition) = (elem.topic(), elem.partition());
@@ -131,13 +136,15 @@ impl<C: ConsumerContext + 'static> Probe<C> {
             } else {
                 applied
             };
+            let lag = (high - at).max(0);
             partitions.push(PartitionLag {
                 topic: topic.to_owned(),
                 partition,
                 low,
                 high,
                 applied,
-                lag: (high - at).max(0),
+                lag,
+                waited: self.positions.waited(topic, partition, lag, now),
             });
         }
         let mut subscribed = 0;
@@ -169,6 +176,7 @@ mod tests {
             high: 10,
             applied: 10 - lag,
             lag,
+            waited: Duration::ZERO,
         }
     }
 

@@ -1,33 +1,61 @@
 //! The next offset to read per partition, as far as the sink has it: what the
-//! lag probe measures from, and what a final commit may store.
+//! lag probe measures from, and what a final commit may store. With it, the
+//! timestamps of what was written, for the lag in time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::Consumed;
+use crate::kafka::time_lag::TimeLag;
 
 /// Shared between the consumer loop (which advances it after each write)
 /// and the lag probe (which reads it).
 #[derive(Debug, Clone, Default)]
-pub struct Positions(Arc<Mutex<HashMap<(String, i32), i64>>>);
+pub struct Positions(Arc<Mutex<Written>>);
+
+#[derive(Debug, Default)]
+struct Written {
+    next: HashMap<(String, i32), i64>,
+    clock: TimeLag,
+}
 
 impl Positions {
     pub fn new(start: HashMap<(String, i32), i64>) -> Self {
-        Self(Arc::new(Mutex::new(start)))
+        Self(Arc::new(Mutex::new(Written {
+            next: start,
+            clock: TimeLag::default(),
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Written> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn snapshot(&self) -> HashMap<(String, i32), i64> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().next.clone()
+    }
+
+    /// How long the unread records of a partition `lag` offsets behind have
+    /// waited (see [`TimeLag`]).
+    pub fn waited(&self, topic: &str, partition: i32, lag: i64, now_ms: i64) -> Duration {
+        self.lock().clock.measure(topic, partition, lag, now_ms)
     }
 
     /// Moves each partition past `batch` (positions only move forward).
-    pub fn advance(&self, next: &BTreeMap<(&str, i32), i64>) {
-        let mut positions = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+    pub fn advance<T: Consumed>(&self, batch: &[T], next: &BTreeMap<(&str, i32), i64>) {
+        let mut written = self.lock();
+        for item in batch {
+            let record = item.record();
+            if let Some(timestamp) = record.timestamp_ms {
+                written
+                    .clock
+                    .handled(&record.topic, record.partition, timestamp);
+            }
+        }
+        let positions = &mut written.next;
         for ((topic, partition), offset) in next {
             let entry = positions
                 .entry(((*topic).to_owned(), *partition))
@@ -84,7 +112,7 @@ mod tests {
         let next = after(&batch);
         assert_eq!(next, BTreeMap::from([(("a", 0), 8), (("a", 1), 10)]));
         let positions = Positions::new(HashMap::from([(("a".to_owned(), 1), 20)]));
-        positions.advance(&next);
+        positions.advance(&batch, &next);
         assert_eq!(
             positions.snapshot(),
             HashMap::from([(("a".to_owned(), 0), 8), (("a".to_owned(), 1), 20)])

@@ -1,6 +1,9 @@
 //! The Prometheus series of the exactly-once loops (`eventbank_txn_*`), one
 //! set per process, told apart by a `loop` label.
 
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -15,6 +18,9 @@ crate::metric_set! {
         records: Family<Labels, Counter> =>
             "txn_records",
             "Input records committed by the loop";
+        produced: Family<Labels, Counter> =>
+            "txn_records_produced",
+            "Records produced by the loop's committed transactions (outputs and dead letters)";
         dead_letters: Family<Labels, Counter> =>
             "txn_dead_letters",
             "Records sent to a dead-letter topic";
@@ -39,6 +45,13 @@ crate::metric_set! {
         loop_restarts: Family<Labels, Counter> =>
             "txn_loop_restarts",
             "Times the loop failed on a transient error (a broker away, say) and was started again in place";
+        lag: Family<Labels, Gauge> =>
+            "txn_lag",
+            "Offsets between the loop's position and the end (last stable offset) of each owned partition";
+        lag_seconds: Family<Labels, Gauge<f64, AtomicU64>> =>
+            "txn_lag_seconds",
+            "How long the partition's unread records have waited (0 when caught up; an estimate: \
+             the lesser of the last consumed record's age and how long the partition has been behind)";
         commit_seconds: Family<Labels, Histogram> =
             Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.002, 2.0, 12))) =>
             "txn_commit_seconds",
@@ -93,11 +106,20 @@ impl LoopMetrics {
         }
     }
 
-    pub(super) fn committed(&self, records: usize, dead_letters: usize, seconds: f64) {
+    /// A batch's transaction committed: `records` consumed, `produced`
+    /// records written, of which `dead_letters` dead letters.
+    pub(super) fn committed(
+        &self,
+        records: usize,
+        produced: usize,
+        dead_letters: usize,
+        seconds: f64,
+    ) {
         self.series
             .records
             .get_or_create(&self.labels)
             .inc_by(records as u64);
+        self.produced(produced);
         self.series
             .dead_letters
             .get_or_create(&self.labels)
@@ -107,6 +129,39 @@ impl LoopMetrics {
             .commit_seconds
             .get_or_create(&self.labels)
             .observe(seconds);
+    }
+
+    /// Records written by a committed transaction without input (a tick's).
+    pub(super) fn produced(&self, count: usize) {
+        self.series
+            .produced
+            .get_or_create(&self.labels)
+            .inc_by(count as u64);
+    }
+
+    fn partition_labels(&self, topic: &str, partition: i32) -> Labels {
+        let mut labels = self.labels.clone();
+        labels.push(("topic".to_owned(), topic.to_owned()));
+        labels.push(("partition".to_owned(), partition.to_string()));
+        labels
+    }
+
+    /// An owned partition measured: `lag` offsets behind, its unread records
+    /// waiting for `waited`.
+    pub(super) fn lag(&self, topic: &str, partition: i32, lag: i64, waited: Duration) {
+        let labels = self.partition_labels(topic, partition);
+        self.series.lag.get_or_create(&labels).set(lag);
+        self.series
+            .lag_seconds
+            .get_or_create(&labels)
+            .set(waited.as_secs_f64());
+    }
+
+    /// A partition no longer owned leaves the page (its new owner reports it).
+    pub(super) fn forget_lag(&self, topic: &str, partition: i32) {
+        let labels = self.partition_labels(topic, partition);
+        self.series.lag.remove(&labels);
+        self.series.lag_seconds.remove(&labels);
     }
 
     pub(super) fn phase(&self, phase: Phase, seconds: f64) {
@@ -158,8 +213,11 @@ mod tests {
         let registry = MetricsRegistry::new("svc", "1");
         let router = LoopMetrics::register(&registry, "router");
         let saga = LoopMetrics::register(&registry, "saga");
-        router.committed(2, 0, 0.01);
-        saga.committed(3, 1, 0.01);
+        router.committed(2, 4, 0, 0.01);
+        saga.committed(3, 1, 1, 0.01);
+        saga.lag("inbox", 2, 7, Duration::from_millis(1500));
+        saga.lag("inbox", 3, 1, Duration::ZERO);
+        saga.forget_lag("inbox", 3);
         let page = registry.encode();
         assert_eq!(
             page.matches("# HELP eventbank_txn_records ").count(),
@@ -174,5 +232,20 @@ mod tests {
             page.contains("eventbank_txn_records_total{loop=\"saga\"} 3"),
             "{page}"
         );
+        assert!(
+            page.contains("eventbank_txn_records_produced_total{loop=\"router\"} 4"),
+            "{page}"
+        );
+        assert!(
+            page.contains("eventbank_txn_lag{loop=\"saga\",topic=\"inbox\",partition=\"2\"} 7"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "eventbank_txn_lag_seconds{loop=\"saga\",topic=\"inbox\",partition=\"2\"} 1.5"
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("partition=\"3\""), "{page}");
     }
 }

@@ -34,6 +34,9 @@ const RESTART_BACKOFF_MIN: Duration = Duration::from_millis(500);
 const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A loop that ran this long before failing starts its back-off afresh.
 const RESTART_BACKOFF_RESET: Duration = Duration::from_secs(60);
+/// How often the lag of every owned partition is measured (librdkafka's
+/// statistics interval).
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Starts the loop on a blocking thread. It runs until `shutdown` (finishing the
 /// batch in hand first) or a fatal error ([`LoopError::is_fatal`]); after any

@@ -37,6 +37,7 @@ impl<P: Processor> TransactionalLoop<P> {
             self.apply_assignment_changes(&mut batch)?;
             match polled {
                 Some(Ok(record)) => {
+                    self.consumer.context().consumed(&record);
                     let partition = TopicPartition {
                         topic: record.topic.clone(),
                         partition: record.partition,

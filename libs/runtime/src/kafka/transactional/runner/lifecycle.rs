@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio_util::sync::CancellationToken;
 
-use super::{LoopConfig, LoopError, STALLED_AFTER, TransactionalLoop};
+use super::{LAG_INTERVAL, LoopConfig, LoopError, STALLED_AFTER, TransactionalLoop};
 use crate::http::ReadinessCheck;
 use crate::kafka::KafkaSettings;
 use crate::kafka::transactional::context::LoopContext;
@@ -28,7 +28,7 @@ impl<P: Processor> TransactionalLoop<P> {
         readiness: ReadinessCheck,
         watchdog: CallWatchdog,
     ) -> Result<Self, (LoopError, P)> {
-        let (consumer, producers) = match Self::connect(&settings, &config, &watchdog) {
+        let (consumer, producers) = match Self::connect(&settings, &config, &watchdog, &metrics) {
             Ok(clients) => clients,
             Err(err) => return Err((err, processor)),
         };
@@ -64,6 +64,7 @@ impl<P: Processor> TransactionalLoop<P> {
         settings: &KafkaSettings,
         config: &LoopConfig,
         watchdog: &CallWatchdog,
+        metrics: &LoopMetrics,
     ) -> Result<(BaseConsumer<LoopContext>, ProducerRing), LoopError> {
         let producers = ProducerRing::new(
             settings,
@@ -76,10 +77,16 @@ impl<P: Processor> TransactionalLoop<P> {
         if let Some(instance) = &config.group_instance_id {
             consumer_config.set("group.instance.id", instance);
         }
+        // The lag metrics come from librdkafka's statistics (see LoopContext).
+        consumer_config.set(
+            "statistics.interval.ms",
+            LAG_INTERVAL.as_millis().to_string(),
+        );
         let consumer: BaseConsumer<LoopContext> =
             consumer_config.create_with_context(LoopContext::new(
                 config.name.clone(),
                 crate::kafka::is_cooperative(&consumer_config),
+                metrics.clone(),
             ))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
@@ -108,12 +115,13 @@ impl<P: Processor> TransactionalLoop<P> {
             if !batch.is_empty() {
                 let started = Instant::now();
                 match self.process(&batch) {
-                    Ok(dead_letters) => {
+                    Ok(written) => {
                         self.processor.commit();
                         self.committed();
                         self.metrics.committed(
                             batch.len(),
-                            dead_letters,
+                            written.produced,
+                            written.dead_letters,
                             started.elapsed().as_secs_f64(),
                         );
                     }

@@ -41,6 +41,7 @@ impl<P: Processor> TransactionalLoop<P> {
             Ok(()) => {
                 self.processor.commit();
                 self.committed();
+                self.metrics.produced(out.len());
                 Ok(())
             }
             // Nothing was consumed, so there is nothing to re-read: the

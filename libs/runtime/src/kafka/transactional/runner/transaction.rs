@@ -23,15 +23,22 @@ use crate::telemetry::propagation::inject_current;
 /// count: small against a commit's few milliseconds.
 const DELIVERY_POLL: Duration = Duration::from_micros(200);
 
+/// What a batch's transaction wrote.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    /// Every record, dead letters included.
+    pub produced: usize,
+    pub dead_letters: usize,
+}
+
 impl<P: Processor> TransactionalLoop<P> {
     /// One transaction: outputs and dead letters of every record, then the
-    /// offsets after the last record of each partition. Returns the number of
-    /// dead letters.
-    pub(super) fn process(&mut self, batch: &[OwnedRecord]) -> Result<usize, BatchError> {
+    /// offsets after the last record of each partition.
+    pub(super) fn process(&mut self, batch: &[OwnedRecord]) -> Result<Written, BatchError> {
         let started = Instant::now();
         self.producers.begin()?;
         let mut out = Vec::new();
-        let mut dead_letters = 0;
+        let mut written = Written::default();
         let mut next_offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         let transaction = batch_span(&self.config.name, batch.len());
         for record in batch {
@@ -60,6 +67,7 @@ impl<P: Processor> TransactionalLoop<P> {
                             }
                             return Err(err.into());
                         }
+                        written.produced += 1;
                     }
                 }
                 Err(HandleError::DeadLetter(cause)) => {
@@ -75,7 +83,8 @@ impl<P: Processor> TransactionalLoop<P> {
                     let mut dead_letter = dead_letter_record(record, &self.config.name, reason);
                     inject_current(&mut dead_letter.headers);
                     self.send(&dead_letter)?;
-                    dead_letters += 1;
+                    written.produced += 1;
+                    written.dead_letters += 1;
                 }
                 Err(HandleError::Fatal(err)) => return Err(BatchError::Stop(err.into())),
             }
@@ -90,6 +99,7 @@ impl<P: Processor> TransactionalLoop<P> {
         for output in &out {
             self.send(output)?;
         }
+        written.produced += out.len();
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), offset) in next_offsets {
             offsets.add_partition_offset(topic, partition, Offset::Offset(offset))?;
@@ -108,7 +118,7 @@ impl<P: Processor> TransactionalLoop<P> {
         timed(Phase::Offsets);
         self.commit()?;
         timed(Phase::Commit);
-        Ok(dead_letters)
+        Ok(written)
     }
 
     /// Why `record` is to be dead-lettered unhandled, if an earlier attempt
