@@ -243,13 +243,13 @@ mod tests {
             account: "b".into(),
             amount: 10,
         });
-        let t = |id: &str, amount| Op::Transfer {
+        let t = |amount| Op::Transfer {
             from: "a".into(),
             to: "b".into(),
             amount,
         };
-        ledger.acknowledged(&t("t1", 20), &json!({ "transfer_id": "t1" }));
-        ledger.acknowledged(&t("t2", 30), &json!({ "transfer_id": "t2" }));
+        ledger.acknowledged(&t(20), &json!({ "transfer_id": "t1" }));
+        ledger.acknowledged(&t(30), &json!({ "transfer_id": "t2" }));
         let outcomes: Outcomes = [("t1".to_owned(), true), ("t2".to_owned(), false)].into();
         let expected = ledger.expected(&outcomes);
         // a: open, deposit, withdraw, 2 debits, 1 refund; b: open, 1 credit.

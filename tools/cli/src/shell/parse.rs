@@ -3,6 +3,7 @@
 //! `transfer###<from>###<to>###<amount>` — or a subcommand line
 //! (`deposit <id> 500`, `history <id> --limit 5`), `help`, or `exit`.
 //! Account ids are UUIDs or `$N`, the N-th account this session opened.
+//! A line starting with `#` (but not `###`) is a comment.
 //! A malformed line is an error naming the expected form, never a panic.
 
 /// An account named in a seed line.
@@ -55,7 +56,8 @@ pub struct ParseError(pub String);
 
 pub fn parse(line: &str) -> Result<Line, ParseError> {
     let line = line.trim();
-    if line.is_empty() || line.starts_with('#') {
+    // `###…` is a seed line missing its command, not a comment.
+    if line.is_empty() || (line.starts_with('#') && !line.starts_with("###")) {
         return Ok(Line::Nothing);
     }
     match line {
