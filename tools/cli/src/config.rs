@@ -144,6 +144,8 @@ mod tests {
     use figment::Jail;
 
     #[test]
+    // figment's Jail fixes the closure's error type (figment::Error).
+    #[allow(clippy::result_large_err)]
     fn flags_beat_env_beat_file_beat_defaults() {
         Jail::expect_with(|jail| {
             jail.create_file(

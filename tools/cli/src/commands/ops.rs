@@ -116,7 +116,16 @@ pub async fn topics_report(ctx: &Ctx) -> Result<(Service, Value), CliError> {
             Err(err) => last = Some(err),
         }
     }
-    Err(last.unwrap_or_else(|| CliError::Other("no service to ask".to_owned())))
+    Err(match last {
+        Some(CliError::Rejected { code, .. }) if code == "route_not_found" => CliError::Rejected {
+            service: "every service",
+            status: 404,
+            code,
+            message: "no service serves GET /topics: they are older than this CLI".to_owned(),
+        },
+        Some(err) => err,
+        None => CliError::Other("no service to ask".to_owned()),
+    })
 }
 
 pub async fn topics(ctx: &Ctx) -> Result<u8, CliError> {
