@@ -69,11 +69,14 @@ impl Table {
         }
         let numeric: Vec<bool> = (0..columns)
             .map(|i| {
-                !self.rows.is_empty()
-                    && self.rows.iter().all(|row| {
-                        row.get(i)
-                            .is_some_and(|c| c == "-" || c.parse::<i128>().is_ok())
-                    })
+                // A column of numbers (and `-` for none), at least one a number.
+                let number =
+                    |row: &Vec<String>| row.get(i).is_some_and(|c| c.parse::<i128>().is_ok());
+                self.rows.iter().any(number)
+                    && self
+                        .rows
+                        .iter()
+                        .all(|row| number(row) || row.get(i).is_some_and(|c| c == "-"))
             })
             .collect();
         let line = |cells: &[String]| {

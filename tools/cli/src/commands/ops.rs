@@ -76,7 +76,7 @@ fn failing(checks: &Value) -> String {
 }
 
 pub async fn status(ctx: &Ctx) -> Result<u8, CliError> {
-    let rows = futures_join(ctx).await;
+    let rows = probe_all(ctx).await;
     let all_ready = rows.iter().all(|row| row["ready"] == true);
     let body = json!({ "ok": all_ready, "services": rows });
     ctx.out.emit(&body, || {
@@ -101,7 +101,7 @@ pub async fn status(ctx: &Ctx) -> Result<u8, CliError> {
 }
 
 /// Probes the four services at once (one slow service does not hold up the others).
-async fn futures_join(ctx: &Ctx) -> Vec<Value> {
+async fn probe_all(ctx: &Ctx) -> Vec<Value> {
     let [a, b, c, d] = Service::ALL;
     let (a, b, c, d) = tokio::join!(probe(ctx, a), probe(ctx, b), probe(ctx, c), probe(ctx, d));
     vec![a, b, c, d]

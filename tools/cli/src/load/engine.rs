@@ -10,7 +10,7 @@
 //! ```no_run
 //! # use std::sync::Arc;
 //! # use std::time::Duration;
-//! # use eventbank_cli::load::engine::{self, Call, LoadConfig, Rate, Workload};
+//! # use eventbank_cli::load::engine::{self as load, Call, LoadConfig, Rate, Workload};
 //! struct Ping(reqwest::Client);
 //!
 //! impl Workload for Ping {

@@ -100,12 +100,7 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
     let expected = ledger.expected(&outcomes);
     let (mut wrong, mut total, mut history_problems) = (Vec::new(), 0i128, Vec::new());
     for (id, want) in &expected {
-        let view = client
-            .get(
-                Service::BalanceProjector,
-                &format!("/accounts/{id}?min_version={}", want.events),
-            )
-            .await?;
+        let view = caught_up(client, id, want.events, limit).await?;
         let balance = i128::from(view["balance"].as_i64().unwrap_or(i64::MIN));
         let version = view["version"].as_u64().unwrap_or(0);
         total += balance;
@@ -201,6 +196,25 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
         ok: checks.iter().all(|c| c.ok),
         checks,
     })
+}
+
+/// The account's view once it has reached `version` (each read waits at
+/// most the projector's read wait; asked again until `limit`), or the last
+/// view if it never does.
+async fn caught_up(
+    client: &Client,
+    account: &str,
+    version: u64,
+    limit: Duration,
+) -> Result<Value, CliError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let path = format!("/accounts/{account}?min_version={version}");
+        let view = client.get(Service::BalanceProjector, &path).await?;
+        if view["version"].as_u64().unwrap_or(0) >= version || Instant::now() >= deadline {
+            return Ok(view);
+        }
+    }
 }
 
 fn is_timeout(err: &CliError) -> bool {

@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod audit_ops;
+mod headers;
 mod load_demo;
 mod shell;
 mod transfers;

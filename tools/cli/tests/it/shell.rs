@@ -2,7 +2,7 @@
 //! credited, debited and transferred between for real; malformed lines
 //! answered with the expected form while the session goes on.
 
-use crate::common::{eventbank, eventbank_with_stdin};
+use crate::common::{eventbank_with_stdin, shown_at};
 
 #[test]
 fn the_seed_lines_on_stdin_create_credit_debit_and_transfer() {
@@ -49,7 +49,7 @@ fn the_seed_lines_on_stdin_create_credit_debit_and_transfer() {
     );
 
     // Bob got the transfer: opened, credited.
-    let bob_view = eventbank(&["--json", "account", "show", &bob, "--min-version", "2"]).json();
+    let bob_view = shown_at(&bob, 2);
     assert_eq!(
         (bob_view["balance"].as_i64(), bob_view["version"].as_u64()),
         (Some(100), Some(2))

@@ -1,7 +1,7 @@
 //! `transfer` (with `--wait`), `transfer show`, `history` (paged) and
 //! `accounts`, the cross-account query.
 
-use crate::common::{eventbank, has_fields, open};
+use crate::common::{eventbank, has_fields, open, shown_at};
 
 #[test]
 fn a_transfer_completes_and_one_to_a_closed_account_is_refunded() {
@@ -66,6 +66,8 @@ fn history_pages_and_the_cross_account_query() {
     for amount in ["10", "20", "30"] {
         eventbank(&["deposit", &dan, amount]).ok();
     }
+    // The read model applies events asynchronously: wait for the last one.
+    shown_at(&dan, 4);
     let page = eventbank(&["--json", "history", &dan, "--limit", "2"]);
     page.ok();
     let page = page.json();

@@ -213,3 +213,28 @@ pub fn has_fields(value: &Value, fields: &[&str]) {
         assert!(value.get(*field).is_some(), "no field {field:?} in {value}");
     }
 }
+
+/// `account show ID --json` once the view has reached `version` (asked
+/// again while the projector's bounded wait ends short of it).
+pub fn shown_at(account: &str, version: u64) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let run = eventbank(&[
+            "--json",
+            "account",
+            "show",
+            account,
+            "--min-version",
+            &version.to_string(),
+        ]);
+        run.ok();
+        let view = run.json();
+        if view["version"].as_u64().is_some_and(|v| v >= version) {
+            return view;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "{account} never reached version {version}: {view}"
+        );
+    }
+}
