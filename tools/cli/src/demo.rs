@@ -23,15 +23,22 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8, CliError> {
     let out = &ctx.out;
     let currency = args.currency.as_str();
     let wait = Duration::from_secs(ctx.client.config().timeout_secs.max(30));
+    // With --idempotency-key K every step's key derives from K, so running
+    // the demo again with K replays it without applying anything twice.
+    let key = |step: &str| {
+        ctx.key
+            .as_ref()
+            .map_or_else(new_key, |key| format!("{key}:{step}"))
+    };
 
     step(
         ctx,
         1,
         "Open three accounts. Each is a stream of events on Kafka; opening appends its first.",
     );
-    let ann = account::open_account(ctx, "Ann", currency, &new_key()).await?;
-    let bob = account::open_account(ctx, "Bob", currency, &new_key()).await?;
-    let carol = account::open_account(ctx, "Carol", currency, &new_key()).await?;
+    let ann = account::open_account(ctx, "Ann", currency, &key("open-ann")).await?;
+    let bob = account::open_account(ctx, "Bob", currency, &key("open-bob")).await?;
+    let carol = account::open_account(ctx, "Carol", currency, &key("open-carol")).await?;
     let id = |v: &Value| v["account_id"].as_str().unwrap_or_default().to_owned();
     let (ann_id, bob_id, carol_id) = (id(&ann), id(&bob), id(&carol));
     out.note(&format!("Ann   {ann_id}\nBob   {bob_id}\nCarol {carol_id}"));
@@ -41,8 +48,9 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8, CliError> {
         2,
         "Deposit 10000 (cents) for Ann, withdraw 2500. Each answer carries the new version.",
     );
-    let deposit = account::move_money(ctx, &ann_id, "deposits", 10_000, &new_key()).await?;
-    let withdrawal = account::move_money(ctx, &ann_id, "withdrawals", 2_500, &new_key()).await?;
+    let deposit = account::move_money(ctx, &ann_id, "deposits", 10_000, &key("deposit")).await?;
+    let withdrawal =
+        account::move_money(ctx, &ann_id, "withdrawals", 2_500, &key("withdraw")).await?;
     out.note(&format!(
         "deposit:    balance {} (version {})\nwithdrawal: balance {} (version {})",
         deposit["balance"], deposit["version"], withdrawal["balance"], withdrawal["version"]
@@ -53,25 +61,26 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8, CliError> {
         3,
         "Bob withdraws 500 from an empty account: the account's single writer refuses it.",
     );
-    let refused = match account::move_money(ctx, &bob_id, "withdrawals", 500, &new_key()).await {
-        Err(err @ CliError::Rejected { .. }) => {
-            out.note(&format!("refused as expected: {err}"));
-            json!(err.code())
-        }
-        Err(err) => return Err(err),
-        Ok(body) => {
-            return Err(CliError::Other(format!(
-                "the bank accepted an overdraft: {body}"
-            )));
-        }
-    };
+    let refused =
+        match account::move_money(ctx, &bob_id, "withdrawals", 500, &key("overdraft")).await {
+            Err(err @ CliError::Rejected { .. }) => {
+                out.note(&format!("refused as expected: {err}"));
+                json!(err.code())
+            }
+            Err(err) => return Err(err),
+            Ok(body) => {
+                return Err(CliError::Other(format!(
+                    "the bank accepted an overdraft: {body}"
+                )));
+            }
+        };
 
     step(
         ctx,
         4,
         "Transfer 3000 from Ann to Bob: a saga debits Ann, then credits Bob.",
     );
-    let done = transfer::send(ctx, &ann_id, &bob_id, 3_000, &new_key()).await?;
+    let done = transfer::send(ctx, &ann_id, &bob_id, 3_000, &key("transfer")).await?;
     let done_id = done["transfer_id"].as_str().unwrap_or_default().to_owned();
     let done_view = transfer::wait_terminal(&ctx.client, &done_id, wait).await?;
     out.note(&format!(
@@ -85,9 +94,13 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8, CliError> {
         "Close Carol's empty account, then transfer 1000 to it: Ann is debited, the credit is refused, the saga refunds Ann.",
     );
     ctx.client
-        .command(&format!("/accounts/{carol_id}/close"), None, &new_key())
+        .command(
+            &format!("/accounts/{carol_id}/close"),
+            None,
+            &key("close-carol"),
+        )
         .await?;
-    let failed = transfer::send(ctx, &ann_id, &carol_id, 1_000, &new_key()).await?;
+    let failed = transfer::send(ctx, &ann_id, &carol_id, 1_000, &key("transfer-to-closed")).await?;
     let failed_id = failed["transfer_id"]
         .as_str()
         .unwrap_or_default()

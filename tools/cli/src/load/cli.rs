@@ -31,8 +31,9 @@ pub struct LoadArgs {
     /// Requests per second, or `max` (each client sends as soon as it has its answer).
     #[arg(long, default_value = "max", value_parser = parse_rate)]
     pub rate: Rate,
-    /// Operation weights.
-    #[arg(long, default_value = "deposit=50,withdraw=25,transfer=25")]
+    /// Operation weights: deposit, withdraw, transfer (between the run's
+    /// accounts), refunded (to an account that does not exist: refunded).
+    #[arg(long, default_value = "deposit=50,withdraw=25,transfer=20,refunded=5")]
     pub mix: Mix,
     /// How long to run (`30s`, `2m`, `500ms`); default 10s unless --requests.
     #[arg(long, value_parser = parse_duration)]
@@ -137,7 +138,7 @@ fn progress(ctx: &Ctx, requests: Option<u64>) -> ProgressBar {
 }
 
 pub async fn run(ctx: &Ctx, args: &LoadArgs) -> Result<u8, CliError> {
-    if args.mix.transfer > 0 && args.accounts < 2 {
+    if args.mix.has_transfers() && args.accounts < 2 {
         return Err(CliError::Usage(
             "transfers need at least 2 accounts (--accounts)".to_owned(),
         ));

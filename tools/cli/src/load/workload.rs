@@ -15,12 +15,15 @@ use super::ledger::{Ledger, Op};
 use crate::client::{Client, new_key};
 use crate::exit::CliError;
 
-/// Relative weights of the operations (e.g. 50/25/25).
+/// Relative weights of the operations (e.g. 50/25/20/5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mix {
     pub deposit: u32,
     pub withdraw: u32,
     pub transfer: u32,
+    /// Transfers to an account that does not exist: debited, the credit
+    /// refused, refunded — the saga's failure path under load.
+    pub refunded: u32,
 }
 
 impl Default for Mix {
@@ -28,7 +31,8 @@ impl Default for Mix {
         Self {
             deposit: 50,
             withdraw: 25,
-            transfer: 25,
+            transfer: 20,
+            refunded: 5,
         }
     }
 }
@@ -36,16 +40,18 @@ impl Default for Mix {
 impl std::str::FromStr for Mix {
     type Err = String;
 
-    /// `deposit=50,withdraw=25,transfer=25`; an operation left out weighs 0.
+    /// `deposit=50,withdraw=25,transfer=20,refunded=5`; an operation left
+    /// out weighs 0.
     fn from_str(text: &str) -> Result<Self, String> {
         let mut mix = Mix {
             deposit: 0,
             withdraw: 0,
             transfer: 0,
+            refunded: 0,
         };
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, weight) = part.split_once('=').ok_or_else(|| {
-                format!("{part:?} is not NAME=WEIGHT (e.g. deposit=50,withdraw=25,transfer=25)")
+                format!("{part:?} is not NAME=WEIGHT (e.g. deposit=50,withdraw=25,transfer=20,refunded=5)")
             })?;
             let weight: u32 = weight.trim().parse().map_err(|_| {
                 format!("the weight of {name} must be a whole number, got {weight:?}")
@@ -54,9 +60,10 @@ impl std::str::FromStr for Mix {
                 "deposit" => mix.deposit = weight,
                 "withdraw" => mix.withdraw = weight,
                 "transfer" => mix.transfer = weight,
+                "refunded" => mix.refunded = weight,
                 other => {
                     return Err(format!(
-                        "unknown operation {other:?}; known: deposit, withdraw, transfer"
+                        "unknown operation {other:?}; known: deposit, withdraw, transfer, refunded"
                     ));
                 }
             }
@@ -74,11 +81,20 @@ pub enum Kind {
     Deposit,
     Withdraw,
     Transfer,
+    Refunded,
 }
 
 impl Mix {
     fn total(&self) -> u64 {
-        u64::from(self.deposit) + u64::from(self.withdraw) + u64::from(self.transfer)
+        u64::from(self.deposit)
+            + u64::from(self.withdraw)
+            + u64::from(self.transfer)
+            + u64::from(self.refunded)
+    }
+
+    /// Whether the mix moves money between two of the run's accounts.
+    pub fn has_transfers(&self) -> bool {
+        self.transfer > 0
     }
 
     /// The kind of request `seq`: the weights interleaved deterministically.
@@ -88,8 +104,12 @@ impl Mix {
             Kind::Deposit
         } else if slot < u64::from(self.deposit) + u64::from(self.withdraw) {
             Kind::Withdraw
-        } else {
+        } else if slot
+            < u64::from(self.deposit) + u64::from(self.withdraw) + u64::from(self.transfer)
+        {
             Kind::Transfer
+        } else {
+            Kind::Refunded
         }
     }
 }
@@ -143,6 +163,12 @@ impl BankMix {
                 to: at((first + 1 + spread(seq ^ 0x5555, n.saturating_sub(1).max(1))) % n),
                 amount,
             },
+            // A fresh id no account has: the saga's credit is refused.
+            Kind::Refunded => Op::Transfer {
+                from: at(first),
+                to: uuid::Uuid::new_v4().to_string(),
+                amount,
+            },
         }
     }
 }
@@ -193,6 +219,7 @@ impl Workload for BankMix {
                 if !accepted {
                     self.rejected.fetch_add(1, Ordering::Relaxed);
                 } else if matches!(op, Op::Transfer { .. }) {
+                    // Counts refunded ones too: each is a transfer that ends.
                     self.transfers.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(())
@@ -212,11 +239,12 @@ mod tests {
     #[test]
     fn mix_parses_weights_and_refuses_nonsense() {
         assert_eq!(
-            "deposit=2,transfer=1".parse(),
+            "deposit=2,transfer=1,refunded=3".parse(),
             Ok(Mix {
                 deposit: 2,
                 withdraw: 0,
-                transfer: 1
+                transfer: 1,
+                refunded: 3,
             })
         );
         assert!(
@@ -246,19 +274,22 @@ mod tests {
             deposit: 2,
             withdraw: 1,
             transfer: 1,
+            refunded: 1,
         };
-        let mut counts = [0u32; 3];
-        for seq in 0..4000 {
+        let mut counts = [0u32; 4];
+        for seq in 0..5000 {
             counts[match mix.pick(seq) {
                 Kind::Deposit => 0,
                 Kind::Withdraw => 1,
                 Kind::Transfer => 2,
+                Kind::Refunded => 3,
             }] += 1;
         }
-        assert_eq!(counts.iter().sum::<u32>(), 4000);
-        // Within 10 % of 2000/1000/1000.
+        assert_eq!(counts.iter().sum::<u32>(), 5000);
+        // Within 10 % of 2000/1000/1000/1000.
         assert!((1800..=2200).contains(&counts[0]), "{counts:?}");
-        assert!((900..=1100).contains(&counts[1]), "{counts:?}");
-        assert!((900..=1100).contains(&counts[2]), "{counts:?}");
+        for count in &counts[1..] {
+            assert!((900..=1100).contains(count), "{counts:?}");
+        }
     }
 }

@@ -14,7 +14,7 @@ fn load_with_verify_passes() {
         "--concurrency",
         "4",
         "--mix",
-        "deposit=2,withdraw=1,transfer=1",
+        "deposit=2,withdraw=1,transfer=1,refunded=1",
         "--initial-balance",
         "100",
         "--verify",
@@ -44,6 +44,9 @@ fn load_with_verify_passes() {
         &["p50_us", "p95_us", "p99_us", "max_us"],
     );
     assert_eq!(summary["verify"]["ok"], true, "{}", summary["verify"]);
+    // Some transfers went to no account and were refunded.
+    let ended = &summary["verify"]["checks"][1]["detail"];
+    assert!(!ended.as_str().unwrap().contains("(0 failed"), "{ended}");
     let names: Vec<&str> = summary["verify"]["checks"]
         .as_array()
         .unwrap()
@@ -88,7 +91,12 @@ fn the_demo_narrates_and_ends_verified() {
     );
     assert!(run.stdout.contains("Audit trail intact"), "{run:?}");
 
-    let run = eventbank(&["--json", "demo"]);
+    // With a key, the whole demo is one idempotent session: run twice,
+    // the same accounts and the same balances.
+    let key = format!("demo-{}", uuid::Uuid::new_v4());
+    let first = eventbank(&["--json", "demo", "--idempotency-key", &key]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let run = eventbank(&["--json", "demo", "--idempotency-key", &key]);
     assert_eq!(run.code, 0, "{run:?}");
     let summary = run.json();
     has_fields(
@@ -107,4 +115,16 @@ fn the_demo_narrates_and_ends_verified() {
     assert_eq!(summary["transfers"]["failed"]["reason"], "account_closed");
     assert_eq!(summary["refused_withdrawal"], "insufficient_funds");
     assert_eq!(summary["history_entries"], 6);
+    assert_eq!(summary["accounts"], first.json()["accounts"]);
+    let balances: Vec<i64> = summary["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["balance"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        balances,
+        [4500, 3000, 0],
+        "Ann, Bob, Carol: nothing applied twice"
+    );
 }
