@@ -140,10 +140,11 @@ impl Client {
         let status = response.status();
         let next_after = header(&response, "x-next-after");
         if !status.is_success() {
-            return Err(self
-                .reply(service, response, "")
-                .await
-                .expect_err("non-2xx"));
+            // The error body is JSON like any other: classify it the same way.
+            return match self.reply(service, response, "").await {
+                Err(err) => Err(err),
+                Ok(reply) => Err(CliError::Other(format!("unexpected HTTP {}", reply.status))),
+            };
         }
         let text = response
             .text()

@@ -72,8 +72,8 @@ impl CliError {
         }
     }
 
-    /// Machine-readable form for `--json` output on stderr-free paths (the
-    /// shell prints it, load counts it).
+    /// A short, stable name of the kind of failure (`load` counts its
+    /// errors by it).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Rejected { .. } => "rejected",

@@ -53,7 +53,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         key: cli.global.idempotency_key.clone(),
     };
     match cli.command {
-        Command::Shell => crate::shell::run(&ctx, &cli.global).await,
+        Command::Shell => crate::shell::run(&ctx).await,
         Command::Load(args) => crate::load::cli::run(&ctx, &args).await,
         Command::Demo(args) => crate::demo::run(&ctx, &args).await,
         command => dispatch(&ctx, command).await,

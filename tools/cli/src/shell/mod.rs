@@ -11,7 +11,7 @@ use std::io::{BufRead, IsTerminal};
 use clap::Parser;
 use serde_json::json;
 
-use crate::cli::{Cli, Global};
+use crate::cli::Cli;
 use crate::client::new_key;
 use crate::commands::{self, Ctx, account, transfer};
 use crate::exit::{CliError, SUCCESS};
@@ -26,7 +26,7 @@ pub struct Session {
     pub exit: u8,
 }
 
-pub async fn run(ctx: &Ctx, _global: &Global) -> Result<u8, CliError> {
+pub async fn run(ctx: &Ctx) -> Result<u8, CliError> {
     let mut session = Session::default();
     if std::io::stdin().is_terminal() {
         interactive(ctx, &mut session).await?;
