@@ -142,13 +142,15 @@ const TOPIC_JOB_TIMEOUT: Duration = Duration::from_secs(60);
 const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every service's [`Service::build`] does first: bind its HTTP server
-/// (whose registry its metrics join; `version` is the service's own) and
-/// create whichever of the system topics is missing.
+/// (whose registry its metrics join; `version` is the service's own; its
+/// `/topics` shows the layout below) and create whichever of the system
+/// topics is missing.
 pub async fn prepare<S: Service>(
     settings: &S::Settings,
     version: &str,
 ) -> anyhow::Result<HttpServer> {
-    let http = HttpServer::bind(settings.http(), S::NAME, version).await?;
+    let mut http = HttpServer::bind(settings.http(), S::NAME, version).await?;
+    http.ops.topics = std::sync::Arc::new(crate::http::TopicsReport::of(settings.kafka()));
     ensure_system_topics(settings.kafka(), TOPIC_SETUP_TIMEOUT).await?;
     Ok(http)
 }

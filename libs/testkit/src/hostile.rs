@@ -90,7 +90,7 @@ pub fn other_method(allowed: Method) -> impl Strategy<Value = Method> {
 pub fn unknown_path(prefixes: &'static [&'static str]) -> impl Strategy<Value = String> {
     "(/[a-zA-Z0-9._~-]{1,20}){1,5}".prop_filter("not a route", move |path: &String| {
         !(prefixes.iter().any(|prefix| path.starts_with(prefix))
-            || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str()))
+            || ["/healthz", "/readyz", "/metrics", "/topics"].contains(&path.as_str()))
     })
 }
 

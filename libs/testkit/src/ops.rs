@@ -1,5 +1,5 @@
-//! The ops contract every service keeps: `/healthz`, `/readyz`, `/metrics`, JSON
-//! errors for unknown routes, and a clean stop on shutdown.
+//! The ops contract every service keeps: `/healthz`, `/readyz`, `/metrics`,
+//! `/topics`, JSON errors for unknown routes, and a clean stop on shutdown.
 
 use eventbank_runtime::Service;
 
@@ -41,6 +41,20 @@ pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
     assert!(
         text.contains(&format!("eventbank_build_info{{service=\"{name}\"")),
         "metrics lack build info for {name}: {text}"
+    );
+
+    let topics = get("/topics").await;
+    assert_eq!(topics.status(), 200);
+    let layout: serde_json::Value = topics.json().await.expect("topics body is JSON");
+    let names: Vec<&str> = layout["topics"]
+        .as_array()
+        .expect("a topics list")
+        .iter()
+        .filter_map(|topic| topic["name"].as_str())
+        .collect();
+    assert!(
+        names.iter().any(|name| name.ends_with("account-events")),
+        "{name}'s /topics lacks account-events: {layout}"
     );
 
     let missing = get("/no-such-route").await;

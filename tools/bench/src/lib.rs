@@ -2,7 +2,9 @@
 //! `eventbank-bench`), as a library so other tools reuse them.
 //!
 //! * [`load`] — the HTTP load engine: concurrent clients, full speed or a
-//!   fixed rate, latency in HdrHistograms. Knows nothing about the bank.
+//!   fixed rate, latency in HdrHistograms. Knows nothing about the bank;
+//!   it lives in the CLI's library (`eventbank_cli::load::engine`), so
+//!   `eventbank load` and the benchmark measure the same way.
 //! * [`bank`] and [`workloads`] — the bank's HTTP APIs and the workloads the
 //!   benchmark drives through the engine (commands, command → visible,
 //!   transfers end to end); [`watch`] follows transfers on `transfer-events`.
@@ -19,7 +21,7 @@ pub mod bench;
 pub mod ceiling;
 pub mod charts;
 pub mod kafka;
-pub mod load;
+pub use eventbank_cli::load::engine as load;
 pub mod report;
 pub mod services;
 pub mod watch;

@@ -1,5 +1,5 @@
 //! The HTTP side every service shares: the ops endpoints (`/healthz`, `/readyz`,
-//! `/metrics`), the JSON error shape, and serving with graceful shutdown.
+//! `/metrics`, `/topics`), the JSON error shape, and serving with graceful shutdown.
 
 mod error;
 mod metric_set;
@@ -9,6 +9,7 @@ mod readiness;
 mod request_metrics;
 mod server;
 mod store_calls;
+mod topics;
 mod trace;
 
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ pub use readiness::{Readiness, ReadinessCheck, ReadinessReport};
 pub use request_metrics::HttpMetrics;
 pub use server::HttpServer;
 pub use store_calls::StoreCalls;
+pub use topics::{TopicEntry, TopicsReport};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

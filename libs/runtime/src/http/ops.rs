@@ -1,5 +1,6 @@
-//! The ops endpoints every service serves (`/healthz`, `/readyz`, `/metrics`),
-//! so an orchestrator and Prometheus see every service the same way.
+//! The ops endpoints every service serves (`/healthz`, `/readyz`, `/metrics`,
+//! `/topics`), so an orchestrator, Prometheus and the CLI see every service the
+//! same way.
 
 use axum::Router;
 use axum::extract::State;
@@ -8,22 +9,27 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use super::{MetricsRegistry, Readiness};
+use std::sync::Arc;
+
+use super::{MetricsRegistry, Readiness, TopicsReport};
 
 /// What the ops endpoints need from a service.
 #[derive(Debug, Clone)]
 pub struct OpsState {
     pub readiness: Readiness,
     pub metrics: MetricsRegistry,
+    /// The topic layout `/topics` shows (empty until the service sets it).
+    pub topics: Arc<TopicsReport>,
 }
 
 /// `/healthz` (the process is alive), `/readyz` (every readiness check passes),
-/// `/metrics` (Prometheus text). Merge it into the service's own router.
+/// `/metrics` (Prometheus text), `/topics` (the topic layout). Merge it into the service's own router.
 pub fn ops_router(state: OpsState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/topics", get(topics))
         .with_state(state)
 }
 
@@ -49,4 +55,8 @@ async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
         )],
         state.metrics.encode(),
     )
+}
+
+async fn topics(State(state): State<OpsState>) -> impl IntoResponse {
+    axum::Json(state.topics.as_ref().clone())
 }

@@ -33,6 +33,7 @@ impl HttpServer {
             ops: OpsState {
                 readiness: Readiness::new(),
                 metrics: MetricsRegistry::new(service, version),
+                topics: Default::default(),
             },
         })
     }

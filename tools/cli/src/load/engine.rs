@@ -3,13 +3,14 @@
 //! every call's latency goes into an HdrHistogram.
 //!
 //! It knows nothing about eventbank: a workload is any async call that
-//! succeeds or fails with a short error kind. [`crate::workloads`] has the
-//! bank's; a load-generating CLI reuses this module as it is.
+//! succeeds or fails with a short error kind. [`crate::load::workload`] has
+//! the CLI's bank mix; the benchmark (`eventbank-bench`) drives its own
+//! workloads through this same engine.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
 //! # use std::time::Duration;
-//! # use eventbank_bench::load::{self, Call, LoadConfig, Rate, Workload};
+//! # use eventbank_cli::load::engine::{self as load, Call, LoadConfig, Rate, Workload};
 //! struct Ping(reqwest::Client);
 //!
 //! impl Workload for Ping {
