@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use super::{MetricsRegistry, Readiness};
+use super::{Auth, MetricsRegistry, Readiness};
 
 /// What the ops endpoints need from a service.
 #[derive(Debug, Clone)]
@@ -19,11 +19,14 @@ pub struct OpsState {
 
 /// `/healthz` (the process is alive), `/readyz` (every readiness check passes),
 /// `/metrics` (Prometheus text). Merge it into the service's own router.
-pub fn ops_router(state: OpsState) -> Router {
+/// They answer without a token (an orchestrator's probes carry none), except
+/// `/metrics` when `auth` has a metrics token.
+pub fn ops_router(state: OpsState, auth: &Auth) -> Router {
+    let metrics = auth.protect_metrics(Router::new().route("/metrics", get(metrics)));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .merge(metrics)
         .with_state(state)
 }
 
