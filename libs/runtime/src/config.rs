@@ -19,9 +19,10 @@ pub const CONFIG_FILE_ENV: &str = "EVENTBANK_CONFIG_FILE";
 /// Prefix of every configuration environment variable.
 pub const ENV_PREFIX: &str = "EVENTBANK_";
 
-/// Keys under `EVENTBANK_` that are not configuration: the config-file pointer and
-/// the variables the dev environment and tests use.
-const RESERVED_ENV_KEYS: &[&str] = &["config_file", "test_", "dev_"];
+/// Keys under `EVENTBANK_` that are not configuration: the config-file pointer,
+/// the variables the dev environment and tests use, and `EVENTBANK_TOKEN`, the
+/// token a client sends (in the same shell as a service started by hand).
+const RESERVED_ENV_KEYS: &[&str] = &["config_file", "test_", "dev_", "token"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -197,6 +198,7 @@ mod tests {
             jail.set_env("EVENTBANK_PORT", "9100");
             jail.set_env("EVENTBANK_NESTED__URL", "redis://cache:6380");
             jail.set_env("EVENTBANK_TEST_KAFKA", "ignored:1");
+            jail.set_env("EVENTBANK_TOKEN", "a client's, ignored");
             let loaded: Sample = load().map_err(|e| e.to_string())?;
             assert_eq!(loaded.name, "from-file");
             assert_eq!(loaded.port, 9100, "env overrides file");
