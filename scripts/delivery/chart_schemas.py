@@ -113,6 +113,36 @@ GLOBAL_KAFKA = obj(
     }
 )
 
+SCOPES = ["write", "read", "audit", "admin"]
+
+TOKEN = strict(
+    {
+        "name": s("Whose token it is (logs name it; the token itself is never logged)", minLength=1),
+        "token": s("The bearer token: 16+ characters of A-Z a-z 0-9 - . _ ~ + / =", pattern="^[A-Za-z0-9._~+/=-]{16,}$"),
+        "scopes": arr({"type": "string", "enum": SCOPES}, "What it may call"),
+    },
+    required=["name", "token", "scopes"],
+)
+
+AUTH = strict(
+    {
+        "enabled": b("Bearer-token auth on the HTTP API (on by default)"),
+        "existingSecret": s("Secret holding the tokens file under tokensKey; wins over tokens"),
+        "tokensKey": s("Key of the tokens file in the Secret: JSON, or TOML when it ends in .toml", minLength=1),
+        "tokens": arr(TOKEN, "Tokens the chart puts in a Secret of its own (when existingSecret is empty)"),
+    },
+    desc="Bearer tokens of the HTTP API (global.auth wins as a whole when it names a Secret or tokens)",
+)
+
+GLOBAL_AUTH = obj(
+    {
+        "enabled": {"type": ["boolean", "null"]},
+        "existingSecret": {"type": ["string", "null"]},
+        "tokensKey": {"type": ["string", "null"]},
+        "tokens": {"type": ["array", "null"], "items": TOKEN},
+    }
+)
+
 URL_SECRET = {
     "url": {"type": ["string", "null"]},
     "existingSecret": {"type": ["string", "null"]},
@@ -126,6 +156,7 @@ GLOBAL = obj(
         "kafka": GLOBAL_KAFKA,
         "redis": obj(URL_SECRET),
         "postgres": obj(URL_SECRET),
+        "auth": GLOBAL_AUTH,
     },
     desc="Values shared by all eventbank charts (set by the umbrella chart); a set value wins",
 )
@@ -227,6 +258,7 @@ def common(config_props, port):
             }
         ),
         "kafka": KAFKA,
+        "auth": AUTH,
         "extraEnv": arr(free(), "Extra container env (EVENTBANK_* must name existing settings)"),
         "extraEnvFrom": arr(free()),
         "config": strict(

@@ -26,8 +26,9 @@ from check_result import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["account-command", "balance-projector", "transfer-saga", "audit-log"]
-# Not settings: the config-file pointer and the dev/test variables (libs/runtime/src/config.rs).
-RESERVED_ENV = ("EVENTBANK_CONFIG_FILE", "EVENTBANK_TEST_", "EVENTBANK_DEV_")
+# Not settings: the config-file pointer, the dev/test variables and the
+# client token (libs/runtime/src/config.rs).
+RESERVED_ENV = ("EVENTBANK_CONFIG_FILE", "EVENTBANK_TEST_", "EVENTBANK_DEV_", "EVENTBANK_TOKEN")
 
 STRUCT_RE = re.compile(r"pub struct (\w+)\s*\{(.*?)\n\}", re.S)
 # A field ends at its comma, or at the `=` before its default in a

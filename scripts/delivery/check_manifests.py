@@ -24,6 +24,8 @@ LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernete
           "app.kubernetes.io/managed-by", "app.kubernetes.io/component", "helm.sh/chart"]
 SECRETISH = re.compile(r"(password|secret|token)", re.I)
 URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
+# An API token written into a ConfigMap's TOML (auth.tokens, auth.metrics_token).
+TOML_TOKEN = re.compile(r"^\s*(token|metrics_token)\s*=|\btoken\s*=\s*\"", re.M)
 
 
 def check_file(path):
@@ -88,6 +90,8 @@ def check_file(path):
             for key, text in (d.get("data") or {}).items():
                 if URL_WITH_PASSWORD.search(text):
                     errors.append(f"{where}: {key} contains a URL with a password")
+                if TOML_TOKEN.search(text):
+                    errors.append(f"{where}: {key} contains an API token; tokens belong in a Secret")
     pod_labels = list(workloads.values())
     for d in docs:
         kind, meta = d["kind"], d["metadata"]

@@ -4,7 +4,8 @@ The service's eventbank.toml (read through EVENTBANK_CONFIG_FILE).
 Built from: the chart's `config` (service tuning, in the service's own
 snake_case setting names; values.schema.json lists exactly the keys the
 service accepts, which refuses unknown keys), the resolved Kafka connection
-and topic layout, the HTTP bind address from `containerPort`, and what the
+and topic layout, the HTTP bind address from `containerPort`, where the API
+tokens file is mounted (auth), and what the
 service chart adds in its "<chart>.serviceSettings" template (Redis,
 PostgreSQL). Secrets are never written here: they reach the pod as
 environment variables from Secrets (EVENTBANK_* overrides the file).
@@ -23,6 +24,12 @@ environment variables from Secrets (EVENTBANK_* overrides the file).
 {{- $_ := set $kafka "topics" $topics -}}
 {{- $_ := set $s "kafka" $kafka -}}
 {{- $_ := set $s "http" (dict "bind" (printf "0.0.0.0:%d" (int .Values.containerPort))) -}}
+{{- $a := include "eventbank.auth" . | fromYaml -}}
+{{- if $a.enabled -}}
+{{- $_ := set $s "auth" (dict "enabled" true "tokens_file" (printf "%s/%s" (include "eventbank.auth.dir" .) $a.tokensKey)) -}}
+{{- else -}}
+{{- $_ := set $s "auth" (dict "enabled" false) -}}
+{{- end -}}
 {{- $extraName := printf "%s.serviceSettings" .Chart.Name -}}
 {{- $extra := include $extraName . | fromYaml | default dict -}}
 {{- $s = mustMergeOverwrite $s $extra -}}

@@ -11,6 +11,7 @@ Workloads. Every helper here takes a dict:
 {{- $root := .root -}}
 {{- $v := .values -}}
 {{- $k := include "eventbank.kafka" $root | fromYaml -}}
+{{- $auth := include "eventbank.auth" $root | fromYaml -}}
 metadata:
   labels:
     {{- include "eventbank.labels" . | nindent 4 }}
@@ -104,10 +105,25 @@ spec:
           readOnly: true
         - name: tmp
           mountPath: /tmp
+        {{- if $auth.enabled }}
+        # The API tokens, read at start: rotate them by updating the Secret
+        # and restarting the pods (kubectl rollout restart).
+        - name: auth
+          mountPath: {{ include "eventbank.auth.dir" $root }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: config
       configMap:
         name: {{ include "eventbank.fullname" $root }}
+    {{- if $auth.enabled }}
+    - name: auth
+      secret:
+        secretName: {{ $auth.secretName }}
+        items:
+          - key: {{ $auth.tokensKey }}
+            path: {{ $auth.tokensKey }}
+    {{- end }}
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi

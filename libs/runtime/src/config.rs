@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use figment::Figment;
+use figment::error::Kind;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,9 +20,10 @@ pub const CONFIG_FILE_ENV: &str = "EVENTBANK_CONFIG_FILE";
 /// Prefix of every configuration environment variable.
 pub const ENV_PREFIX: &str = "EVENTBANK_";
 
-/// Keys under `EVENTBANK_` that are not configuration: the config-file pointer and
-/// the variables the dev environment and tests use.
-const RESERVED_ENV_KEYS: &[&str] = &["config_file", "test_", "dev_"];
+/// Keys under `EVENTBANK_` that are not configuration: the config-file pointer,
+/// the variables the dev environment and tests use, and `EVENTBANK_TOKEN`, the
+/// token a client sends (in the same shell as a service started by hand).
+const RESERVED_ENV_KEYS: &[&str] = &["config_file", "test_", "dev_", "token"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -79,9 +81,52 @@ pub fn extract<T>(figment: Figment) -> Result<T, ConfigError>
 where
     T: DeserializeOwned + Validate,
 {
-    let settings: T = figment.extract().map_err(Box::new)?;
+    let settings: T = figment.extract().map_err(scrubbed)?;
     settings.validate()?;
     Ok(settings)
+}
+
+/// figment's errors quote the value they could not read. Under a key that
+/// holds a secret (anything under `auth`, a password, a token) that value is
+/// the secret itself, and the error is printed at start: say what was
+/// expected instead.
+fn scrubbed(error: figment::Error) -> ConfigError {
+    let holds_secret = |error: &figment::Error| {
+        error.path.iter().any(|part| {
+            let part = part.to_ascii_lowercase();
+            part == "auth" || SECRET_KEYS.iter().any(|secret| part.contains(secret))
+        })
+    };
+    if !error.clone().into_iter().any(|e| holds_secret(&e)) {
+        return ConfigError::Parse(Box::new(error));
+    }
+    let mut field = None;
+    let reasons: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            if !holds_secret(&e) {
+                return e.to_string();
+            }
+            let path = e.path.join(".");
+            let first = field.get_or_insert_with(|| path.clone()) == &path;
+            let reason = match &e.kind {
+                Kind::InvalidType(_, expected) | Kind::InvalidValue(_, expected) => {
+                    format!("invalid value (not shown), expected {expected}")
+                }
+                Kind::UnknownField(..) | Kind::MissingField(_) | Kind::DuplicateField(_) => {
+                    e.kind.to_string()
+                }
+                _ => "cannot be read (the value is not shown)".to_owned(),
+            };
+            // The first secret's path is the error's field already.
+            if first {
+                reason
+            } else {
+                format!("{path}: {reason}")
+            }
+        })
+        .collect();
+    ConfigError::invalid(field.unwrap_or_default(), reasons.join("; "))
 }
 
 use crate::secret::MASK;
@@ -159,6 +204,7 @@ mod tests {
     struct Nested {
         url: String,
         sasl_password: Option<crate::secret::Secret>,
+        api_tokens: Vec<crate::secret::Secret>,
     }
 
     impl Default for Sample {
@@ -176,6 +222,7 @@ mod tests {
             Self {
                 url: "redis://127.0.0.1:6379".into(),
                 sasl_password: None,
+                api_tokens: Vec::new(),
             }
         }
     }
@@ -197,6 +244,7 @@ mod tests {
             jail.set_env("EVENTBANK_PORT", "9100");
             jail.set_env("EVENTBANK_NESTED__URL", "redis://cache:6380");
             jail.set_env("EVENTBANK_TEST_KAFKA", "ignored:1");
+            jail.set_env("EVENTBANK_TOKEN", "a client's, ignored");
             let loaded: Sample = load().map_err(|e| e.to_string())?;
             assert_eq!(loaded.name, "from-file");
             assert_eq!(loaded.port, 9100, "env overrides file");
@@ -239,6 +287,7 @@ mod tests {
             nested: Nested {
                 url: "redis://:s3cret@cache:6379/0".into(),
                 sasl_password: Some("pw".into()),
+                api_tokens: Vec::new(),
             },
         };
         let shown = redacted(&sample).to_string();
@@ -252,6 +301,28 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("redis://:***@cache:6379/0"), "{shown}");
+    }
+
+    #[test]
+    fn an_unreadable_secret_is_not_quoted_in_the_error() {
+        figment::Jail::expect_with(|jail| {
+            // A string where a list is expected: figment would quote it.
+            jail.set_env("EVENTBANK_NESTED__API_TOKENS", "hunter2-not-a-list");
+            let err = load::<Sample>().expect_err("not a list").to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("nested.api_tokens"), "{err}");
+            assert!(err.contains("expected a sequence"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("EVENTBANK_PORT", "not-a-port");
+            let err = load::<Sample>().expect_err("not a number").to_string();
+            assert!(
+                err.contains("not-a-port"),
+                "other values are still quoted: {err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

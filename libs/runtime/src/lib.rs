@@ -1,6 +1,7 @@
 //! Shared runtime for the eventbank services: layered configuration (figment),
 //! logging, Kafka client construction and topic setup, the ops HTTP endpoints
-//! (`/healthz`, `/readyz`, `/metrics`), JSON errors, and graceful shutdown.
+//! (`/healthz`, `/readyz`, `/metrics`), bearer-token auth for the APIs, JSON
+//! errors, and graceful shutdown.
 //!
 //! Everything two services would otherwise each write lives here, once.
 

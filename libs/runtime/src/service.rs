@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, ConfigError, Validate};
-use crate::http::{HttpServer, HttpSettings};
+use crate::http::{Auth, AuthSettings, HttpServer, HttpSettings};
 use crate::kafka::{KafkaSettings, ensure_system_topics};
 use crate::telemetry::{self, TelemetrySettings};
 
@@ -36,12 +36,14 @@ pub trait Service: Sized + Send {
 
 /// The parts every service's settings have. Implement it with
 /// [`common_settings!`](crate::common_settings) on a struct with the fields
-/// `instance`, `http`, `kafka`, `telemetry` and `shutdown_grace_secs`.
+/// `instance`, `http`, `auth`, `kafka`, `telemetry` and `shutdown_grace_secs`.
 pub trait CommonSettings {
     /// Stable name of this instance (the pod name on Kubernetes): the
     /// transactional ids and static group members derive from it.
     fn instance(&self) -> &str;
     fn http(&self) -> &HttpSettings;
+    /// Who may call the HTTP API.
+    fn auth(&self) -> &AuthSettings;
     fn kafka(&self) -> &KafkaSettings;
     fn telemetry(&self) -> &TelemetrySettings;
     /// How long the tasks get to drain after a stop (see [`crate::supervisor`]).
@@ -52,6 +54,7 @@ pub trait CommonSettings {
         if self.instance().trim().is_empty() {
             return Err(ConfigError::invalid("instance", "is empty"));
         }
+        self.auth().validate()?;
         self.kafka().validate()?;
         self.telemetry().validate()
     }
@@ -67,6 +70,9 @@ macro_rules! common_settings {
             }
             fn http(&self) -> &$crate::http::HttpSettings {
                 &self.http
+            }
+            fn auth(&self) -> &$crate::http::AuthSettings {
+                &self.auth
             }
             fn kafka(&self) -> &$crate::kafka::KafkaSettings {
                 &self.kafka
@@ -141,15 +147,23 @@ const TOPIC_JOB_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long topic creation may take when a service starts.
 const TOPIC_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every service's [`Service::build`] does first: bind its HTTP server
-/// (whose registry its metrics join; `version` is the service's own; its
-/// `/topics` shows the layout below) and create whichever of the system
-/// topics is missing.
+/// What every service's [`Service::build`] does first: read the API's tokens
+/// (no token with auth on fails here, whoever built the settings), bind its
+/// HTTP server (whose registry its metrics join; `version` is the service's
+/// own; its `/topics` shows the layout below) and create whichever of the
+/// system topics is missing.
 pub async fn prepare<S: Service>(
     settings: &S::Settings,
     version: &str,
 ) -> anyhow::Result<HttpServer> {
-    let mut http = HttpServer::bind(settings.http(), S::NAME, version).await?;
+    let auth = Auth::from_settings(settings.auth())?;
+    if !auth.enabled() {
+        tracing::warn!(
+            service = S::NAME,
+            "auth.enabled is false: the API answers anyone who can reach it"
+        );
+    }
+    let mut http = HttpServer::bind(settings.http(), auth, S::NAME, version).await?;
     http.ops.topics = std::sync::Arc::new(crate::http::TopicsReport::of(settings.kafka()));
     ensure_system_topics(settings.kafka(), TOPIC_SETUP_TIMEOUT).await?;
     Ok(http)

@@ -1,5 +1,5 @@
 //! The settings struct every service declares: the common sections
-//! (`instance`, `http`, `kafka`, `telemetry`, `shutdown_grace_secs`) with their defaults, then the
+//! (`instance`, `http`, `auth`, `kafka`, `telemetry`, `shutdown_grace_secs`) with their defaults, then the
 //! service's own sections, each defaulted by its own `Default`.
 
 /// Declares a service's `Settings` struct with the common sections first, its
@@ -28,6 +28,9 @@ macro_rules! service_settings {
             /// transactional ids and static group members derive from it.
             pub instance: String,
             pub http: $crate::http::HttpSettings,
+            /// Bearer tokens and their scopes; on by default, so a service
+            /// without a token refuses to start.
+            pub auth: $crate::http::AuthSettings,
             pub kafka: $crate::kafka::KafkaSettings,
             pub telemetry: $crate::telemetry::TelemetrySettings,
             /// How long the service's tasks get, once it is asked to stop,
@@ -45,6 +48,7 @@ macro_rules! service_settings {
                 Self {
                     instance: $crate::service::default_instance(),
                     http: $crate::http::HttpSettings::on_port($port),
+                    auth: $crate::http::AuthSettings::default(),
                     kafka: $crate::kafka::KafkaSettings::default(),
                     telemetry: $crate::telemetry::TelemetrySettings::default(),
                     shutdown_grace_secs: $crate::supervisor::DEFAULT_GRACE.as_secs(),

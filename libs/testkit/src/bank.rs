@@ -1,6 +1,7 @@
 //! A client of account-command's HTTP API the way a careful caller uses it:
 //! every write carries an `Idempotency-Key`, a 202 is followed to its result,
-//! and a failed request is retried with the same key.
+//! and a failed request is retried with the same key. It sends the test
+//! token.
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ impl BankClient {
     pub fn new(base: String) -> Self {
         Self {
             base,
-            http: reqwest::Client::builder()
+            http: crate::http::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("http client"),

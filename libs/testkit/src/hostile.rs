@@ -164,7 +164,8 @@ pub fn run(
     base: &str,
     requests: impl Strategy<Value = Request>,
 ) -> u32 {
-    let client = reqwest::Client::builder()
+    // With the test token, so the requests reach the validation under test.
+    let client = crate::http::client_builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()

@@ -6,6 +6,22 @@ use serde_json::Value;
 
 use crate::eventually;
 
+/// A client that sends the test token ([`crate::auth::TOKEN`]) with every
+/// request: what tests use to call a service's API.
+pub fn client() -> reqwest::Client {
+    client_builder().build().expect("http client")
+}
+
+/// [`client`]'s builder, for a test that sets more (a timeout).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&crate::auth::header_value())
+        .expect("the test token is a valid header value");
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers)
+}
+
 /// The JSON body of `GET url`; `None` on any failure (for `eventually`).
 pub async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
     http.get(url).send().await.ok()?.json().await.ok()

@@ -10,8 +10,11 @@
 //! parallel without seeing each other's data. [`InProcess`] runs any service
 //! inside the test, [`process::ServiceProcess`] runs a service binary as a
 //! child process a test can SIGKILL, and [`RecordWriter`] puts records on a
-//! test's topics behind the services' backs.
+//! test's topics behind the services' backs. Every service a test starts
+//! accepts [`auth::TOKEN`], and testkit's clients ([`http::client`],
+//! [`bank::BankClient`]) send it.
 
+pub mod auth;
 pub mod bank;
 pub mod commands;
 mod env;

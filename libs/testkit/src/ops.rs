@@ -11,6 +11,7 @@ pub async fn check_ops_endpoints<S: Service + 'static>(app: S) {
     let name = S::NAME;
     let running = InProcess::run(app);
     let base = running.base_url();
+    // No token: the ops endpoints answer without one.
     let client = reqwest::Client::new();
     let get = async |path: &str| {
         client

@@ -72,8 +72,8 @@ impl ServiceProcess {
     }
 
     /// Starts a service `binary` as `instance` against `kafka`'s cluster and
-    /// topics, on an ephemeral HTTP port, quietly logging JSON warnings, with
-    /// `extra` `EVENTBANK_*` variables on top.
+    /// topics, on an ephemeral HTTP port, accepting the test token, quietly
+    /// logging JSON warnings, with `extra` `EVENTBANK_*` variables on top.
     pub fn start(
         binary: &str,
         instance: &str,
@@ -81,6 +81,7 @@ impl ServiceProcess {
         extra: &[(&str, &str)],
     ) -> Self {
         let mut env = kafka_env(kafka);
+        env.extend(crate::auth::env());
         env.extend(
             [
                 ("EVENTBANK_INSTANCE", instance),

@@ -49,6 +49,7 @@ fn settings(isolation: &Isolation, api: bool, processor: bool) -> Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         },
         kafka: TestEnv::get().kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..Settings::default()
     };
     settings.api.enabled = api;
@@ -135,7 +136,7 @@ async fn round_trip(commands: usize, concurrency: usize) {
     let base = format!("http://127.0.0.1:{}", app.http_addr().expect("addr").port());
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(app.run(shutdown.clone()));
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
     let mut accounts = Vec::new();
     for _ in 0..concurrency.max(1) {
         let reply: serde_json::Value = http

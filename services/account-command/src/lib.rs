@@ -129,7 +129,11 @@ impl Service for App {
                 self.task_shutdown.clone(),
             )
         });
-        let router = self.api.as_ref().map_or_else(Router::new, Api::router);
+        let auth = self.http.auth();
+        let router = self
+            .api
+            .as_ref()
+            .map_or_else(Router::new, |api| api.router(auth));
         // A processor that dies takes the instance down so the orchestrator
         // restarts it; on a requested stop it finishes the batch in hand
         // (commit or abort) within the grace.

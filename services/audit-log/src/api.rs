@@ -6,8 +6,8 @@
 //! | `GET /audit/verify?stream=` | every chain (or one) recomputed; the first broken link; whether retention deleted source records before they were read (`complete`, `retention_gaps`) |
 //! | `GET /audit/reconcile?limit=` | balances recomputed from events vs `balance_after` |
 //!
-//! Every error is the runtime's JSON error; a database that cannot be
-//! reached is a 503.
+//! Every route needs a bearer token with the `audit` scope. Every error is
+//! the runtime's JSON error; a database that cannot be reached is a 503.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use eventbank_runtime::http::ApiError;
+use eventbank_runtime::http::{ApiError, Auth, Scope};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -38,12 +38,13 @@ pub struct ApiState {
     pub instruments: Instruments,
 }
 
-pub fn router(state: ApiState) -> Router {
-    Router::new()
+/// Every route needs the `audit` scope.
+pub fn router(state: ApiState, auth: &Auth) -> Router {
+    let audit = Router::new()
         .route("/audit/streams/{id}", get(stream))
         .route("/audit/verify", get(verify))
-        .route("/audit/reconcile", get(reconcile))
-        .with_state(state)
+        .route("/audit/reconcile", get(reconcile));
+    auth.protect(Scope::Audit, audit).with_state(state)
 }
 
 type QueryParams = Result<Query<HashMap<String, String>>, QueryRejection>;

@@ -121,10 +121,13 @@ impl Service for App {
             Ok::<(), anyhow::Error>(())
         });
         supervisor.spawn("chain watch", self.watch.run(supervisor.task_shutdown()));
-        let api = api::router(ApiState {
-            db: self.db,
-            instruments: self.instruments,
-        });
+        let api = api::router(
+            ApiState {
+                db: self.db,
+                instruments: self.instruments,
+            },
+            self.http.auth(),
+        );
         supervisor.spawn("http", self.http.serve(api, supervisor.task_shutdown()));
         supervisor.run(&shutdown).await
     }

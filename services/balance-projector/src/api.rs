@@ -1,4 +1,5 @@
-//! The query API (DESIGN.md, balance-projector).
+//! The query API (DESIGN.md, balance-projector): the views need a bearer
+//! token with the `read` scope, `/admin/*` one with `admin`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use eventbank_events::{AccountId, TransferId};
-use eventbank_runtime::http::ApiError;
+use eventbank_runtime::http::{ApiError, Auth, Scope};
 use serde_json::json;
 
 use crate::rebuild::{Projectors, RebuildError};
@@ -39,14 +40,19 @@ impl ApiState {
     }
 }
 
-pub fn router(state: ApiState) -> Router {
-    Router::new()
+/// The views need the `read` scope; `/admin/*` (the served generation, a
+/// rebuild) needs `admin`.
+pub fn router(state: ApiState, auth: &Auth) -> Router {
+    let views = Router::new()
         .route("/accounts", get(query_accounts))
         .route("/accounts/{id}", get(get_account))
         .route("/accounts/{id}/transactions", get(get_transactions))
-        .route("/transfers/{id}", get(get_transfer))
+        .route("/transfers/{id}", get(get_transfer));
+    let admin = Router::new()
         .route("/admin/generation", get(get_generation))
-        .route("/admin/rebuild", post(post_rebuild))
+        .route("/admin/rebuild", post(post_rebuild));
+    auth.protect(Scope::Read, views)
+        .merge(auth.protect(Scope::Admin, admin))
         .with_state(state)
 }
 

@@ -84,11 +84,14 @@ impl Service for App {
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let projectors = self.projectors;
-        let api = api::router(ApiState {
-            store: self.store.clone(),
-            read_wait: self.read_wait,
-            projectors: projectors.clone(),
-        });
+        let api = api::router(
+            ApiState {
+                store: self.store.clone(),
+                read_wait: self.read_wait,
+                projectors: projectors.clone(),
+            },
+            self.http.auth(),
+        );
         // The projector stops by itself only on an error; then the whole
         // service stops (and is restarted), rather than serving a frozen view.
         let mut supervisor = Supervisor::new(projectors.shutdown.clone(), self.shutdown_grace);

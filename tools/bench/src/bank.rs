@@ -91,9 +91,9 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Str
 
 impl Bank {
     /// A client with a connection pool big enough for `clients` concurrent
-    /// requests; every request gives up after `timeout`.
+    /// requests, carrying the run's token; every request gives up after `timeout`.
     pub fn new(commands: String, queries: String, clients: usize, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::auth::client_builder()
             .no_proxy()
             .pool_max_idle_per_host(clients.max(1))
             .tcp_nodelay(true)

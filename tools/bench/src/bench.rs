@@ -124,7 +124,7 @@ impl Bench {
         let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
         let logs = config.out_dir.join("logs");
         std::fs::create_dir_all(&logs)?;
-        let http = reqwest::Client::builder()
+        let http = crate::auth::client_builder()
             .no_proxy()
             .timeout(Duration::from_secs(10))
             .build()?;

@@ -8,7 +8,8 @@
 //! * [`bank`] and [`workloads`] — the bank's HTTP APIs and the workloads the
 //!   benchmark drives through the engine (commands, command → visible,
 //!   transfers end to end); [`watch`] follows transfers on `transfer-events`.
-//! * [`services`] — the four services as child processes, and their RSS.
+//! * [`services`] — the four services as child processes, and their RSS;
+//!   [`auth`] — the run's bearer token, which they accept and clients send.
 //! * [`kafka`] — topics, backlogs, reading a topic to its end.
 //! * [`ceiling`] — Kafka's own perf tools, the raw ceiling.
 //! * [`report`] and [`charts`] — `results.json`, the table, the PNGs.
@@ -16,6 +17,7 @@
 //!
 //! Figures are printed, never asserted: nothing here is a test.
 
+pub mod auth;
 pub mod bank;
 pub mod bench;
 pub mod ceiling;

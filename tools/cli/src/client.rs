@@ -256,27 +256,36 @@ impl Client {
             .as_str()
             .map(|m| m.trim_end_matches('.').to_owned())
             .unwrap_or_else(|| format!("HTTP {status}"));
-        Err(if status == StatusCode::BAD_REQUEST {
-            CliError::Invalid {
-                service: service.name(),
-                code,
-                message,
-            }
-        } else if status.is_client_error() {
-            CliError::Rejected {
-                service: service.name(),
-                status: status.as_u16(),
-                code,
-                message,
-            }
-        } else {
-            CliError::Unavailable {
-                service: service.name(),
-                url: self.base(service).to_owned(),
-                reason: format!("HTTP {} ({code}): {message}", status.as_u16()),
-                hint: hint.to_owned(),
-            }
-        })
+        Err(
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                CliError::Unauthorized {
+                    service: service.name(),
+                    code,
+                    message,
+                    token_given: self.config().token.is_some(),
+                }
+            } else if status == StatusCode::BAD_REQUEST {
+                CliError::Invalid {
+                    service: service.name(),
+                    code,
+                    message,
+                }
+            } else if status.is_client_error() {
+                CliError::Rejected {
+                    service: service.name(),
+                    status: status.as_u16(),
+                    code,
+                    message,
+                }
+            } else {
+                CliError::Unavailable {
+                    service: service.name(),
+                    url: self.base(service).to_owned(),
+                    reason: format!("HTTP {} ({code}): {message}", status.as_u16()),
+                    hint: hint.to_owned(),
+                }
+            },
+        )
     }
 
     fn transport(&self, service: Service, err: &reqwest::Error, hint: &str) -> CliError {

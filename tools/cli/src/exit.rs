@@ -8,12 +8,14 @@
 //! | 2 | usage error: bad flags or arguments, a bad config file, or a request the service refused as malformed (HTTP 400) |
 //! | 3 | rejected by the bank: a domain refusal (HTTP 4xx other than 400, e.g. `insufficient_funds`, `account_not_found`, `idempotency_key_reused`) |
 //! | 4 | a service is unreachable, failed (HTTP 5xx) or did not answer in time |
+//! | 5 | not authorized: no token, an unknown one (HTTP 401) or one without the scope the request needs (HTTP 403) |
 
 pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const REJECTED: u8 = 3;
 pub const UNAVAILABLE: u8 = 4;
+pub const UNAUTHORIZED: u8 = 5;
 
 /// Every way a command can fail. Each message is one sentence naming the
 /// service and, when it sent one, its error code.
@@ -26,6 +28,15 @@ pub enum CliError {
         status: u16,
         code: String,
         message: String,
+    },
+    /// A 401 or 403 answer: the token is missing, unknown or lacks the
+    /// route's scope.
+    #[error("{service} refused the request ({code}): {message}; {}", token_hint(*token_given))]
+    Unauthorized {
+        service: &'static str,
+        code: String,
+        message: String,
+        token_given: bool,
     },
     /// A 400 answer: the request itself was malformed.
     #[error("{service} refused the request as invalid ({code}): {message}.")]
@@ -60,6 +71,7 @@ impl CliError {
             Self::Rejected { .. } => REJECTED,
             Self::Invalid { .. } | Self::Usage(_) | Self::Config(_) => USAGE,
             Self::Unavailable { .. } => UNAVAILABLE,
+            Self::Unauthorized { .. } => UNAUTHORIZED,
             Self::CheckFailed(_) | Self::Other(_) => FAILURE,
         }
     }
@@ -67,7 +79,9 @@ impl CliError {
     /// The service's error code, if the service sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Rejected { code, .. } | Self::Invalid { code, .. } => Some(code),
+            Self::Rejected { code, .. }
+            | Self::Invalid { code, .. }
+            | Self::Unauthorized { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -79,11 +93,20 @@ impl CliError {
             Self::Rejected { .. } => "rejected",
             Self::Invalid { .. } => "invalid",
             Self::Unavailable { .. } => "unavailable",
+            Self::Unauthorized { .. } => "unauthorized",
             Self::Usage(_) => "usage",
             Self::Config(_) => "config",
             Self::CheckFailed(_) => "check_failed",
             Self::Other(_) => "failure",
         }
+    }
+}
+
+fn token_hint(given: bool) -> &'static str {
+    if given {
+        "check that the token (--token or EVENTBANK_TOKEN) is one the service knows, with the scope this needs."
+    } else {
+        "give a token with --token or EVENTBANK_TOKEN (scripts/dev writes one to .dev/env)."
     }
 }
 

@@ -1,6 +1,8 @@
 //! The HTTP side every service shares: the ops endpoints (`/healthz`, `/readyz`,
-//! `/metrics`, `/topics`), the JSON error shape, and serving with graceful shutdown.
+//! `/metrics`, `/topics`), bearer-token auth for the APIs, the JSON error
+//! shape, and serving with graceful shutdown.
 
+pub mod auth;
 mod error;
 mod metric_set;
 mod metrics;
@@ -16,6 +18,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use auth::{Auth, AuthSettings, Scope};
 pub use error::{ApiError, json_fallback, json_method_not_allowed};
 pub use metric_set::{Labels, labels};
 pub use metrics::MetricsRegistry;

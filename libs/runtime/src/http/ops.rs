@@ -11,7 +11,7 @@ use serde_json::json;
 
 use std::sync::Arc;
 
-use super::{MetricsRegistry, Readiness, TopicsReport};
+use super::{Auth, MetricsRegistry, Readiness, TopicsReport};
 
 /// What the ops endpoints need from a service.
 #[derive(Debug, Clone)]
@@ -23,13 +23,17 @@ pub struct OpsState {
 }
 
 /// `/healthz` (the process is alive), `/readyz` (every readiness check passes),
-/// `/metrics` (Prometheus text), `/topics` (the topic layout). Merge it into the service's own router.
-pub fn ops_router(state: OpsState) -> Router {
+/// `/metrics` (Prometheus text), `/topics` (the topic layout). Merge it into
+/// the service's own router. They answer without a token (an orchestrator's
+/// probes carry none; the layout names topics, nothing in them), except
+/// `/metrics` when `auth` has a metrics token.
+pub fn ops_router(state: OpsState, auth: &Auth) -> Router {
+    let metrics = auth.protect_metrics(Router::new().route("/metrics", get(metrics)));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/topics", get(topics))
+        .merge(metrics)
         .with_state(state)
 }
 

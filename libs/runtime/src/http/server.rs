@@ -9,27 +9,30 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback,
+    Auth, HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback,
     json_method_not_allowed, ops_router,
 };
 
 /// A service's HTTP listener, bound at build time, with the ops state the
-/// service's components report into.
+/// service's components report into and the tokens its API accepts.
 #[derive(Debug)]
 pub struct HttpServer {
     listener: TcpListener,
     pub ops: OpsState,
+    auth: Auth,
 }
 
 impl HttpServer {
     pub async fn bind(
         settings: &HttpSettings,
+        auth: Auth,
         service: &str,
         version: &str,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind).await?;
         Ok(Self {
             listener,
+            auth,
             ops: OpsState {
                 readiness: Readiness::new(),
                 metrics: MetricsRegistry::new(service, version),
@@ -42,13 +45,19 @@ impl HttpServer {
         self.listener.local_addr()
     }
 
+    /// The tokens the API accepts: the service guards its routes with
+    /// [`Auth::protect`] when it builds its router.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
     /// Serves the service's own `api` routes plus the ops endpoints until
     /// `shutdown`; unknown routes and unsupported methods answer with the
     /// JSON error shape.
     pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
         let requests = HttpMetrics::register(&self.ops.metrics);
         let mut router = api
-            .merge(ops_router(self.ops))
+            .merge(ops_router(self.ops, &self.auth))
             .fallback(json_fallback)
             .method_not_allowed_fallback(json_method_not_allowed);
         router = router.layer(axum::middleware::from_fn_with_state(

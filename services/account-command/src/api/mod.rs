@@ -142,9 +142,9 @@ impl Api {
         })
     }
 
-    /// The API's routes only; `HttpServer` adds the ops endpoints and the JSON
-    /// 404 fallback.
-    pub fn router(&self) -> axum::Router {
-        routes::router(self.state.clone())
+    /// The API's routes only, each behind its scope in `auth`; `HttpServer`
+    /// adds the ops endpoints and the JSON 404 fallback.
+    pub fn router(&self, auth: &eventbank_runtime::http::Auth) -> axum::Router {
+        routes::router(self.state.clone(), auth)
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod auth;
 mod command_memory;
 mod ensure_topics;
 mod exactly_once;

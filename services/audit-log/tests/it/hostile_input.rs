@@ -88,7 +88,9 @@ fn every_hostile_request_gets_a_4xx_json_error_and_changes_nothing() {
     let verify = |base: &str| {
         let url = format!("{base}/audit/verify");
         runtime.block_on(async move {
-            reqwest::get(url)
+            eventbank_testkit::http::client()
+                .get(url)
+                .send()
                 .await
                 .expect("verify")
                 .text()

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod auth;
 mod crash;
 mod grants;
 mod hostile_input;

@@ -20,6 +20,7 @@ async fn read_your_writes_against_the_real_command_service() {
         instance: "e2e".to_owned(),
         http: local_http(),
         kafka: env.kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..account_command::Settings::default()
     };
     command_settings.api.result_timeout_ms = 10_000;
@@ -32,7 +33,7 @@ async fn read_your_writes_against_the_real_command_service() {
     let projector = InProcess::<balance_projector::App>::start(projector_settings.clone()).await;
     let projector_base = projector.base_url();
 
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
     let opened: Value = eventually("account opened", LONG, || async {
         let response = http
             .post(format!("{command_base}/accounts"))

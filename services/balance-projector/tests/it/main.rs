@@ -6,6 +6,7 @@
 mod common;
 
 mod apply_batches;
+mod auth;
 mod crash_and_rebuild;
 mod end_to_end;
 mod hostile_input;

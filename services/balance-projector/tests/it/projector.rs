@@ -256,7 +256,11 @@ async fn views_match_the_events_and_gaps_poison_and_waits_behave() {
     let waiter = {
         let url = format!("{}/accounts/{a}?min_version=8", running.base);
         tokio::spawn(async move {
-            let response = reqwest::get(url).await.unwrap();
+            let response = eventbank_testkit::http::client()
+                .get(url)
+                .send()
+                .await
+                .unwrap();
             let behind = response.headers().get("x-read-model-behind").cloned();
             (behind, response.json::<Value>().await.unwrap())
         })

@@ -13,8 +13,25 @@ async fn serves_ops_endpoints_and_stops_on_shutdown() {
         instance: "ops".to_owned(),
         http: local_http(),
         kafka: TestEnv::get().kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..Settings::default()
     };
     let app = App::build(settings).await.expect("build");
     check_ops_endpoints(app).await;
+}
+
+/// Auth is on by default: a service given no token refuses to start, and
+/// says how to give it one (before it connects to anything).
+#[tokio::test]
+async fn refuses_to_start_without_a_token() {
+    let settings = Settings {
+        http: local_http(),
+        ..Settings::default()
+    };
+    let err = App::build(settings)
+        .await
+        .expect_err("no token")
+        .to_string();
+    assert!(err.contains("no token is configured"), "{err}");
+    assert!(err.contains("EVENTBANK_AUTH__TOKENS"), "{err}");
 }

@@ -29,6 +29,7 @@ impl Instance {
     ) -> Self {
         let port = free_port();
         let mut env = kafka_env(kafka);
+        env.extend(eventbank_testkit::auth::env());
         env.extend(
             [
                 ("EVENTBANK_INSTANCE", name.to_owned()),

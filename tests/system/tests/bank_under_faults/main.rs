@@ -210,7 +210,7 @@ async fn money_is_conserved_while_services_and_brokers_fail() {
 
     // The read model shows the log's balances.
     let projector = services["balance-projector"].base();
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
     check_read_model(&http, &projector, &streams, &opened, &transfers).await;
 
     // The audit trail holds every event, its chains verify and reconcile.

@@ -18,7 +18,7 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
     let env = TestEnv::get();
     let isolation = Isolation::new("metrics");
     let system = System::start(env, &isolation, None).await;
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
 
     let (from, to) = system.two_accounts(&http).await;
     let transfer = json!({ "from": from, "to": to, "amount": 250 });

@@ -31,6 +31,7 @@ impl System {
         for service in SERVICES {
             let port = free_port();
             let mut vars = kafka_env(&kafka);
+            vars.extend(eventbank_testkit::auth::env());
             vars.extend(
                 [
                     ("EVENTBANK_INSTANCE", format!("{service}-0")),

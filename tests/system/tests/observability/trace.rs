@@ -25,7 +25,7 @@ async fn a_transfer_is_one_trace_across_all_four_services() {
     let (query, otlp) = env.observability();
     let isolation = Isolation::new("one-trace");
     let system = System::start(env, &isolation, Some(otlp)).await;
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
 
     let (from, to) = system.two_accounts(&http).await;
     let trace_id = uuid::Uuid::new_v4().simple().to_string();

@@ -57,6 +57,8 @@ impl Bench {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        let (key, tokens) = crate::auth::service_env();
+        env.insert(key, tokens);
         match service {
             "balance-projector" => {
                 env.insert("EVENTBANK_REDIS__URL".into(), self.config.redis.clone());

@@ -10,8 +10,8 @@ use crate::exit::{CliError, FAILURE, SUCCESS};
 use crate::output::{Table, cell};
 
 /// The sum of every sample of the `*_lag` gauges on a `/metrics` page
-/// (`eventbank_projector_lag`, `eventbank_audit_lag`), or `None` if the
-/// page has none (the transactional services export no lag gauge).
+/// (`eventbank_txn_lag`, `eventbank_projector_lag`, `eventbank_audit_lag`),
+/// or `None` if the page has none yet (measured every few seconds).
 pub fn lag_of(metrics: &str) -> Option<u64> {
     let mut total: Option<u64> = None;
     for line in metrics.lines().filter(|line| !line.starts_with('#')) {

@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod audit_ops;
+mod auth;
 mod headers;
 mod load_demo;
 mod shell;

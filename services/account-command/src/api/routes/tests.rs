@@ -45,7 +45,11 @@ fn app() -> (Router, ResultStore) {
         sender: Arc::new(sender),
         body_limit: BodyLimit(256),
     };
-    (router(state), results)
+    // Auth has its own tests (runtime, and this service's integration tests).
+    (
+        router(state, &eventbank_runtime::http::Auth::disabled()),
+        results,
+    )
 }
 
 async fn call(

@@ -18,6 +18,7 @@ pub fn settings(isolation: &Isolation, api: bool, processor: bool, instance: &st
         instance: instance.to_owned(),
         http: local_http(),
         kafka: TestEnv::get().kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..Settings::default()
     };
     settings.api.enabled = api;

@@ -60,7 +60,7 @@ fn a_refused_body_never_costs_the_next_request_its_answer() {
     let settings = common::settings(&isolation, true, false, "hostile-reuse-0");
     let service = runtime.block_on(common::Running::start(settings));
     let base = service.base_url();
-    let client = reqwest::Client::builder()
+    let client = eventbank_testkit::http::client_builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()

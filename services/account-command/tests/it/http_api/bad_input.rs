@@ -97,7 +97,7 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
     // Raw bodies, sent as they are: one cut short, one over the size limit.
     let base = &client.base;
     let post_text = |path: String, text: String| async move {
-        let response = reqwest::Client::new()
+        let response = eventbank_testkit::http::client()
             .post(format!("{base}{path}"))
             .header("content-type", "application/json")
             .body(text)

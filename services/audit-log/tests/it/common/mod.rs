@@ -17,6 +17,7 @@ pub fn settings(isolation: &Isolation, instance: &str) -> Settings {
         instance: instance.to_owned(),
         http: local_http(),
         kafka: env.kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..Settings::default()
     };
     settings.postgres.url = env.postgres_url.clone();
@@ -39,6 +40,7 @@ pub fn spawn_process(
     let env = TestEnv::get();
     let kafka = env.kafka_settings(&isolation.topic_prefix());
     let mut vars = kafka_env(&kafka);
+    vars.extend(eventbank_testkit::auth::env());
     vars.extend(
         [
             ("EVENTBANK_INSTANCE", instance.to_owned()),
@@ -104,7 +106,11 @@ pub async fn wait_for_records(client: &Client, expected: i64) {
 }
 
 pub async fn get_json(url: &str) -> (u16, serde_json::Value) {
-    let response = reqwest::get(url).await.expect("GET");
+    let response = eventbank_testkit::http::client()
+        .get(url)
+        .send()
+        .await
+        .expect("GET");
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON body"))
 }

@@ -53,6 +53,7 @@ async fn a_scripted_scenario_is_recorded_once_in_order_with_valid_chains() {
         instance: "scenario".to_owned(),
         http: settings(&isolation, "x").http,
         kafka: kafka.clone(),
+        auth: eventbank_testkit::auth::settings(),
         ..account_command::Settings::default()
     };
     command_settings.api.result_timeout_ms = 10_000;
@@ -60,7 +61,7 @@ async fn a_scripted_scenario_is_recorded_once_in_order_with_valid_chains() {
     let bank = command.base_url();
     let audit = Running::start_ready(settings(&isolation, "scenario")).await;
 
-    let http = reqwest::Client::new();
+    let http = eventbank_testkit::http::client();
     let post = |path: String, body: Value, key: Option<&'static str>| {
         let http = http.clone();
         let bank = bank.clone();

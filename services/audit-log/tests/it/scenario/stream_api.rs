@@ -22,7 +22,10 @@ pub(super) async fn check_stream_api(base: &str, ann: &str) {
     assert_eq!(rest["records"][0]["position"], 5);
     assert_eq!(rest["next_after"], Value::Null);
 
-    let jsonl = reqwest::get(format!("{base}/audit/streams/{ann}?format=jsonl"))
+    let http = eventbank_testkit::http::client();
+    let jsonl = http
+        .get(format!("{base}/audit/streams/{ann}?format=jsonl"))
+        .send()
         .await
         .unwrap()
         .text()
@@ -34,7 +37,9 @@ pub(super) async fn check_stream_api(base: &str, ann: &str) {
         .collect();
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[3], records[3]);
-    let csv = reqwest::get(format!("{base}/audit/streams/{ann}?format=csv&limit=2"))
+    let csv = http
+        .get(format!("{base}/audit/streams/{ann}?format=csv&limit=2"))
+        .send()
         .await
         .unwrap();
     assert_eq!(csv.headers()["x-next-after"], "2");

@@ -23,6 +23,7 @@ pub fn settings(isolation: &Isolation) -> Settings {
         instance: "test".to_owned(),
         http: local_http(),
         kafka: env.kafka_settings(&isolation.topic_prefix()),
+        auth: eventbank_testkit::auth::settings(),
         ..Settings::default()
     };
     settings.redis.url = env.redis_url.clone();
@@ -63,7 +64,9 @@ impl Running {
     /// Status, the `x-read-model-behind` header and the JSON body (`Null`
     /// when there is none).
     pub async fn get(&self, path: &str) -> (u16, Option<String>, Value) {
-        let response = reqwest::get(format!("{}{path}", self.base))
+        let response = eventbank_testkit::http::client()
+            .get(format!("{}{path}", self.base))
+            .send()
             .await
             .expect("GET");
         let status = response.status().as_u16();
@@ -77,7 +80,7 @@ impl Running {
 
     /// Status and JSON body (`Null` when there is none) of a bodiless POST.
     pub async fn post(&self, path: &str) -> (u16, Value) {
-        let response = reqwest::Client::new()
+        let response = eventbank_testkit::http::client()
             .post(format!("{}{path}", self.base))
             .send()
             .await

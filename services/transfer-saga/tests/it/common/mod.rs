@@ -53,6 +53,7 @@ impl Bank {
             instance: "api".to_owned(),
             http: local_http(),
             kafka: kafka.clone(),
+            auth: eventbank_testkit::auth::settings(),
             ..account_command::Settings::default()
         };
         settings.processor.enabled = with_processor;
@@ -71,6 +72,7 @@ impl Bank {
             instance: "saga-0".to_owned(),
             http: local_http(),
             kafka: self.kafka.clone(),
+            auth: eventbank_testkit::auth::settings(),
             ..transfer_saga::Settings::default()
         };
         settings.saga.retry_after_ms = RETRY_AFTER_MS;

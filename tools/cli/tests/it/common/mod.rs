@@ -49,6 +49,7 @@ async fn start() -> Urls {
     let api = InProcess::<account_command::App>::start(account_command::Settings {
         instance: format!("{}-account-command", isolation.run_id),
         http: local_http(),
+        auth: eventbank_testkit::auth::settings(),
         kafka: kafka.clone(),
         ..account_command::Settings::default()
     })
@@ -57,6 +58,7 @@ async fn start() -> Urls {
     let mut projector = balance_projector::Settings {
         instance: format!("{}-projector", isolation.run_id),
         http: local_http(),
+        auth: eventbank_testkit::auth::settings(),
         kafka: kafka.clone(),
         ..balance_projector::Settings::default()
     };
@@ -67,6 +69,7 @@ async fn start() -> Urls {
     let saga = InProcess::<transfer_saga::App>::start(transfer_saga::Settings {
         instance: format!("{}-saga", isolation.run_id),
         http: local_http(),
+        auth: eventbank_testkit::auth::settings(),
         kafka: kafka.clone(),
         ..transfer_saga::Settings::default()
     })
@@ -75,6 +78,7 @@ async fn start() -> Urls {
     let mut audit = audit_log::Settings {
         instance: format!("{}-audit", isolation.run_id),
         http: local_http(),
+        auth: eventbank_testkit::auth::settings(),
         kafka,
         ..audit_log::Settings::default()
     };
@@ -153,7 +157,8 @@ fn command(urls: Option<&Urls>, args: &[&str]) -> Command {
             .env("EVENTBANK_BALANCE_PROJECTOR_URL", &urls.balance_projector)
             .env("EVENTBANK_TRANSFER_SAGA_URL", &urls.transfer_saga)
             .env("EVENTBANK_AUDIT_LOG_URL", &urls.audit_log)
-            .env("EVENTBANK_TIMEOUT_SECS", "120");
+            .env("EVENTBANK_TIMEOUT_SECS", "120")
+            .env("EVENTBANK_TOKEN", eventbank_testkit::auth::TOKEN);
     }
     command
 }
@@ -172,6 +177,17 @@ pub fn eventbank(args: &[&str]) -> Run {
         .output()
         .expect("run eventbank");
     finish(output)
+}
+
+/// Runs `eventbank ARGS` against the system with `token` instead of the
+/// test token (none if `None`).
+pub fn eventbank_as(token: Option<&str>, args: &[&str]) -> Run {
+    let mut command = command(Some(system()), args);
+    command.env_remove("EVENTBANK_TOKEN");
+    if let Some(token) = token {
+        command.env("EVENTBANK_TOKEN", token);
+    }
+    finish(command.output().expect("run eventbank"))
 }
 
 /// Runs `eventbank ARGS` with no system (URLs from `args` or defaults).
