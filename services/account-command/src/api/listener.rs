@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use eventbank_events::{CommandResult, wire};
+use eventbank_events::{CommandOutcome, CommandResult, wire};
 use eventbank_runtime::http::ReadinessCheck;
 use eventbank_runtime::kafka::KafkaSettings;
 use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
@@ -178,8 +178,13 @@ impl ResultListener {
         match decode(payload) {
             Ok(result) => {
                 let status = result.outcome.status();
+                let code = match &result.outcome {
+                    CommandOutcome::Accepted { .. } => "accepted",
+                    CommandOutcome::Rejected { rejection } => rejection.code.as_str(),
+                };
                 self.results.complete(result);
-                self.metrics.result_received(status, self.results.len());
+                self.metrics
+                    .result_received(status, code, self.results.len());
             }
             Err((reason, detail)) => {
                 tracing::warn!(topic = %self.topic, reason, %detail, "skipping an undecodable command result");

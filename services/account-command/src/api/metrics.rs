@@ -14,6 +14,8 @@ struct CommandLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: &'static str,
+    /// The rejection's code (`insufficient_funds`, ...), or `accepted`.
+    code: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -37,7 +39,7 @@ eventbank_runtime::metric_set! {
             "Requests answered from the result cache without producing (repeated Idempotency-Key)";
         results: Family<StatusLabels, Counter> =>
             "api_command_results",
-            "Command results read from command-results, by status";
+            "Command results read from command-results, by status and code (the rejection's, or accepted)";
         undecodable_results: Family<ReasonLabels, Counter> =>
             "api_command_results_undecodable",
             "Records on command-results that could not be decoded (skipped), by reason";
@@ -70,8 +72,10 @@ impl ApiMetrics {
         self.idempotent_replays.inc();
     }
 
-    pub fn result_received(&self, status: &'static str, cached: usize) {
-        self.results.get_or_create(&StatusLabels { status }).inc();
+    pub fn result_received(&self, status: &'static str, code: &'static str, cached: usize) {
+        self.results
+            .get_or_create(&StatusLabels { status, code })
+            .inc();
         self.result_cache_entries
             .set(i64::try_from(cached).unwrap_or(i64::MAX));
     }
@@ -91,12 +95,14 @@ mod tests {
     fn registered_metrics_are_exposed() {
         let (metrics, registry) = ApiMetrics::in_own_registry();
         metrics.command_sent("deposit");
-        metrics.result_received("accepted", 1);
+        metrics.result_received("accepted", "accepted", 1);
+        metrics.result_received("rejected", "insufficient_funds", 1);
         metrics.result_timed_out("deposit");
         let text = registry.encode();
         for needle in [
             "eventbank_api_commands_sent_total{command=\"deposit\"} 1",
-            "eventbank_api_command_results_total{status=\"accepted\"} 1",
+            "eventbank_api_command_results_total{status=\"accepted\",code=\"accepted\"} 1",
+            "eventbank_api_command_results_total{status=\"rejected\",code=\"insufficient_funds\"} 1",
             "eventbank_api_result_timeouts_total{command=\"deposit\"} 1",
             "eventbank_api_result_cache_entries 1",
         ] {

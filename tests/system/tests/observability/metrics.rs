@@ -1,7 +1,8 @@
 //! Every service's `/metrics` page is valid Prometheus text (checked by
 //! `promtool check metrics`, Prometheus' own parser), and its
 //! counters show exactly what a scripted scenario did: two accounts opened,
-//! one deposit, one transfer, one audit verification. The gauges that are
+//! one deposit, one transfer, one withdrawal refused for want of funds, one
+//! audit verification. The gauges that are
 //! measured rather than counted (lag, the chains' extent) settle where the
 //! scenario leaves them.
 
@@ -25,13 +26,25 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
     let accepted = system.command(&http, "/transfers", transfer, None).await;
     let transfer_id = accepted["transfer_id"].as_str().expect("transfer id");
     system.wait_completed(&http, transfer_id).await;
-    // The audit log records the completion a moment after the projector.
+    let too_much = json!({ "amount": 1_000_000 });
+    let (status, refused) = system
+        .send(
+            &http,
+            &format!("/accounts/{to}/withdrawals"),
+            too_much,
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "insufficient_funds", "{refused}");
+    // The audit log records the completion (and the refusal) a moment after
+    // the projector.
     eventbank_testkit::eventually(
         "the audit log recorded the transfer",
         std::time::Duration::from_secs(60),
         || async {
             let pages = system.scrape().await;
-            (total(&pages["audit-log"], "eventbank_audit_records_total", &[]) >= 6.0)
+            (total(&pages["audit-log"], "eventbank_audit_records_total", &[]) >= 7.0)
                 .then_some(pages)
         },
     )
@@ -60,7 +73,7 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
                     && samples(page, &seconds) == samples(page, series)
                     && total(page, &seconds, &[]) == 0.0
             });
-            let extent = total(&pages["audit-log"], "eventbank_audit_chain_length", &[]) == 6.0;
+            let extent = total(&pages["audit-log"], "eventbank_audit_chain_length", &[]) == 7.0;
             (settled && extent).then_some(pages)
         },
     )
@@ -74,6 +87,7 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
         ("/accounts", "201", 2.0),
         ("/accounts/{id}/deposits", "200", 1.0),
         ("/transfers", "202", 1.0),
+        ("/accounts/{id}/withdrawals", "422", 1.0),
     ] {
         let labels = [
             "method=\"POST\"".to_owned(),
@@ -91,15 +105,32 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
             "POST {route} {status}: {api}"
         );
     }
-    // Opened twice, a deposit, the transfer's debit and its credit; a slow
-    // saga may repeat its credit command (deduplicated by the processor).
+    // Opened twice, a deposit, the transfer's debit and its credit, the
+    // refused withdrawal; a slow saga may repeat its credit command
+    // (deduplicated by the processor).
     let commands = total(api, "eventbank_txn_records_total", &[]);
     assert!(
-        commands >= 5.0,
+        commands >= 6.0,
         "commands the processor committed: {commands}"
     );
+    // The API instance reads back every outcome, by code. The saga's credit
+    // is answered to the saga, but its result is on the same topic.
+    for (code, at_least) in [("accepted", 5.0), ("insufficient_funds", 1.0)] {
+        let label = format!("code=\"{code}\"");
+        let seen = total(api, "eventbank_api_command_results_total", &[&label]);
+        assert!(seen >= at_least, "{code}: {seen} in {api}");
+    }
+    assert_eq!(
+        total(
+            api,
+            "eventbank_api_command_results_total",
+            &["status=\"rejected\""]
+        ),
+        1.0,
+        "{api}"
+    );
     // Events: two openings, a deposit, a debit, a credit and the transfer's
-    // completion.
+    // completion; the audit trail also records the refusal.
     for (service, series, labels, expected) in [
         (
             "transfer-saga",
@@ -119,10 +150,10 @@ async fn metrics_parse_and_count_what_a_scripted_scenario_did() {
             &["outcome=\"applied\""][..],
             6.0,
         ),
-        ("audit-log", "eventbank_audit_records_total", &[][..], 6.0),
-        // Two accounts and a transfer: a chain each, six records in all.
+        ("audit-log", "eventbank_audit_records_total", &[][..], 7.0),
+        // Two accounts and a transfer: a chain each, seven records in all.
         ("audit-log", "eventbank_audit_chains", &[][..], 3.0),
-        ("audit-log", "eventbank_audit_chain_length", &[][..], 6.0),
+        ("audit-log", "eventbank_audit_chain_length", &[][..], 7.0),
         (
             "audit-log",
             "eventbank_audit_verify_runs_total",

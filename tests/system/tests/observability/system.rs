@@ -96,6 +96,19 @@ impl System {
         body: Value,
         traceparent: Option<&str>,
     ) -> Value {
+        let (status, answer) = self.send(http, path, body, traceparent).await;
+        assert!(status.is_success(), "{path} answered {status}: {answer}");
+        answer
+    }
+
+    /// Sends a command and returns whatever it answered.
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        body: Value,
+        traceparent: Option<&str>,
+    ) -> (reqwest::StatusCode, Value) {
         let mut request = http
             .post(format!("{}{path}", self.api))
             .header("idempotency-key", uuid::Uuid::new_v4().to_string())
@@ -106,8 +119,7 @@ impl System {
         let response = request.send().await.expect("command sent");
         let status = response.status();
         let answer: Value = response.json().await.expect("JSON answer");
-        assert!(status.is_success(), "{path} answered {status}: {answer}");
-        answer
+        (status, answer)
     }
 
     pub async fn open(&self, http: &reqwest::Client, holder: &str) -> String {
