@@ -23,6 +23,7 @@ const STOP_DEADLINE: Duration = Duration::from_secs(150);
 pub fn local_http() -> HttpSettings {
     HttpSettings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        limits: Default::default(),
     }
 }
 

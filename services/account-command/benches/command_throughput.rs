@@ -47,6 +47,7 @@ fn settings(isolation: &Isolation, api: bool, processor: bool) -> Settings {
         instance: "bench".into(),
         http: HttpSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits: Default::default(),
         },
         kafka: TestEnv::get().kafka_settings(&isolation.topic_prefix()),
         auth: eventbank_testkit::auth::settings(),

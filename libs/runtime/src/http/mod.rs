@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod error;
+mod limits;
 mod metric_set;
 mod metrics;
 mod ops;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{Auth, AuthSettings, Scope};
 pub use error::{ApiError, json_fallback, json_method_not_allowed};
+pub use limits::HttpLimits;
 pub use metric_set::{Labels, labels};
 pub use metrics::MetricsRegistry;
 pub use ops::{OpsState, ops_router};
@@ -34,12 +36,16 @@ pub use topics::{TopicEntry, TopicsReport};
 pub struct HttpSettings {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: SocketAddr,
+    /// What the API takes on at once (see [`HttpLimits`]).
+    #[serde(default)]
+    pub limits: HttpLimits,
 }
 
 impl HttpSettings {
     pub fn on_port(port: u16) -> Self {
         Self {
             bind: SocketAddr::from(([0, 0, 0, 0], port)),
+            limits: HttpLimits::default(),
         }
     }
 }

@@ -8,9 +8,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::limits::{self, Limiter};
 use super::{
-    Auth, HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback,
-    json_method_not_allowed, ops_router,
+    Auth, HttpLimits, HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness,
+    json_fallback, json_method_not_allowed, ops_router,
 };
 
 /// A service's HTTP listener, bound at build time, with the ops state the
@@ -20,6 +21,7 @@ pub struct HttpServer {
     listener: TcpListener,
     pub ops: OpsState,
     auth: Auth,
+    limits: HttpLimits,
 }
 
 impl HttpServer {
@@ -33,6 +35,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             auth,
+            limits: settings.limits,
             ops: OpsState {
                 readiness: Readiness::new(),
                 metrics: MetricsRegistry::new(service, version),
@@ -56,6 +59,11 @@ impl HttpServer {
     /// JSON error shape.
     pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
         let requests = HttpMetrics::register(&self.ops.metrics);
+        // Limits on the API only: a probe must reach a busy service.
+        let api = api.layer(axum::middleware::from_fn_with_state(
+            Limiter::new(&self.limits),
+            limits::enforce,
+        ));
         let mut router = api
             .merge(ops_router(self.ops, &self.auth))
             .fallback(json_fallback)
@@ -67,7 +75,9 @@ impl HttpServer {
         if crate::telemetry::enabled() {
             router = router.layer(axum::middleware::from_fn(super::trace::request_span));
         }
-        axum::serve(self.listener, router)
+        // The peer address tells clients apart for the per-client limit.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     }

@@ -53,6 +53,17 @@ impl Bench {
                 self.config.partitions.to_string(),
             ),
             ("EVENTBANK_TELEMETRY__LOG_FORMAT", "json".to_owned()),
+            // The load comes from one address with up to 4,096 clients: the
+            // per-client and overall limits (a policy, not a capacity) would
+            // answer most of it 429/503 and measure the refusals.
+            (
+                "EVENTBANK_HTTP__LIMITS__MAX_IN_FLIGHT_PER_CLIENT",
+                "1000000".to_owned(),
+            ),
+            (
+                "EVENTBANK_HTTP__LIMITS__MAX_IN_FLIGHT",
+                "1000000".to_owned(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -39,6 +39,7 @@ async fn serve(metrics_token: Option<&str>) -> (String, CancellationToken) {
     .unwrap();
     let settings = HttpSettings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        limits: Default::default(),
     };
     let server = HttpServer::bind(&settings, auth, "auth-test", "0")
         .await
