@@ -124,12 +124,21 @@ TOKEN = strict(
     required=["name", "token", "scopes"],
 )
 
+METRICS_TOKEN = strict(
+    {
+        "existingSecret": s("Secret holding the token /metrics then asks for (empty: /metrics stays open)"),
+        "key": s("Key of the token in that Secret", minLength=1),
+    },
+    desc="A token of its own for /metrics: the pod reads it from the Secret, the ServiceMonitor sends it",
+)
+
 AUTH = strict(
     {
         "enabled": b("Bearer-token auth on the HTTP API (on by default)"),
         "existingSecret": s("Secret holding the tokens file under tokensKey; wins over tokens"),
         "tokensKey": s("Key of the tokens file in the Secret: JSON, or TOML when it ends in .toml", minLength=1),
         "tokens": arr(TOKEN, "Tokens the chart puts in a Secret of its own (when existingSecret is empty)"),
+        "metricsToken": METRICS_TOKEN,
     },
     desc="Bearer tokens of the HTTP API (global.auth wins as a whole when it names a Secret or tokens)",
 )
@@ -140,6 +149,7 @@ GLOBAL_AUTH = obj(
         "existingSecret": {"type": ["string", "null"]},
         "tokensKey": {"type": ["string", "null"]},
         "tokens": {"type": ["array", "null"], "items": TOKEN},
+        "metricsToken": {"type": ["object", "null"]},
     }
 )
 

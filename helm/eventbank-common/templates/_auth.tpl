@@ -18,6 +18,8 @@ enabled: {{ $enabled | default false }}
 existingSecret: {{ $src.existingSecret | default "" | quote }}
 tokensKey: {{ coalesce $src.tokensKey $l.tokensKey "tokens.json" | quote }}
 tokens: {{ $src.tokens | default list | toJson }}
+metricsToken: {{ coalesce ($g.metricsToken | default dict).existingSecret ($l.metricsToken | default dict).existingSecret "" | quote }}
+metricsTokenKey: {{ coalesce ($g.metricsToken | default dict).key ($l.metricsToken | default dict).key "metrics-token" | quote }}
 {{- if $enabled }}
 {{- if $src.existingSecret }}
 secretName: {{ $src.existingSecret | quote }}

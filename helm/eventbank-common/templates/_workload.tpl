@@ -66,6 +66,13 @@ spec:
               name: {{ $k.sasl.existingSecret }}
               key: {{ $k.sasl.passwordKey }}
         {{- end }}
+        {{- if $auth.metricsToken }}
+        - name: EVENTBANK_AUTH__METRICS_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ $auth.metricsToken }}
+              key: {{ $auth.metricsTokenKey }}
+        {{- end }}
         {{- $secretEnv := include (printf "%s.secretEnv" $root.Chart.Name) $root | fromYamlArray }}
         {{- with $secretEnv }}
         {{- toYaml . | nindent 8 }}
@@ -333,6 +340,7 @@ spec:
 {{- define "eventbank.serviceMonitor" -}}
 {{- $root := .root -}}
 {{- $m := $root.Values.serviceMonitor -}}
+{{- $auth := include "eventbank.auth" $root | fromYaml -}}
 {{- if $m.enabled }}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
@@ -356,6 +364,13 @@ spec:
       path: /metrics
       interval: {{ $m.interval }}
       scrapeTimeout: {{ $m.scrapeTimeout }}
+      {{- if $auth.metricsToken }}
+      authorization:
+        type: Bearer
+        credentials:
+          name: {{ $auth.metricsToken }}
+          key: {{ $auth.metricsTokenKey }}
+      {{- end }}
 {{- end }}
 {{- end -}}
 
