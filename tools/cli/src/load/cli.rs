@@ -147,6 +147,7 @@ pub async fn run(ctx: &Ctx, args: &LoadArgs) -> Result<u8, CliError> {
     ctx.out
         .note(&format!("Opening {} accounts...", args.accounts));
     let accounts = open_accounts(ctx, args, &ledger).await?;
+    let account_ids = accounts.clone();
     let workload = Arc::new(BankMix::new(
         ctx.client.clone(),
         accounts,
@@ -169,6 +170,7 @@ pub async fn run(ctx: &Ctx, args: &LoadArgs) -> Result<u8, CliError> {
     let rejected = workload.rejected.load(Ordering::Relaxed);
     let mut summary = json!({
         "accounts": args.accounts,
+        "account_ids": account_ids,
         "clients": clients,
         "rate": match args.rate { Rate::Max => json!("max"), Rate::PerSecond(n) => json!(n) },
         "ops": report.calls(),

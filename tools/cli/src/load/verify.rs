@@ -57,18 +57,24 @@ fn check(name: &'static str, problems: &[String], fine: String) -> Check {
 }
 
 /// Checks every invariant; `limit` bounds each wait (transfers ending, the
-/// read model and the audit trail catching up). Only an unreachable bank is
-/// an error; a broken invariant is a failed [`Check`].
+/// read model and the audit trail catching up). Only a bank unreachable for
+/// longer than `limit` is an error (a service restarting is waited for); a
+/// broken invariant is a failed [`Check`].
 pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result<Report, CliError> {
     let mut checks = Vec::new();
+    let patience = Instant::now() + limit;
 
     let unknown = ledger.take_unknown();
     let mut unsettled = Vec::new();
     for command in &unknown {
-        if let Err(err) = send(client, ledger, &command.op, &command.key).await {
+        let settled = patiently(patience, || send(client, ledger, &command.op, &command.key)).await;
+        if let Err(err) = settled {
             unsettled.push(format!("{:?}: {err}", command.op));
         }
     }
+    // A retry above that met the bank away noted its command as unknown
+    // again; each is settled or reported already.
+    let _ = ledger.take_unknown();
     checks.push(check(
         "outcomes_known",
         &unsettled,
@@ -79,7 +85,7 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
     let mut outcomes = Outcomes::new();
     let mut stuck = Vec::new();
     for transfer in &transfers {
-        match wait_terminal(client, &transfer.id, limit).await {
+        match patiently(patience, || wait_terminal(client, &transfer.id, limit)).await {
             Ok(view) => {
                 outcomes.insert(transfer.id.clone(), view["status"] == "completed");
             }
@@ -100,7 +106,7 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
     let expected = ledger.expected(&outcomes);
     let (mut wrong, mut total, mut history_problems) = (Vec::new(), 0i128, Vec::new());
     for (id, want) in &expected {
-        let view = caught_up(client, id, want.events, limit).await?;
+        let view = patiently(patience, || caught_up(client, id, want.events, limit)).await?;
         let balance = i128::from(view["balance"].as_i64().unwrap_or(i64::MIN));
         let version = view["version"].as_u64().unwrap_or(0);
         total += balance;
@@ -110,7 +116,7 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
                 want.balance, want.events
             ));
         }
-        let entries = history_len(client, id).await?;
+        let entries = patiently(patience, || history_len(client, id)).await?;
         if entries != want.events {
             history_problems.push(format!(
                 "{id}: {entries} history entries, expected {}",
@@ -155,7 +161,7 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
     let deadline = Instant::now() + limit;
     for (id, want) in &expected {
         loop {
-            let recorded = audit_events(client, id).await?;
+            let recorded = patiently(patience, || audit_events(client, id)).await?;
             if recorded >= want.events {
                 if recorded > want.events {
                     audit_problems.push(format!(
@@ -175,11 +181,14 @@ pub async fn verify(client: &Client, ledger: &Ledger, limit: Duration) -> Result
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    let verified = client.get(Service::AuditLog, "/audit/verify").await?;
+    let verified = patiently(patience, || client.get(Service::AuditLog, "/audit/verify")).await?;
     if verified["ok"] != true {
         audit_problems.push(format!("audit verify: {}", verified["broken"]));
     }
-    let reconciled = client.get(Service::AuditLog, "/audit/reconcile").await?;
+    let reconciled = patiently(patience, || {
+        client.get(Service::AuditLog, "/audit/reconcile")
+    })
+    .await?;
     if reconciled["ok"] != true {
         audit_problems.push(format!(
             "audit reconcile: {} mismatches",
@@ -213,6 +222,25 @@ async fn caught_up(
         let view = client.get(Service::BalanceProjector, &path).await?;
         if view["version"].as_u64().unwrap_or(0) >= version || Instant::now() >= deadline {
             return Ok(view);
+        }
+    }
+}
+
+/// `call`, made again while the service it asks is unreachable or failing
+/// (restarting, say) until `deadline`; then its answer, whatever it is.
+async fn patiently<T, F, Fut>(deadline: Instant, mut call: F) -> Result<T, CliError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CliError>>,
+{
+    loop {
+        match call().await {
+            Err(err @ CliError::Unavailable { .. })
+                if !is_timeout(&err) && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
         }
     }
 }

@@ -23,7 +23,12 @@ fn a_token_short_of_the_scope_is_refused_and_one_with_it_is_served() {
     let run = eventbank_as(Some(&reader), &["deposit", &account, "100"]);
     run.fails(5, "(insufficient_scope)");
     run.fails(5, "with the scope this needs");
-    eventbank_as(Some(&reader), &["account", "show", &account]).ok();
+    // The view may not have the account yet: wait for its first version.
+    eventbank_as(
+        Some(&reader),
+        &["account", "show", &account, "--min-version", "1"],
+    )
+    .ok();
     eventbank_as(Some(&reader), &["audit", "verify"])
         .fails(5, "audit-log refused the request (insufficient_scope)");
     eventbank_as(Some(&scope_token(Scope::Audit)), &["audit", "verify"]).ok();
