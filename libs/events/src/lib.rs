@@ -59,6 +59,7 @@
 pub mod command;
 pub mod dead_letter;
 pub mod event;
+pub mod headers;
 pub mod holder;
 pub mod ids;
 pub mod memory;

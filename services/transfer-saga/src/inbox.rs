@@ -8,10 +8,11 @@ use eventbank_runtime::kafka::{OutputRecord, OwnedRecord};
 
 use crate::domain::Input;
 
-/// Which kind of record an inbox record is a copy of.
-pub const KIND_HEADER: &str = "eventbank-inbox-kind";
+/// Which kind of record an inbox record is a copy of (named in
+/// `eventbank_events::headers`, which the AsyncAPI document is built from).
+pub const KIND_HEADER: &str = eventbank_events::headers::INBOX_KIND;
 /// Where the original came from: `<topic>/<partition>/<offset>`.
-pub const SOURCE_HEADER: &str = "eventbank-inbox-source";
+pub const SOURCE_HEADER: &str = eventbank_events::headers::INBOX_SOURCE;
 
 /// The record kinds the inbox carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
