@@ -10,6 +10,9 @@
 //! The crate is deliberately pure — serde, uuid, chrono and thiserror only, no
 //! Kafka client and no I/O — so every service, test and tool can depend on it.
 //!
+//! Its `schema` feature (off in every service) derives the JSON Schema of
+//! every wire type with schemars, from the same serde attributes.
+//!
 //! # Invariants the types enforce
 //!
 //! * Money is an integer number of minor units with checked arithmetic
@@ -66,6 +69,8 @@ pub mod memory;
 pub mod money;
 mod parsed;
 pub mod result;
+#[cfg(feature = "schema")]
+mod schema;
 pub mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;
