@@ -11,7 +11,9 @@
 //! Kafka client and no I/O — so every service, test and tool can depend on it.
 //!
 //! Its `schema` feature (off in every service) derives the JSON Schema of
-//! every wire type with schemars, from the same serde attributes.
+//! every wire type with schemars, from the same serde attributes, and builds
+//! the AsyncAPI document of the topics from them ([`asyncapi`], checked in
+//! as `docs/asyncapi.json`).
 //!
 //! # Invariants the types enforce
 //!
@@ -59,6 +61,8 @@
 //! [`WireRecord::CURRENT_VERSION`] and registering an [`Upcaster`]; the old
 //! fixtures stay as they are.
 
+#[cfg(feature = "schema")]
+pub mod asyncapi;
 pub mod command;
 pub mod dead_letter;
 pub mod event;
