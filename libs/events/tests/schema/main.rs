@@ -4,6 +4,7 @@
 //! once and every helper is used somewhere.
 
 mod asyncapi;
+mod fixture_schemas;
 mod golden;
 mod malformed;
 mod round_trip;
