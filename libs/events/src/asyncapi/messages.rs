@@ -6,6 +6,7 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
 use super::KAFKA_BINDING_VERSION;
+use super::examples::examples;
 use crate::dead_letter::{
     HEADER_CONSUMER, HEADER_FAILED_AT, HEADER_REASON, HEADER_SOURCE_OFFSET,
     HEADER_SOURCE_PARTITION, HEADER_SOURCE_TOPIC, MAX_REASON_BYTES,
@@ -123,10 +124,12 @@ impl Message {
             }
             Self::InboxAccountEvent => inbox_copy::<AccountEventEnvelope>(
                 schemas,
+                &["transfer_debited"],
                 "A copy of a `transfer_debited` account event (a transfer's first leg), re-keyed by its transfer id.",
             ),
             Self::InboxCommandResult => inbox_copy::<CommandResult>(
                 schemas,
+                &["rejected_with_transfer_id"],
                 "A copy of the result of a credit or refund the saga issued, accepted or rejected (a rejection appends no event), re-keyed by its transfer id.",
             ),
             Self::DeadLetter => dead_letter(),
@@ -233,6 +236,7 @@ impl Schemas {
             "headers": headers,
             "payload": self.payload::<T>(),
             "bindings": { "kafka": { "key": key, "bindingVersion": KAFKA_BINDING_VERSION } },
+            "examples": examples(T::KIND, T::CURRENT_VERSION, &[]),
         })
     }
 
@@ -287,7 +291,11 @@ fn tombstone(schemas: &mut Schemas, key: TopicKey, what: &str) -> Value {
     })
 }
 
-fn inbox_copy<T: WireRecord + JsonSchema>(schemas: &mut Schemas, summary: &str) -> Value {
+fn inbox_copy<T: WireRecord + JsonSchema>(
+    schemas: &mut Schemas,
+    example_names: &[&str],
+    summary: &str,
+) -> Value {
     let mut extra = Map::new();
     extra.insert(
         INBOX_KIND.to_owned(),
@@ -305,6 +313,7 @@ fn inbox_copy<T: WireRecord + JsonSchema>(schemas: &mut Schemas, summary: &str) 
     let headers = headers(extra, &[INBOX_KIND, INBOX_SOURCE]);
     let mut message = schemas.message::<T>(key, headers, summary);
     message["title"] = Value::from(format!("{} (inbox copy)", title(T::KIND)));
+    message["examples"] = examples(T::KIND, T::CURRENT_VERSION, example_names);
     message
 }
 

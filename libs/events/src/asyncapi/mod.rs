@@ -15,6 +15,7 @@
 //! [`TopicLayout`]: crate::TopicLayout
 
 mod channels;
+mod examples;
 mod messages;
 mod operations;
 
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 use crate::topics::TopicLayout;
 
 pub use channels::Channel;
+pub use examples::fixtures;
 
 /// Where the document is checked in, from the workspace root.
 pub const DOCUMENT_PATH: &str = "docs/asyncapi.json";

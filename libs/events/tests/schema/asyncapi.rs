@@ -180,3 +180,43 @@ fn every_channel_is_sent_and_received_and_operations_resolve() {
         }
     }
 }
+
+/// The examples are the fixtures: every fixture on disk is listed in
+/// `asyncapi::fixtures` (so a new one shows up in the document), and every
+/// record message has examples.
+#[test]
+fn every_fixture_is_an_example() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let path = entry.expect("dir entry").path();
+        if !path.is_dir() {
+            continue;
+        }
+        let kind = path.file_name().and_then(|n| n.to_str()).expect("a name");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(&path)
+            .expect("kind dir")
+            .map(|file| {
+                let name = file.expect("dir entry").file_name();
+                let name = name.to_string_lossy();
+                name.strip_suffix(".json").unwrap_or(&name).to_owned()
+            })
+            .collect();
+        let listed: BTreeSet<String> = asyncapi::fixtures(kind)
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        assert_eq!(
+            listed, on_disk,
+            "asyncapi::fixtures({kind:?}) vs tests/fixtures/{kind}"
+        );
+    }
+    let document = asyncapi::document();
+    for (id, message) in document["components"]["messages"]
+        .as_object()
+        .expect("messages")
+    {
+        let is_record = message["contentType"] == "application/json";
+        let examples = message["examples"].as_array().map_or(0, Vec::len);
+        assert!(!is_record || examples > 0, "{id} has no examples");
+    }
+}
