@@ -3,7 +3,7 @@
 //! A record keeps its original bytes (and headers), so the inbox holds
 //! exactly what the accounts decided; a header names which record kind it is.
 
-use eventbank_events::{AccountEventEnvelope, CommandResult, TransferId, wire};
+use eventbank_events::{AccountEventEnvelope, CommandResult, TransferId, WireRecord, wire};
 use eventbank_runtime::kafka::{OutputRecord, OwnedRecord};
 
 use crate::domain::Input;
@@ -22,10 +22,12 @@ pub enum InboxKind {
 }
 
 impl InboxKind {
+    /// The copied record's [`WireRecord::KIND`], the value the AsyncAPI
+    /// document gives the kind header.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Self::AccountEvent => "account-event",
-            Self::CommandResult => "command-result",
+            Self::AccountEvent => AccountEventEnvelope::KIND,
+            Self::CommandResult => CommandResult::KIND,
         }
     }
 
