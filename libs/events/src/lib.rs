@@ -12,7 +12,7 @@
 //!
 //! Its `schema` feature (off in every service) derives the JSON Schema of
 //! every wire type with schemars, from the same serde attributes, and builds
-//! the AsyncAPI document of the topics from them ([`asyncapi`], checked in
+//! the AsyncAPI document of the topics from them (module `asyncapi`, checked in
 //! as `docs/asyncapi.json`).
 //!
 //! # Invariants the types enforce

@@ -25,6 +25,7 @@ use crate::topics::TopicLayout;
 
 pub use channels::Channel;
 pub use examples::fixtures;
+pub use messages::Message;
 
 /// Where the document is checked in, from the workspace root.
 pub const DOCUMENT_PATH: &str = "docs/asyncapi.json";
