@@ -16,6 +16,7 @@ use crate::wire_macros::{versioned_record, wire_tags};
 
 /// What a command asks of one account (the envelope's `account_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccountCommand {
     /// Create the account. Rejected if it already exists.
@@ -25,8 +26,7 @@ pub enum AccountCommand {
     /// Take money out; rejected if the balance would go below zero.
     Withdraw { amount: Amount },
     /// Close the account; rejected unless the balance is zero.
-    ///
-    /// A struct variant (not a unit one) so `deny_unknown_fields` applies to it.
+    // A struct variant (not a unit one) so `deny_unknown_fields` applies to it.
     CloseAccount {},
     /// Transfer leg 1, on the source account: take `amount` out for a transfer
     /// to `to`. Issued by the API.
@@ -95,6 +95,7 @@ impl AccountCommand {
 /// A command with its routing and tracing metadata, as written to
 /// `account-commands`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommandEnvelope {
     pub schema_version: u32,

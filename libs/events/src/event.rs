@@ -43,6 +43,7 @@ pub trait DomainEvent: Serialize + DeserializeOwned {
 /// check its own arithmetic (the audit log reconciles on it) and a reader
 /// never needs the history to know the balance at an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccountEvent {
     /// Always the stream's first event (sequence 1); the balance starts at zero.
@@ -126,6 +127,7 @@ domain_event!(AccountEvent, kind: "account-event", version: 1);
 
 /// How a transfer ended; the stream is the transfer id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransferEvent {
     /// The target was credited; the money is no longer in flight.
@@ -161,6 +163,11 @@ domain_event!(TransferEvent, kind: "transfer-event", version: 1);
 
 /// An event with its position in its stream and its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "{E}Envelope")
+)]
 #[serde(deny_unknown_fields)]
 pub struct EventEnvelope<E> {
     pub schema_version: u32,

@@ -10,6 +10,11 @@
 //! The crate is deliberately pure — serde, uuid, chrono and thiserror only, no
 //! Kafka client and no I/O — so every service, test and tool can depend on it.
 //!
+//! Its `schema` feature (off in every service) derives the JSON Schema of
+//! every wire type with schemars, from the same serde attributes, and builds
+//! the AsyncAPI document of the topics from them (module `asyncapi`, checked in
+//! as `docs/asyncapi.json`).
+//!
 //! # Invariants the types enforce
 //!
 //! * Money is an integer number of minor units with checked arithmetic
@@ -56,15 +61,20 @@
 //! [`WireRecord::CURRENT_VERSION`] and registering an [`Upcaster`]; the old
 //! fixtures stay as they are.
 
+#[cfg(feature = "schema")]
+pub mod asyncapi;
 pub mod command;
 pub mod dead_letter;
 pub mod event;
+pub mod headers;
 pub mod holder;
 pub mod ids;
 pub mod memory;
 pub mod money;
 mod parsed;
 pub mod result;
+#[cfg(feature = "schema")]
+mod schema;
 pub mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -69,6 +69,7 @@ impl fmt::Display for Fingerprint {
 
 /// One decided command, remembered until `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RememberedOutcome {
     pub schema_version: u32,

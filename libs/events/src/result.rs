@@ -14,6 +14,7 @@ use crate::wire_macros::{versioned_record, wire_tags};
 
 /// The outcome of one command, written in the same transaction as its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommandResult {
     pub schema_version: u32,
@@ -81,6 +82,7 @@ versioned_record!(
 
 /// Whether a command took effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommandOutcome {
     /// The command was applied.
@@ -116,6 +118,7 @@ impl CommandOutcome {
 
 /// Why a command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
     /// Machine-readable; what clients branch on.
@@ -142,6 +145,7 @@ impl fmt::Display for Rejection {
 /// The reasons a command can be refused. These strings are the HTTP API's
 /// error codes too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionCode {
     AccountNotFound,

@@ -17,6 +17,7 @@ use crate::wire_macros::versioned_record;
 /// An account's state after its latest command, on `account-state` (keyed by
 /// account id). Written in the same transaction as that command's events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccountSnapshot {
     pub schema_version: u32,
@@ -42,6 +43,7 @@ pub struct AccountSnapshot {
 
 /// A transfer leg an account applied, remembered until `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SettledLeg {
     pub transfer_id: TransferId,
@@ -51,6 +53,7 @@ pub struct SettledLeg {
 
 /// Which leg of a transfer an account settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SettledStep {
     Credit,
@@ -76,6 +79,7 @@ versioned_record!(
 
 /// Whether an account accepts commands other than being looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Open,
@@ -84,6 +88,7 @@ pub enum AccountStatus {
 
 /// A processed command, kept for idempotency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RememberedCommand {
     pub command_id: CommandId,
@@ -93,6 +98,7 @@ pub struct RememberedCommand {
 /// A transfer saga's progress, on `transfer-state` (keyed by transfer id).
 /// Written in the same transaction as the commands the saga emits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransferSagaSnapshot {
     pub schema_version: u32,

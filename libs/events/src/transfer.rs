@@ -11,6 +11,7 @@ use crate::result::RejectionCode;
 /// Closed on purpose: every reason is something the read model and the HTTP API
 /// can name. A new reason is a schema change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferFailureReason {
     /// The target account does not exist.
@@ -95,6 +96,7 @@ impl TransferStep {
 /// `Debited → Crediting → Credited → Completed` is the happy path;
 /// `Crediting → Refunding → Failed` is the compensation path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SagaStep {
     /// The source was debited; the credit has not been issued yet.

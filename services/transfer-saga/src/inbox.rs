@@ -3,15 +3,16 @@
 //! A record keeps its original bytes (and headers), so the inbox holds
 //! exactly what the accounts decided; a header names which record kind it is.
 
-use eventbank_events::{AccountEventEnvelope, CommandResult, TransferId, wire};
+use eventbank_events::{AccountEventEnvelope, CommandResult, TransferId, WireRecord, wire};
 use eventbank_runtime::kafka::{OutputRecord, OwnedRecord};
 
 use crate::domain::Input;
 
-/// Which kind of record an inbox record is a copy of.
-pub const KIND_HEADER: &str = "eventbank-inbox-kind";
+/// Which kind of record an inbox record is a copy of (named in
+/// `eventbank_events::headers`, which the AsyncAPI document is built from).
+pub const KIND_HEADER: &str = eventbank_events::headers::INBOX_KIND;
 /// Where the original came from: `<topic>/<partition>/<offset>`.
-pub const SOURCE_HEADER: &str = "eventbank-inbox-source";
+pub const SOURCE_HEADER: &str = eventbank_events::headers::INBOX_SOURCE;
 
 /// The record kinds the inbox carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +22,12 @@ pub enum InboxKind {
 }
 
 impl InboxKind {
+    /// The copied record's [`WireRecord::KIND`], the value the AsyncAPI
+    /// document gives the kind header.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Self::AccountEvent => "account-event",
-            Self::CommandResult => "command-result",
+            Self::AccountEvent => AccountEventEnvelope::KIND,
+            Self::CommandResult => CommandResult::KIND,
         }
     }
 

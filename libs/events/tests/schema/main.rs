@@ -3,6 +3,8 @@
 //! One test binary (rather than one per file) so the shared samples compile
 //! once and every helper is used somewhere.
 
+mod asyncapi;
+mod fixture_schemas;
 mod golden;
 mod malformed;
 mod round_trip;
