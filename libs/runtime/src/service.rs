@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, ConfigError, Validate};
 use crate::http::{Auth, AuthSettings, HttpServer, HttpSettings};
+use crate::kafka::access::KafkaAccess;
 use crate::kafka::{KafkaSettings, ensure_system_topics};
 use crate::telemetry::{self, TelemetrySettings};
 
@@ -32,6 +33,10 @@ pub trait Service: Sized + Send {
 
     /// Runs until `shutdown` is cancelled, then finishes or aborts open work.
     fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// What the service does on Kafka with `settings`: the least-privilege
+    /// ACLs of its principal follow from it (`<binary> kafka-acls`).
+    fn kafka_access(settings: &Self::Settings) -> KafkaAccess;
 }
 
 /// The parts every service's settings have. Implement it with
@@ -96,6 +101,9 @@ macro_rules! common_settings {
 /// - `<binary> ensure-topics` creates every missing topic with the layout the
 ///   services use (the code they run at start) and exits: what a deployment's
 ///   topic job runs, so it can never drift from the services' own layout.
+/// - `<binary> kafka-acls [PRINCIPAL]` prints the `kafka-acls.sh` commands
+///   granting `PRINCIPAL` (default `User:<service>`) what the service does on
+///   Kafka with these settings ([`Service::kafka_access`]), and exits.
 pub async fn main<S: Service>() -> anyhow::Result<()> {
     // A service process may end itself when a Kafka call wedges; a test
     // running a service in-process must not be ended with it.
@@ -110,8 +118,19 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
             tracing::info!(service = S::NAME, "topics ready");
             return Ok(());
         }
+        Some("kafka-acls") => {
+            let principal = std::env::args()
+                .nth(2)
+                .unwrap_or_else(|| format!("User:{}", S::NAME));
+            for acl in S::kafka_access(&settings).acls(settings.kafka()) {
+                println!("{}", acl.command(&principal));
+            }
+            return Ok(());
+        }
         Some(other) => {
-            anyhow::bail!("unknown subcommand {other:?}; known: healthcheck, ensure-topics")
+            anyhow::bail!(
+                "unknown subcommand {other:?}; known: healthcheck, ensure-topics, kafka-acls"
+            )
         }
     }
     let telemetry = telemetry::init(settings.telemetry(), S::NAME);

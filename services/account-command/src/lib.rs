@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod domain;
+mod kafka_access;
 pub mod processor;
 mod settings;
 
@@ -79,6 +80,10 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "account-command";
     type Settings = Settings;
+
+    fn kafka_access(settings: &Settings) -> eventbank_runtime::kafka::access::KafkaAccess {
+        kafka_access::kafka_access(settings)
+    }
 
     fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()

@@ -19,6 +19,7 @@ pub mod chain;
 pub mod consumer;
 pub mod db;
 pub mod entry;
+mod kafka_access;
 pub mod linking;
 mod metrics;
 pub mod reconcile;
@@ -60,6 +61,10 @@ pub struct App {
 impl Service for App {
     const NAME: &'static str = "audit-log";
     type Settings = Settings;
+
+    fn kafka_access(settings: &Settings) -> eventbank_runtime::kafka::access::KafkaAccess {
+        kafka_access::kafka_access(settings)
+    }
 
     fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()

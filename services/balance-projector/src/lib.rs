@@ -5,6 +5,7 @@
 
 pub mod api;
 mod apply;
+mod kafka_access;
 mod metrics;
 pub mod projector;
 pub mod rebuild;
@@ -49,6 +50,10 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "balance-projector";
     type Settings = Settings;
+
+    fn kafka_access(settings: &Settings) -> eventbank_runtime::kafka::access::KafkaAccess {
+        kafka_access::kafka_access(settings)
+    }
 
     fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()

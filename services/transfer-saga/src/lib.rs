@@ -17,6 +17,7 @@
 
 pub mod domain;
 pub mod inbox;
+mod kafka_access;
 mod metrics;
 pub mod router;
 pub mod saga;
@@ -43,8 +44,8 @@ use crate::domain::Timing;
 use crate::metrics::SagaMetrics;
 use crate::saga::{SagaProcessor, SagaTopics};
 
-const ROUTER: &str = "saga-router";
-const SAGA: &str = "saga";
+pub(crate) const ROUTER: &str = "saga-router";
+pub(crate) const SAGA: &str = "saga";
 
 #[derive(Debug)]
 pub struct App {
@@ -93,6 +94,10 @@ impl App {
 impl Service for App {
     const NAME: &'static str = "transfer-saga";
     type Settings = Settings;
+
+    fn kafka_access(settings: &Settings) -> eventbank_runtime::kafka::access::KafkaAccess {
+        kafka_access::kafka_access(settings)
+    }
 
     fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()

@@ -5,6 +5,7 @@
 //! defaults (idempotent producers, `read_committed` consumers, manual offsets)
 //! cannot be forgotten by one service.
 
+pub mod access;
 mod batch;
 mod client_properties;
 mod clients;
