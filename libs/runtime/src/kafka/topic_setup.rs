@@ -15,6 +15,8 @@ use rdkafka::types::RDKafkaErrorCode;
 pub enum TopicSetupError {
     #[error("kafka admin request failed: {0}")]
     Kafka(#[from] KafkaError),
+    #[error(transparent)]
+    Connection(#[from] super::ConnectionError),
     #[error("could not create topic {topic}: {code}")]
     Create {
         topic: String,
@@ -111,6 +113,9 @@ pub async fn create_system_topics(
     settings: &super::KafkaSettings,
     timeout: Duration,
 ) -> Result<BTreeMap<String, i32>, TopicSetupError> {
+    // A refused password or certificate is named here, rather than surfacing
+    // as the admin request's timeout.
+    settings.check_connection(timeout).await?;
     let admin = settings.admin_client()?;
     let topics = settings.topics();
     ensure_topics(
