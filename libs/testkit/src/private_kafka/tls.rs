@@ -28,12 +28,12 @@ pub struct ScramUser {
 }
 
 impl ScramUser {
-    /// A user with a random password (letters and digits only: the storage
-    /// tool's `name=…,password=…` syntax has no quoting).
+    /// A user with a random password (letters, digits and `-` only: the
+    /// storage tool's `name=…,password=…` syntax has no quoting).
     pub fn new(name: &str) -> Self {
         Self {
             name: name.to_owned(),
-            password: uuid::Uuid::new_v4().simple().to_string(),
+            password: crate::tls::random_password(),
         }
     }
 }

@@ -38,7 +38,7 @@ impl TlsPostgres {
         let postgres = Self {
             bin,
             port: free_port(),
-            password: uuid::Uuid::new_v4().simple().to_string(),
+            password: super::random_password(),
             dir,
         };
         postgres.init(certs);

@@ -31,7 +31,7 @@ impl TlsRedis {
             .tempdir()
             .expect("a directory for the private Redis");
         let port = free_port();
-        let password = uuid::Uuid::new_v4().simple().to_string();
+        let password = super::random_password();
         let log = std::fs::File::create(dir.path().join("redis.log")).expect("redis.log");
         let path = |path: PathBuf| path.display().to_string();
         let process = Command::new("redis-server")
