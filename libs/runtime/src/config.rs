@@ -138,8 +138,8 @@ const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key", "privat
 /// a [`Secret`](crate::secret::Secret), which serializes masked whatever its
 /// key is called; what is left to mask here is the password part of any
 /// `scheme://user:password@host` URL (connection strings are one setting),
-/// and values of free-form maps under a key naming a secret (librdkafka's raw
-/// `kafka.client` overrides can hold `ssl.key.password`).
+/// values of free-form maps under a key naming a secret (librdkafka's raw
+/// `kafka.client` overrides can hold `ssl.key.password`), and PEM private keys.
 pub fn redacted<T: Serialize>(settings: &T) -> serde_json::Value {
     let mut value = serde_json::to_value(settings).unwrap_or(serde_json::Value::Null);
     redact(&mut value);
@@ -160,7 +160,11 @@ fn redact(value: &mut serde_json::Value) {
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
         serde_json::Value::String(text) => {
-            if let Some(masked) = mask_url_password(text) {
+            if text.contains("PRIVATE KEY-----") {
+                // A PEM key pasted into a setting (librdkafka's `ssl.key.pem`)
+                // is a secret whatever its key is called.
+                *text = MASK.to_owned();
+            } else if let Some(masked) = mask_url_password(text) {
                 *text = masked;
             }
         }

@@ -236,6 +236,25 @@ mod tests {
     }
 
     #[test]
+    fn the_effective_configuration_shows_no_password_or_key() {
+        let mut settings = sasl_ssl();
+        settings.client.insert(
+            "ssl.key.pem".into(),
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAkey-material\n-----END PRIVATE KEY-----".into(),
+        );
+        settings
+            .client
+            .insert("ssl.key.password".into(), "key-secret".into());
+        let shown = crate::config::redacted(&settings).to_string();
+        for secret in ["hunter2", "key-material", "key-secret"] {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
+        assert!(shown.contains("\"sasl_ssl\""), "{shown}");
+        assert!(shown.contains("\"SCRAM-SHA-512\""), "{shown}");
+        assert!(shown.contains("\"account-command\""), "{shown}");
+    }
+
+    #[test]
     fn mechanisms_are_read_as_kafka_spells_them() {
         let mechanism: SaslMechanism = serde_json::from_str("\"SCRAM-SHA-512\"").unwrap();
         assert_eq!(mechanism, SaslMechanism::ScramSha512);
