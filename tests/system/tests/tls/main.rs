@@ -147,6 +147,7 @@ async fn a_transfer_goes_through_with_every_link_encrypted() {
         let status = process.stop(Duration::from_secs(60)).await;
         assert!(status.success(), "a service exited with {status}");
     }
+    refused_with_a_wrong_password(&stack, &isolation, logs.path()).await;
     for service in SERVICES {
         let log = std::fs::read_to_string(logs.path().join(format!("{service}.log")))
             .expect("the service's log");
@@ -161,4 +162,34 @@ async fn a_transfer_goes_through_with_every_link_encrypted() {
             );
         }
     }
+}
+
+/// A service given a wrong Kafka password stops at start, saying whose
+/// credentials were refused, without printing the password it was given.
+async fn refused_with_a_wrong_password(stack: &TlsStack, isolation: &Isolation, logs: &Path) {
+    let wrong = "pw-wrong-0123456789";
+    let mut env = stack.service_env("transfer-saga", isolation);
+    env.retain(|(key, _)| key != "EVENTBANK_KAFKA__SASL_PASSWORD");
+    env.push((
+        "EVENTBANK_KAFKA__SASL_PASSWORD".to_owned(),
+        wrong.to_owned(),
+    ));
+    env.extend(eventbank_testkit::auth::env());
+    env.push(("EVENTBANK_HTTP__BIND".to_owned(), "127.0.0.1:0".to_owned()));
+    env.push((
+        "EVENTBANK_TELEMETRY__LOG_FORMAT".to_owned(),
+        "json".to_owned(),
+    ));
+    let log = logs.join("refused.log");
+    let mut process =
+        ServiceProcess::spawn_logged(&service_binary("transfer-saga"), "transfer-saga", env, &log);
+    let status = process.exit_status(LIMIT).await;
+    assert!(!status.success(), "started with a wrong password");
+    let log = std::fs::read_to_string(&log).expect("the service's log");
+    assert!(
+        log.contains("could not start") && log.contains("Kafka refused the credentials"),
+        "{log}"
+    );
+    assert!(log.contains("transfer-saga"), "names the user: {log}");
+    assert!(!log.contains(wrong), "printed the wrong password: {log}");
 }
