@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use eventbank_runtime::kafka::{ConnectionError, create_system_topics};
+use eventbank_runtime::kafka::{
+    ConnectionError, TopicSetupError, create_system_topics, ensure_system_topics,
+};
 use eventbank_runtime::secret::Secret;
 use eventbank_testkit::tls::{ScramUser, TestCertificates};
 use eventbank_testkit::{Isolation, PrivateKafka};
@@ -56,6 +58,19 @@ async fn clients_connect_over_ssl_and_sasl_ssl_and_a_wrong_password_is_refused()
     let text = err.to_string();
     assert!(text.contains("account-command"), "{text}");
     assert!(!text.contains("not-the-password"), "{text}");
+    // A service that creates no topics is stopped by it all the same.
+    let mut no_create = wrong.clone();
+    no_create.topics.create = false;
+    let err = ensure_system_topics(&no_create, LIMIT)
+        .await
+        .expect_err("refused credentials stop a service that creates no topics");
+    assert!(
+        matches!(
+            err,
+            TopicSetupError::Connection(ConnectionError::Authentication { .. })
+        ),
+        "{err:?}"
+    );
 
     // A CA that did not sign the brokers' certificates: a TLS error.
     let untrusted = eventbank_runtime::kafka::KafkaSettings {
@@ -67,4 +82,16 @@ async fn clients_connect_over_ssl_and_sasl_ssl_and_a_wrong_password_is_refused()
         .await
         .expect_err("an untrusted broker must be refused");
     assert!(matches!(err, ConnectionError::Tls { .. }), "{err:?}");
+}
+
+/// A service that creates no topics still starts while the cluster is away
+/// (readiness then waits for it), as before the connection check.
+#[tokio::test]
+async fn without_topic_creation_an_absent_cluster_does_not_stop_the_start() {
+    let mut settings = eventbank_testkit::TestEnv::get().kafka_settings("absent.");
+    settings.bootstrap_servers = format!("127.0.0.1:{}", eventbank_testkit::process::free_port());
+    settings.topics.create = false;
+    ensure_system_topics(&settings, LIMIT)
+        .await
+        .expect("an unreachable cluster is left to readiness");
 }
