@@ -7,8 +7,9 @@
 # dependencies (including the bundled librdkafka, built with make) into a
 # layer that stays cached until Cargo.toml/Cargo.lock change; the service is
 # built on top. That dependency layer does not depend on SERVICE, so the four
-# images share it. The runtime is distroless (glibc, libgcc_s, CA
-# certificates; no shell, no package manager) and runs as uid 65532.
+# images share it. The runtime is distroless (glibc, libgcc_s, OpenSSL's
+# libssl3, which the TLS links use, and CA certificates; no shell, no package
+# manager) and runs as uid 65532. The rust:bookworm builder has libssl-dev.
 
 ARG RUST_VERSION=1.95
 ARG CARGO_CHEF_VERSION=0.1.78

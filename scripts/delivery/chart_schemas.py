@@ -71,19 +71,32 @@ def nullable_int(desc, **kw):
 
 STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
+PROTOCOLS = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]
+MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+SSLMODES = ["disable", "prefer", "require", "verify-ca", "verify-full"]
+
+CA_SECRET = strict(
+    {
+        "caSecret": s("Existing Secret with the CA's PEM certificate; empty: the image's trust store"),
+        "caKey": s("Key of the certificate in caSecret", minLength=1),
+    }
+)
+GLOBAL_CA_SECRET = obj({"caSecret": {"type": ["string", "null"]}, "caKey": {"type": ["string", "null"]}})
+
 KAFKA = strict(
     {
         "bootstrapServers": s("Comma-separated host:port list (global.kafka.bootstrapServers wins when set)"),
         "topicPrefix": s("Prefix of every topic name", pattern="^[A-Za-z0-9._-]*$"),
-        "securityProtocol": s("Kafka security protocol", enum=["plaintext", "sasl_plaintext"]),
+        "securityProtocol": s("Kafka security protocol", enum=PROTOCOLS),
         "sasl": strict(
             {
-                "mechanism": s("SASL mechanism, e.g. SCRAM-SHA-512"),
+                "mechanism": s("SASL mechanism", enum=["", *MECHANISMS]),
                 "username": s("SASL user name"),
                 "existingSecret": s("Secret holding the SASL password (never put the password in values)"),
                 "passwordKey": s("Key of the password in existingSecret"),
             }
         ),
+        "tls": CA_SECRET,
         "topics": strict(
             {
                 "create": b("Services create missing topics at start"),
@@ -100,8 +113,9 @@ GLOBAL_KAFKA = obj(
     {
         "bootstrapServers": {"type": ["string", "null"]},
         "topicPrefix": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9._-]*$"},
-        "securityProtocol": {"type": ["string", "null"], "enum": ["plaintext", "sasl_plaintext", None, ""]},
+        "securityProtocol": {"type": ["string", "null"], "enum": [*PROTOCOLS, None, ""]},
         "sasl": obj({k: {"type": ["string", "null"]} for k in ["mechanism", "username", "existingSecret", "passwordKey"]}),
+        "tls": GLOBAL_CA_SECRET,
         "topics": obj(
             {
                 "create": {"type": ["boolean", "null"]},
@@ -157,6 +171,9 @@ URL_SECRET = {
     "url": {"type": ["string", "null"]},
     "existingSecret": {"type": ["string", "null"]},
     "urlKey": {"type": ["string", "null"]},
+    "passwordSecret": {"type": ["string", "null"]},
+    "passwordKey": {"type": ["string", "null"]},
+    "tls": GLOBAL_CA_SECRET,
 }
 
 GLOBAL = obj(
@@ -164,8 +181,8 @@ GLOBAL = obj(
         "imageRegistry": {"type": ["string", "null"]},
         "imagePullSecrets": arr({"type": "string"}),
         "kafka": GLOBAL_KAFKA,
-        "redis": obj(URL_SECRET),
-        "postgres": obj(URL_SECRET),
+        "redis": obj({**URL_SECRET, "username": {"type": ["string", "null"]}}),
+        "postgres": obj({**URL_SECRET, "sslmode": {"type": ["string", "null"], "enum": [*SSLMODES, None, ""]}}),
         "auth": GLOBAL_AUTH,
     },
     desc="Values shared by all eventbank charts (set by the umbrella chart); a set value wins",
@@ -307,6 +324,9 @@ def url_secret(desc, default_scheme):
             "url": s(f"{desc} URL without a password ({default_scheme}...); used when existingSecret is empty"),
             "existingSecret": s("Secret holding the full URL (with password); wins over url"),
             "urlKey": s("Key of the URL in existingSecret"),
+            "passwordSecret": s("Secret holding the password alone; wins over one in the URL"),
+            "passwordKey": s("Key of the password in passwordSecret"),
+            "tls": CA_SECRET,
         }
     )
 
@@ -390,7 +410,15 @@ def balance_projector():
                 "static_membership",
             )
         },
-        {"redis": strict({**url_secret("Redis", "redis://")["properties"], "keyPrefix": s("Prefix of every Redis key")})},
+        {
+            "redis": strict(
+                {
+                    **url_secret("Redis", "redis:// or rediss://")["properties"],
+                    "keyPrefix": s("Prefix of every Redis key"),
+                    "username": s("ACL user (Redis 6+); empty: default"),
+                }
+            )
+        },
     )
 
 
@@ -444,6 +472,7 @@ def audit_log():
             "postgres": strict(
                 {
                     **url_secret("PostgreSQL", "postgres://")["properties"],
+                    "sslmode": s("TLS as libpq's sslmode (verify-full in production)", enum=SSLMODES),
                     "schema": s("Schema of the audit tables", pattern="^[a-z_][a-z0-9_]*$"),
                 }
             )

@@ -5,8 +5,8 @@ Built from: the chart's `config` (service tuning, in the service's own
 snake_case setting names; values.schema.json lists exactly the keys the
 service accepts, which refuses unknown keys), the resolved Kafka connection
 and topic layout, the HTTP bind address from `containerPort`, where the API
-tokens file is mounted (auth), and what the
-service chart adds in its "<chart>.serviceSettings" template (Redis,
+tokens file is mounted (auth), where CA certificates are mounted (TLS), and
+what the service chart adds in its "<chart>.serviceSettings" template (Redis,
 PostgreSQL). Secrets are never written here: they reach the pod as
 environment variables from Secrets (EVENTBANK_* overrides the file).
 */}}
@@ -33,6 +33,7 @@ environment variables from Secrets (EVENTBANK_* overrides the file).
 {{- $extraName := printf "%s.serviceSettings" .Chart.Name -}}
 {{- $extra := include $extraName . | fromYaml | default dict -}}
 {{- $s = mustMergeOverwrite $s $extra -}}
+{{- $s = mustMergeOverwrite $s (include "eventbank.caSettings" . | fromYaml | default dict) -}}
 {{- include "eventbank.toml.table" (dict "path" list "map" $s) -}}
 {{- end -}}
 

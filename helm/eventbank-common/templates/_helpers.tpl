@@ -106,6 +106,11 @@ sasl:
   username: {{ coalesce $gs.username $ls.username "" | quote }}
   existingSecret: {{ coalesce $gs.existingSecret $ls.existingSecret "" | quote }}
   passwordKey: {{ coalesce $gs.passwordKey $ls.passwordKey "password" | quote }}
+{{- $gtls := $g.tls | default dict }}
+{{- $ltls := $l.tls | default dict }}
+tls:
+  caSecret: {{ coalesce $gtls.caSecret $ltls.caSecret "" | quote }}
+  caKey: {{ coalesce $gtls.caKey $ltls.caKey "ca.crt" | quote }}
 topics:
   create: {{ if and (hasKey $gt "create") (not (kindIs "invalid" $gt.create)) }}{{ $gt.create }}{{ else }}{{ $lt.create }}{{ end }}
   partitions: {{ coalesce $gt.partitions $lt.partitions | int }}

@@ -12,6 +12,7 @@ Workloads. Every helper here takes a dict:
 {{- $v := .values -}}
 {{- $k := include "eventbank.kafka" $root | fromYaml -}}
 {{- $auth := include "eventbank.auth" $root | fromYaml -}}
+{{- $caMounts := include "eventbank.caMounts" $root | fromYamlArray -}}
 metadata:
   labels:
     {{- include "eventbank.labels" . | nindent 4 }}
@@ -119,6 +120,11 @@ spec:
           mountPath: {{ include "eventbank.auth.dir" $root }}
           readOnly: true
         {{- end }}
+        {{- range $caMounts }}
+        - name: {{ .name }}
+          mountPath: {{ .dir }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -130,6 +136,14 @@ spec:
         items:
           - key: {{ $auth.tokensKey }}
             path: {{ $auth.tokensKey }}
+    {{- end }}
+    {{- range $caMounts }}
+    - name: {{ .name }}
+      secret:
+        secretName: {{ .secret }}
+        items:
+          - key: {{ .key }}
+            path: ca.crt
     {{- end }}
     - name: tmp
       emptyDir:

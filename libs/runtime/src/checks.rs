@@ -35,6 +35,14 @@ pub fn url_scheme(field: &str, url: &str, schemes: &[&str]) -> Result<(), Config
     Ok(())
 }
 
+/// `path` names a file this process can read (a CA certificate): a typo is
+/// reported at start, not as a failed handshake much later.
+pub fn readable_file(field: &str, path: &std::path::Path) -> Result<(), ConfigError> {
+    std::fs::File::open(path).map(drop).map_err(|err| {
+        ConfigError::invalid(field, format!("cannot read {}: {err}", path.display()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

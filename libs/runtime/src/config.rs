@@ -59,13 +59,33 @@ pub fn figment<T: Serialize + Default>() -> Result<Figment, ConfigError> {
         }
         figment = figment.merge(Toml::file(path));
     }
-    let env = Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+    let setting = |key: &figment::value::UncasedStr| {
         let key = key.as_str().to_ascii_lowercase();
         !RESERVED_ENV_KEYS.iter().any(|reserved| {
             key == *reserved || (reserved.ends_with('_') && key.starts_with(reserved))
         })
-    });
-    Ok(figment.merge(env))
+    };
+    let env = Env::prefixed(ENV_PREFIX)
+        .split("__")
+        .filter(move |key| setting(key) && !is_verbatim(key.as_str()));
+    figment = figment.merge(env);
+    // figment reads an environment value as TOML-ish data: `0123` would
+    // arrive as the number 123, `true` as a boolean, `[x` as broken syntax.
+    // A password is whatever its characters are, so it is taken verbatim.
+    let verbatim = Env::prefixed(ENV_PREFIX)
+        .split("__")
+        .filter(move |key| setting(key) && is_verbatim(key.as_str()));
+    for (key, value) in verbatim.iter() {
+        figment = figment.merge(Serialized::default(key.as_str(), value));
+    }
+    Ok(figment)
+}
+
+/// Settings whose environment value is text as it stands: passwords and
+/// single tokens (`auth.tokens`, a list, is still read as data).
+fn is_verbatim(key: &str) -> bool {
+    let leaf = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    leaf.contains("password") || leaf.ends_with("token")
 }
 
 /// Loads and validates `T` from defaults, the optional file and the environment.
@@ -138,8 +158,8 @@ const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key", "privat
 /// a [`Secret`](crate::secret::Secret), which serializes masked whatever its
 /// key is called; what is left to mask here is the password part of any
 /// `scheme://user:password@host` URL (connection strings are one setting),
-/// and values of free-form maps under a key naming a secret (librdkafka's raw
-/// `kafka.client` overrides can hold `ssl.key.password`).
+/// values of free-form maps under a key naming a secret (librdkafka's raw
+/// `kafka.client` overrides can hold `ssl.key.password`), and PEM private keys.
 pub fn redacted<T: Serialize>(settings: &T) -> serde_json::Value {
     let mut value = serde_json::to_value(settings).unwrap_or(serde_json::Value::Null);
     redact(&mut value);
@@ -160,7 +180,11 @@ fn redact(value: &mut serde_json::Value) {
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
         serde_json::Value::String(text) => {
-            if let Some(masked) = mask_url_password(text) {
+            if text.contains("PRIVATE KEY-----") {
+                // A PEM key pasted into a setting (librdkafka's `ssl.key.pem`)
+                // is a secret whatever its key is called.
+                *text = MASK.to_owned();
+            } else if let Some(masked) = mask_url_password(text) {
                 *text = masked;
             }
         }
@@ -323,6 +347,19 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn passwords_from_the_environment_are_taken_verbatim() {
+        for password in ["0123", "true", "[not-a-list", "\"quoted\"", "a,b=c"] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env("EVENTBANK_NESTED__SASL_PASSWORD", password);
+                let loaded: Sample = load().map_err(|e| e.to_string())?;
+                let secret = loaded.nested.sasl_password.expect("a password");
+                assert_eq!(secret.expose(), password);
+                Ok(())
+            });
+        }
     }
 
     #[test]

@@ -140,7 +140,20 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
         config = %config::redacted(&settings),
         "effective configuration"
     );
-    let app = S::build(settings).await?;
+    let app = match S::build(settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            // In the service's own log too (JSON where logs are collected),
+            // not only on stderr: why it could not start (a refused
+            // password, an untrusted certificate) is what an operator looks for.
+            tracing::error!(
+                service = S::NAME,
+                error = format!("{err:#}"),
+                "could not start"
+            );
+            return Err(err);
+        }
+    };
     let shutdown = crate::shutdown::on_signal();
     if let Err(err) = app.run(shutdown).await {
         tracing::error!(

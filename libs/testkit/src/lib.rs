@@ -12,7 +12,8 @@
 //! child process a test can SIGKILL, and [`RecordWriter`] puts records on a
 //! test's topics behind the services' backs. Every service a test starts
 //! accepts [`auth::TOKEN`], and testkit's clients ([`http::client`],
-//! [`bank::BankClient`]) send it.
+//! [`bank::BankClient`]) send it. [`tls`] starts servers of a test's own that
+//! speak TLS only, with certificates generated at test time.
 
 pub mod auth;
 pub mod bank;
@@ -30,6 +31,7 @@ pub mod poison;
 mod private_kafka;
 pub mod process;
 mod service;
+pub mod tls;
 mod writer;
 
 pub use env::TestEnv;

@@ -3,7 +3,7 @@
 
 use std::process::{Child, Command, Stdio};
 
-use eventbank_runtime::kafka::KafkaSettings;
+use eventbank_runtime::kafka::{KafkaSettings, SecurityProtocol};
 
 /// A running service binary; killed when dropped (a failing test must not
 /// leave it behind).
@@ -159,7 +159,8 @@ impl Drop for ServiceProcess {
 }
 
 /// The `EVENTBANK_KAFKA__*` variables that point a service at `settings`'
-/// cluster, topic prefix and topic layout.
+/// cluster, topic prefix and topic layout, and, for a TLS or SASL cluster,
+/// its security settings.
 pub fn kafka_env(settings: &KafkaSettings) -> Vec<(String, String)> {
     let mut env = vec![
         (
@@ -185,7 +186,37 @@ pub fn kafka_env(settings: &KafkaSettings) -> Vec<(String, String)> {
             min_isr.to_string(),
         ));
     }
+    env.extend(kafka_security_env(settings));
     env
+}
+
+fn kafka_security_env(settings: &KafkaSettings) -> Vec<(String, String)> {
+    let protocol = settings.security_protocol;
+    if protocol == SecurityProtocol::Plaintext {
+        return Vec::new();
+    }
+    let mut env = vec![(
+        "SECURITY_PROTOCOL",
+        serde_json::to_value(protocol)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    )];
+    if let Some(ca_file) = &settings.ssl_ca_file {
+        env.push(("SSL_CA_FILE", ca_file.display().to_string()));
+    }
+    if let Some(mechanism) = settings.sasl_mechanism {
+        env.push(("SASL_MECHANISM", mechanism.as_kafka().to_owned()));
+    }
+    if let Some(username) = &settings.sasl_username {
+        env.push(("SASL_USERNAME", username.clone()));
+    }
+    if let Some(password) = &settings.sasl_password {
+        env.push(("SASL_PASSWORD", password.expose().to_owned()));
+    }
+    env.into_iter()
+        .map(|(key, value)| (format!("EVENTBANK_KAFKA__{key}"), value))
+        .collect()
 }
 
 /// A local port nobody listens on right now, for a child process (or a

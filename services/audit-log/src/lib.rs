@@ -72,7 +72,7 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
-        let db = Db::new(&settings.postgres.url, &settings.postgres.schema)?;
+        let db = Db::new(&settings.postgres)?;
         let mut client = db.connect().await?;
         db::migrations::migrate(
             &mut client,

@@ -1,7 +1,12 @@
 //! Configuration of audit-log: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
+use std::path::PathBuf;
+
+use eventbank_runtime::secret::Secret;
 use eventbank_runtime::service::CommonSettings;
+
+use crate::db::SslMode;
 use eventbank_runtime::{ConfigError, Validate, checks};
 
 /// Default HTTP port of audit-log (DESIGN.md).
@@ -16,11 +21,7 @@ eventbank_runtime::service_settings! {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        checks::url_scheme(
-            "postgres.url",
-            &self.postgres.url,
-            &["postgres://", "postgresql://"],
-        )?;
+        self.postgres.validate_connection()?;
         if !is_plain_identifier(&self.postgres.schema) {
             return Err(ConfigError::invalid(
                 "postgres.schema",
@@ -46,6 +47,31 @@ impl Validate for Settings {
     }
 }
 
+impl PostgresSettings {
+    fn validate_connection(&self) -> Result<(), ConfigError> {
+        checks::url_scheme("postgres.url", &self.url, &["postgres://", "postgresql://"])?;
+        // tokio-postgres knows no verify-* mode: one place says how TLS is
+        // used, and it is the setting.
+        if self.url.contains("sslmode=") {
+            return Err(ConfigError::invalid(
+                "postgres.url",
+                "must not set sslmode: use postgres.sslmode (disable, prefer, require, \
+                 verify-ca, verify-full)",
+            ));
+        }
+        if let Some(ca_file) = &self.ca_file {
+            if self.sslmode == SslMode::Disable {
+                return Err(ConfigError::invalid(
+                    "postgres.ca_file",
+                    "is set but postgres.sslmode is disable",
+                ));
+            }
+            checks::readable_file("postgres.ca_file", ca_file)?;
+        }
+        Ok(())
+    }
+}
+
 /// Schema and role names are spliced into SQL (DDL cannot take them as bind
 /// parameters), so only names that need no quoting are accepted.
 fn is_plain_identifier(name: &str) -> bool {
@@ -61,9 +87,19 @@ fn is_plain_identifier(name: &str) -> bool {
 eventbank_runtime::settings_section! {
     /// Where the audit trail lives.
     pub struct PostgresSettings {
-        /// Connection URL (no TLS). The role needs to own the schema the first
-        /// time (migrations); afterwards INSERT/SELECT on the audit table is enough.
+        /// Connection URL, without `sslmode` (that is `sslmode` below). The
+        /// role needs to own the schema the first time (migrations);
+        /// afterwards INSERT/SELECT on the audit table is enough.
         pub url: String = "postgres://eventbank@127.0.0.1:5432/eventbank".to_owned(),
+        /// The role's password, kept out of the URL (which may sit in a
+        /// ConfigMap); wins over one in the URL.
+        pub password: Option<Secret> = None,
+        /// libpq's modes: `disable`, `prefer`, `require`, `verify-ca`,
+        /// `verify-full` (use this one in production: see `db::tls`).
+        pub sslmode: SslMode = SslMode::Disable,
+        /// PEM file of the CA that signed the server's certificate; absent:
+        /// the system's trust store.
+        pub ca_file: Option<PathBuf> = None,
         /// Schema holding the audit tables; tests use one schema each.
         pub schema: String = "audit".to_owned(),
         /// A role the migrations grant the service's minimal privileges to
@@ -133,5 +169,30 @@ mod tests {
         let mut bad = Settings::default();
         bad.audit.max_batch = 0;
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn tls_settings_are_checked_and_the_password_is_masked() {
+        let mut bad = Settings::default();
+        bad.postgres.url = "postgres://bank@db/bank?sslmode=require".into();
+        let err = bad.validate().expect_err("sslmode in the URL");
+        assert!(err.to_string().contains("postgres.sslmode"), "{err}");
+        let mut bad = Settings::default();
+        bad.postgres.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(bad.validate().is_err(), "a CA file with sslmode disable");
+        bad.postgres.sslmode = SslMode::VerifyFull;
+        let err = bad.validate().expect_err("an unreadable CA file");
+        assert!(err.to_string().contains("cannot read"), "{err}");
+
+        let mode: SslMode = serde_json::from_str("\"verify-full\"").expect("libpq spelling");
+        assert_eq!(mode, SslMode::VerifyFull);
+        let mut settings = Settings::default();
+        settings.postgres.url = "postgres://bank:in-url-secret@db/bank".into();
+        settings.postgres.password = Some(Secret::new("field-secret"));
+        settings.postgres.sslmode = SslMode::VerifyFull;
+        let shown = eventbank_runtime::config::redacted(&settings).to_string();
+        assert!(!shown.contains("in-url-secret"), "{shown}");
+        assert!(!shown.contains("field-secret"), "{shown}");
+        assert!(shown.contains("\"verify-full\""), "{shown}");
     }
 }

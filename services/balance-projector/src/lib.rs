@@ -61,7 +61,7 @@ impl Service for App {
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let http = service::prepare::<Self>(&settings, env!("CARGO_PKG_VERSION")).await?;
-        let store = Store::connect(&settings.redis.url, &settings.redis.key_prefix)
+        let store = Store::open(&settings.redis)
             .await?
             .timed_by(StoreCalls::register(&http.ops.metrics, "redis"));
         let metrics = ProjectorMetrics::register(&http.ops.metrics);

@@ -1,6 +1,9 @@
 //! Configuration of balance-projector: defaults here, then the optional TOML file, then
 //! `EVENTBANK_*` environment variables.
 
+use std::path::PathBuf;
+
+use eventbank_runtime::secret::Secret;
 use eventbank_runtime::service::CommonSettings;
 use eventbank_runtime::{ConfigError, Validate, checks};
 
@@ -16,7 +19,7 @@ eventbank_runtime::service_settings! {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
-        checks::url_scheme("redis.url", &self.redis.url, &["redis://", "rediss://"])?;
+        self.redis.validate()?;
         checks::non_empty("projector.consumer_group", &self.projector.consumer_group)?;
         checks::at_least("projector.max_batch", self.projector.max_batch, 1)
     }
@@ -53,9 +56,37 @@ eventbank_runtime::settings_section! {
 eventbank_runtime::settings_section! {
     /// Where the read model lives.
     pub struct RedisSettings {
+        /// `redis://host:port` or, over TLS, `rediss://host:port`. Credentials
+        /// may be in it (`rediss://user:password@host`), but `username` and
+        /// `password` keep the password out of a URL kept in a ConfigMap.
         pub url: String = "redis://127.0.0.1:6379".to_owned(),
         /// Prepended to every key, so several deployments (or tests) share one Redis.
         pub key_prefix: String = "eventbank:".to_owned(),
+        /// ACL user to log in as (Redis 6+); absent: `default`.
+        pub username: Option<String> = None,
+        pub password: Option<Secret> = None,
+        /// PEM file of the CA that signed the server's certificate
+        /// (`rediss://` only); absent: the system's trust store.
+        pub ca_file: Option<PathBuf> = None,
+    }
+}
+
+impl RedisSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        checks::url_scheme("redis.url", &self.url, &["redis://", "rediss://"])?;
+        if let Some(ca_file) = &self.ca_file {
+            if !self.url.starts_with("rediss://") {
+                return Err(ConfigError::invalid(
+                    "redis.ca_file",
+                    "is set but redis.url is not rediss:// (TLS)",
+                ));
+            }
+            checks::readable_file("redis.ca_file", ca_file)?;
+        }
+        if let Some(username) = &self.username {
+            checks::non_empty("redis.username", username)?;
+        }
+        Ok(())
     }
 }
 
@@ -75,5 +106,27 @@ mod tests {
         let mut bad = Settings::default();
         bad.projector.max_batch = 0;
         assert!(bad.validate().is_err());
+        let mut bad = Settings::default();
+        bad.redis.ca_file = Some("/nonexistent/ca.pem".into());
+        let err = bad.validate().expect_err("a CA file without TLS");
+        assert!(err.to_string().contains("redis.ca_file"), "{err}");
+        bad.redis.url = "rediss://cache:6380".into();
+        let err = bad.validate().expect_err("an unreadable CA file");
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn the_redis_password_is_masked_in_the_effective_configuration() {
+        let mut settings = Settings::default();
+        settings.redis.url = "rediss://eventbank:in-url-secret@cache:6380".into();
+        settings.redis.username = Some("eventbank".into());
+        settings.redis.password = Some(Secret::new("field-secret"));
+        let shown = eventbank_runtime::config::redacted(&settings).to_string();
+        assert!(!shown.contains("in-url-secret"), "{shown}");
+        assert!(!shown.contains("field-secret"), "{shown}");
+        assert!(
+            shown.contains("rediss://eventbank:***@cache:6380"),
+            "{shown}"
+        );
     }
 }

@@ -22,18 +22,8 @@ impl KafkaSettings {
     /// Connection and security settings shared by every client.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &self.bootstrap_servers)
-            .set("security.protocol", self.security_protocol.as_librdkafka());
-        if let Some(mechanism) = &self.sasl_mechanism {
-            config.set("sasl.mechanism", mechanism);
-        }
-        if let Some(username) = &self.sasl_username {
-            config.set("sasl.username", username);
-        }
-        if let Some(password) = &self.sasl_password {
-            config.set("sasl.password", password.expose());
-        }
+        config.set("bootstrap.servers", &self.bootstrap_servers);
+        self.apply_security(&mut config);
         config
     }
 

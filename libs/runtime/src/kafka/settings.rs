@@ -2,31 +2,15 @@
 //! transactions, topic prefix and layout, raw librdkafka overrides.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
-
-use eventbank_events::{TopicLayout, Topics};
-use serde::{Deserialize, Serialize};
 
 use crate::checks;
 use crate::config::ConfigError;
 use crate::secret::Secret;
+use eventbank_events::{TopicLayout, Topics};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum SecurityProtocol {
-    #[default]
-    Plaintext,
-    SaslPlaintext,
-}
-
-impl SecurityProtocol {
-    pub(crate) fn as_librdkafka(self) -> &'static str {
-        match self {
-            Self::Plaintext => "plaintext",
-            Self::SaslPlaintext => "sasl_plaintext",
-        }
-    }
-}
+pub use super::security::{SaslMechanism, SecurityProtocol};
 
 crate::settings_section! {
     pub struct KafkaSettings {
@@ -34,8 +18,13 @@ crate::settings_section! {
         pub bootstrap_servers: String = "127.0.0.1:9092".to_owned(),
         /// Prepended to every topic name, so tests and tenants can share a cluster.
         pub topic_prefix: String = String::new(),
+        /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (see `security`).
         pub security_protocol: SecurityProtocol = SecurityProtocol::Plaintext,
-        pub sasl_mechanism: Option<String> = None,
+        /// PEM file of the CA that signed the brokers' certificates (`ssl`,
+        /// `sasl_ssl`); absent: the system's trust store.
+        pub ssl_ca_file: Option<PathBuf> = None,
+        /// `SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN` (the SASL protocols).
+        pub sasl_mechanism: Option<SaslMechanism> = None,
         pub sasl_username: Option<String> = None,
         pub sasl_password: Option<Secret> = None,
         /// Must exceed the longest batch a transactional writer holds open; the
@@ -126,17 +115,7 @@ impl KafkaSettings {
                 "may contain only ASCII letters, digits, '.', '_' and '-'",
             ));
         }
-        match self.security_protocol {
-            SecurityProtocol::Plaintext => {}
-            SecurityProtocol::SaslPlaintext => {
-                if self.sasl_mechanism.is_none() || self.sasl_username.is_none() {
-                    return Err(ConfigError::invalid(
-                        "kafka.sasl_mechanism",
-                        "sasl_plaintext needs sasl_mechanism and sasl_username",
-                    ));
-                }
-            }
-        }
+        self.validate_security()?;
         Ok(())
     }
 }

@@ -15,6 +15,8 @@ use rdkafka::types::RDKafkaErrorCode;
 pub enum TopicSetupError {
     #[error("kafka admin request failed: {0}")]
     Kafka(#[from] KafkaError),
+    #[error(transparent)]
+    Connection(#[from] super::ConnectionError),
     #[error("could not create topic {topic}: {code}")]
     Create {
         topic: String,
@@ -99,10 +101,27 @@ pub async fn ensure_system_topics(
     timeout: Duration,
 ) -> Result<(), TopicSetupError> {
     if !settings.topics.create {
-        return Ok(());
+        // Nothing to create, and a missing topic or an absent cluster fails
+        // readiness later; but refused credentials or certificates never
+        // heal, so they stop the service now, saying why.
+        return match settings
+            .check_connection(timeout.min(NO_CREATE_CHECK))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err @ super::ConnectionError::Unreachable { .. }) => {
+                tracing::warn!(error = %err, "Kafka not reachable at start; readiness waits for it");
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        };
     }
     create_system_topics(settings, timeout).await.map(drop)
 }
+
+/// How long a service that creates no topics waits for the cluster's first
+/// answer before it starts anyway (unready).
+const NO_CREATE_CHECK: Duration = Duration::from_secs(10);
 
 /// Creates whatever of this system's topics `settings` name are missing
 /// and checks co-partitioning, whatever `topics.create` says; returns each
@@ -111,6 +130,9 @@ pub async fn create_system_topics(
     settings: &super::KafkaSettings,
     timeout: Duration,
 ) -> Result<BTreeMap<String, i32>, TopicSetupError> {
+    // A refused password or certificate is named here, rather than surfacing
+    // as the admin request's timeout.
+    settings.check_connection(timeout).await?;
     let admin = settings.admin_client()?;
     let topics = settings.topics();
     ensure_topics(

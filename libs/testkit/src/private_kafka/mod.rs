@@ -9,6 +9,7 @@
 mod kafka_uuid;
 mod node_files;
 mod node_processes;
+mod tls;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -18,7 +19,10 @@ use eventbank_runtime::kafka::KafkaSettings;
 use crate::env::{TestEnv, kafka_settings_for};
 use crate::kafka_proxy::KafkaProxy;
 use crate::process::free_port;
+use crate::tls::TestCertificates;
 use kafka_uuid::random_kafka_uuid;
+use tls::ClusterTls;
+pub use tls::{ADMIN, ScramUser};
 
 /// A running private cluster; every node is stopped when dropped.
 #[derive(Debug)]
@@ -27,6 +31,8 @@ pub struct PrivateKafka {
     libs: PathBuf,
     nodes: Vec<Node>,
     proxy: Option<KafkaProxy>,
+    /// Set for a cluster with TLS listeners only ([`Self::start_tls`]).
+    tls: Option<ClusterTls>,
 }
 
 #[derive(Debug)]
@@ -36,6 +42,9 @@ struct Node {
     /// What clients are told to connect to: the proxy's port, if any.
     advertised_port: u16,
     controller_port: u16,
+    /// The `SSL` and `SASL_SSL` listeners' ports of a TLS cluster, which has
+    /// no plaintext listener for clients.
+    tls_ports: Option<(u16, u16)>,
     process: Option<Child>,
 }
 
@@ -53,6 +62,14 @@ impl PrivateKafka {
     }
 
     async fn launch(count: usize, proxied: bool) -> Self {
+        Self::launch_with(count, proxied, None).await
+    }
+
+    async fn launch_with(
+        count: usize,
+        proxied: bool,
+        tls: Option<(&TestCertificates, &[ScramUser])>,
+    ) -> Self {
         assert!(
             count == 1 || count == 3,
             "a private cluster has 1 or 3 nodes"
@@ -80,17 +97,20 @@ impl PrivateKafka {
                     broker_port,
                     advertised_port,
                     controller_port: free_port(),
+                    tls_ports: tls.is_some().then(|| (free_port(), free_port())),
                     process: None,
                 }
             })
             .collect();
         let dir = std::env::temp_dir().join(format!("eventbank-kafka-{}", random_kafka_uuid()));
         std::fs::create_dir_all(&dir).expect("create the private cluster's directory");
+        let tls = tls.map(|(certs, users)| ClusterTls::new(&dir, certs, users));
         let mut cluster = Self {
             dir,
             libs,
             nodes,
             proxy,
+            tls,
         };
         tokio::task::spawn_blocking(move || {
             cluster.format();
@@ -112,7 +132,11 @@ impl PrivateKafka {
             .expect("this cluster was started without a proxy")
     }
 
+    /// Where clients connect (on a TLS cluster: its `SASL_SSL` listeners).
     pub fn bootstrap_servers(&self) -> String {
+        if self.tls.is_some() {
+            return self.sasl_ssl_bootstrap_servers();
+        }
         self.nodes
             .iter()
             .map(|node| format!("127.0.0.1:{}", node.advertised_port))
@@ -121,9 +145,13 @@ impl PrivateKafka {
     }
 
     /// Kafka settings for a test against this cluster: as
-    /// [`TestEnv::kafka_settings`], with this cluster's replication.
+    /// [`TestEnv::kafka_settings`], with this cluster's replication (on a TLS
+    /// cluster: as its super user on the `SASL_SSL` listener).
     pub fn kafka_settings(&self, topic_prefix: &str) -> KafkaSettings {
-        kafka_settings_for(self.bootstrap_servers(), self.nodes.len(), topic_prefix)
+        match &self.tls {
+            Some(tls) => self.sasl_ssl_settings(topic_prefix, &tls.admin),
+            None => kafka_settings_for(self.bootstrap_servers(), self.nodes.len(), topic_prefix),
+        }
     }
 
     /// SIGSTOP: the node keeps its sockets open and answers nothing, as in a

@@ -44,6 +44,9 @@ impl PrivateKafka {
             let mut format = self.java(&dir);
             format.args(["kafka.tools.StorageTool", "format", "-t", &cluster_id, "-c"]);
             format.arg(dir.join("server.properties"));
+            if let Some(tls) = &self.tls {
+                format.args(tls.format_args());
+            }
             if self.nodes.len() == 1 {
                 format.arg("--standalone");
             } else {
@@ -65,15 +68,24 @@ impl PrivateKafka {
         } else {
             (1, 1)
         };
+        let listeners = match &self.tls {
+            Some(tls) => tls.properties(node),
+            None => format!(
+                "listeners=PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}\n\
+                 advertised.listeners=PLAINTEXT://127.0.0.1:{advertised}\n\
+                 controller.listener.names=CONTROLLER\n\
+                 inter.broker.listener.name=PLAINTEXT\n\
+                 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n",
+                broker = node.broker_port,
+                advertised = node.advertised_port,
+                controller = node.controller_port,
+            ),
+        };
         format!(
             "process.roles=broker,controller\n\
              node.id={id}\n\
              controller.quorum.bootstrap.servers={voters}\n\
-             listeners=PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}\n\
-             advertised.listeners=PLAINTEXT://127.0.0.1:{advertised}\n\
-             controller.listener.names=CONTROLLER\n\
-             inter.broker.listener.name=PLAINTEXT\n\
-             listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n\
+             {listeners}\
              log.dirs={data}\n\
              auto.create.topics.enable=false\n\
              default.replication.factor={rf}\n\
@@ -87,9 +99,6 @@ impl PrivateKafka {
              share.coordinator.state.topic.min.isr={isr}\n\
              group.initial.rebalance.delay.ms=0\n",
             id = node.id,
-            broker = node.broker_port,
-            advertised = node.advertised_port,
-            controller = node.controller_port,
             data = dir.join("data").display(),
         )
     }

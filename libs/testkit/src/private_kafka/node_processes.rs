@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use super::PrivateKafka;
@@ -50,8 +49,9 @@ impl PrivateKafka {
 
     /// Waits until the cluster's metadata names `count` brokers.
     pub(super) fn wait_for_brokers(&mut self, count: usize) {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", self.bootstrap_servers())
+        let consumer: BaseConsumer = self
+            .kafka_settings("")
+            .client_config()
             .set("log_level", "0")
             .create()
             .expect("metadata client");

@@ -10,5 +10,6 @@ mod crash;
 mod grants;
 mod hostile_input;
 mod ops_endpoints;
+mod postgres_tls;
 mod scenario;
 mod tamper;

@@ -20,6 +20,7 @@
 //! round trip of such calls.
 
 mod apply_batch;
+mod client;
 mod generations;
 mod key_scan;
 mod views;
@@ -34,6 +35,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, Value};
 
 use crate::apply::APPLY_SCRIPT;
+use crate::settings::RedisSettings;
 
 use apply_batch::APPLY_TIMEOUT;
 pub use key_scan::KeyScan;
@@ -111,6 +113,11 @@ pub enum StoreError {
     Redis(#[from] redis::RedisError),
     #[error("unexpected answer from the apply script: {0:?}")]
     Unexpected(Value),
+    #[error("redis.ca_file {path} cannot be read: {source}")]
+    CaFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The read model in Redis: applying events and reading views.
@@ -136,9 +143,18 @@ eventbank_runtime::debug_fields!(Store { base });
 
 /// An account as the view holds it.
 impl Store {
-    /// Connects, and resolves (creating if needed) the current generation.
+    /// Connects as `settings` say (TLS, user, password), and resolves
+    /// (creating if needed) the current generation.
+    pub async fn open(settings: &RedisSettings) -> Result<Self, StoreError> {
+        Self::with_client(settings.client()?, &settings.key_prefix).await
+    }
+
+    /// [`open`](Self::open) with only a URL (tests on the plaintext Redis).
     pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
+        Self::with_client(redis::Client::open(url)?, key_prefix).await
+    }
+
+    async fn with_client(client: redis::Client, key_prefix: &str) -> Result<Self, StoreError> {
         let mut conn = ConnectionManager::new(client.clone()).await?;
         // A batch is up to `projector.max_batch` events in one round trip;
         // on an overloaded machine that can outlast the default 500 ms, and

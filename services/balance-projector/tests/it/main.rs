@@ -13,3 +13,4 @@ mod hostile_input;
 mod ops_endpoints;
 mod projector;
 mod rebuild_once;
+mod redis_tls;
