@@ -68,7 +68,7 @@ impl PrivateKafka {
     async fn launch_with(
         count: usize,
         proxied: bool,
-        tls: Option<(&TestCertificates, &[ScramUser])>,
+        tls: Option<(&TestCertificates, &[ScramUser], bool)>,
     ) -> Self {
         assert!(
             count == 1 || count == 3,
@@ -104,7 +104,11 @@ impl PrivateKafka {
             .collect();
         let dir = std::env::temp_dir().join(format!("eventbank-kafka-{}", random_kafka_uuid()));
         std::fs::create_dir_all(&dir).expect("create the private cluster's directory");
-        let tls = tls.map(|(certs, users)| ClusterTls::new(&dir, certs, users));
+        let tls = tls.map(|(certs, users, authorize)| {
+            let mut tls = ClusterTls::new(&dir, certs, users);
+            tls.authorize = authorize;
+            tls
+        });
         let mut cluster = Self {
             dir,
             libs,

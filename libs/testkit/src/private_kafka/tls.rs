@@ -45,6 +45,8 @@ pub(super) struct ClusterTls {
     keystore_file: PathBuf,
     pub(super) admin: ScramUser,
     pub(super) users: Vec<ScramUser>,
+    /// ACLs enforced (see [`PrivateKafka::start_tls_with_acls`]).
+    pub(super) authorize: bool,
 }
 
 impl ClusterTls {
@@ -65,6 +67,7 @@ impl ClusterTls {
             keystore_file: copy(certs.keystore_file(), "keystore.pem"),
             admin: ScramUser::new(ADMIN),
             users: users.to_vec(),
+            authorize: false,
         }
     }
 
@@ -87,6 +90,9 @@ impl ClusterTls {
     /// The listener part of a node's `server.properties`.
     pub(super) fn properties(&self, node: &Node) -> String {
         let (ssl, sasl_ssl) = node.tls_ports.expect("a TLS node has TLS ports");
+        if self.authorize {
+            return self.authorizing_properties(node, sasl_ssl);
+        }
         format!(
             "listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
              advertised.listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl}\n\
@@ -113,11 +119,53 @@ impl ClusterTls {
     }
 }
 
+impl ClusterTls {
+    /// With the KRaft `StandardAuthorizer`: no ACL, no access, except for
+    /// [`ADMIN`] and the node itself. The controller listener (plaintext, on
+    /// 127.0.0.1) carries the node's own requests as `ANONYMOUS`, which must
+    /// then be a super user too; so this cluster has no `SSL` listener,
+    /// where every client would be `ANONYMOUS`: clients log in on `SASL_SSL`.
+    fn authorizing_properties(&self, node: &Node, sasl_ssl: u16) -> String {
+        format!(
+            "listeners=SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
+             advertised.listeners=SASL_SSL://127.0.0.1:{sasl_ssl}\n\
+             controller.listener.names=CONTROLLER\n\
+             inter.broker.listener.name=SASL_SSL\n\
+             listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT\n\
+             sasl.enabled.mechanisms=SCRAM-SHA-512\n\
+             sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
+             listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
+             org.apache.kafka.common.security.scram.ScramLoginModule required \
+             username=\"{admin}\" password=\"{password}\";\n\
+             authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n\
+             allow.everyone.if.no.acl.found=false\n\
+             super.users=User:{admin};User:ANONYMOUS\n\
+             ssl.client.auth=none\n\
+             ssl.keystore.type=PEM\n\
+             ssl.keystore.location={keystore}\n\
+             ssl.truststore.type=PEM\n\
+             ssl.truststore.location={ca}\n",
+            controller = node.controller_port,
+            admin = self.admin.name,
+            password = self.admin.password,
+            keystore = self.keystore_file.display(),
+            ca = self.ca_file.display(),
+        )
+    }
+}
+
 impl PrivateKafka {
+    /// [`start_tls`](Self::start_tls) with ACLs enforced: only [`ADMIN`] may
+    /// do anything until it grants `users` their ACLs; no `SSL` listener
+    /// (see `authorizing_properties`).
+    pub async fn start_tls_with_acls(certs: &TestCertificates, users: &[ScramUser]) -> Self {
+        Self::launch_with(1, false, Some((certs, users, true))).await
+    }
+
     /// One node with only TLS listeners (see the module header), certificates
     /// from `certs`, and `users` (besides [`ADMIN`]) able to log in.
     pub async fn start_tls(certs: &TestCertificates, users: &[ScramUser]) -> Self {
-        Self::launch_with(1, false, Some((certs, users))).await
+        Self::launch_with(1, false, Some((certs, users, false))).await
     }
 
     fn tls(&self) -> &ClusterTls {

@@ -5,6 +5,8 @@
 //! projector's view and in the audit trail, and no service prints a password
 //! (their effective-configuration lines included).
 
+mod acls;
+
 use std::path::Path;
 use std::time::Duration;
 
