@@ -14,16 +14,11 @@ pub fn kafka_access(settings: &Settings) -> KafkaAccess {
         TopicKind::TransferEvents,
         TopicKind::CommandResults,
     ];
-    KafkaAccess {
-        reads: sources.into(),
-        writes: Default::default(),
-        dead_letters: sources.into(),
-        groups: vec![Named::literal(format!(
-            "{}{}",
-            settings.kafka.topic_prefix, settings.audit.consumer_group
-        ))],
-        transactional_ids: Vec::new(),
-    }
+    let group = format!(
+        "{}{}",
+        settings.kafka.topic_prefix, settings.audit.consumer_group
+    );
+    KafkaAccess::sink_consumer(&sources, Named::literal(group))
 }
 
 #[cfg(test)]

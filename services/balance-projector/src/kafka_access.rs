@@ -10,17 +10,14 @@ use eventbank_runtime::kafka::access::{KafkaAccess, Named};
 use crate::Settings;
 
 pub fn kafka_access(settings: &Settings) -> KafkaAccess {
-    let events = [TopicKind::AccountEvents, TopicKind::TransferEvents];
-    KafkaAccess {
-        reads: events.into(),
-        writes: Default::default(),
-        dead_letters: events.into(),
-        groups: vec![Named::prefix(format!(
-            "{}{}",
-            settings.kafka.topic_prefix, settings.projector.consumer_group
-        ))],
-        transactional_ids: Vec::new(),
-    }
+    let group = format!(
+        "{}{}",
+        settings.kafka.topic_prefix, settings.projector.consumer_group
+    );
+    KafkaAccess::sink_consumer(
+        &[TopicKind::AccountEvents, TopicKind::TransferEvents],
+        Named::prefix(group),
+    )
 }
 
 #[cfg(test)]

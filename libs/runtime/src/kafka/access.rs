@@ -89,6 +89,18 @@ pub struct Acl {
 }
 
 impl KafkaAccess {
+    /// A consumer that writes nothing of the bank's: it reads `sources` in
+    /// `group` and dead-letters what it cannot read (the projector, the
+    /// audit log).
+    pub fn sink_consumer(sources: &[TopicKind], group: Named) -> Self {
+        Self {
+            reads: sources.iter().copied().collect(),
+            dead_letters: sources.iter().copied().collect(),
+            groups: vec![group],
+            ..Self::default()
+        }
+    }
+
     /// The grants, sorted and without repeats, with `kafka`'s topic names.
     pub fn acls(&self, kafka: &KafkaSettings) -> Vec<Acl> {
         let topics = kafka.topics();

@@ -87,66 +87,55 @@ impl ClusterTls {
             .collect()
     }
 
-    /// The listener part of a node's `server.properties`.
-    pub(super) fn properties(&self, node: &Node) -> String {
-        let (ssl, sasl_ssl) = node.tls_ports.expect("a TLS node has TLS ports");
-        if self.authorize {
-            return self.authorizing_properties(node, sasl_ssl);
-        }
-        format!(
-            "listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
-             advertised.listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl}\n\
-             controller.listener.names=CONTROLLER\n\
-             inter.broker.listener.name=SASL_SSL\n\
-             listener.security.protocol.map=SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT\n\
-             sasl.enabled.mechanisms=SCRAM-SHA-512\n\
-             sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
-             listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
-             org.apache.kafka.common.security.scram.ScramLoginModule required \
-             username=\"{admin}\" password=\"{password}\";\n\
-             super.users=User:{admin}\n\
-             ssl.client.auth=none\n\
-             ssl.keystore.type=PEM\n\
-             ssl.keystore.location={keystore}\n\
-             ssl.truststore.type=PEM\n\
-             ssl.truststore.location={ca}\n",
-            controller = node.controller_port,
-            admin = self.admin.name,
-            password = self.admin.password,
-            keystore = self.keystore_file.display(),
-            ca = self.ca_file.display(),
-        )
-    }
-}
-
-impl ClusterTls {
-    /// With the KRaft `StandardAuthorizer`: no ACL, no access, except for
+    /// The listener part of a node's `server.properties`. With the KRaft
+    /// `StandardAuthorizer` (`authorize`): no ACL, no access, except for
     /// [`ADMIN`] and the node itself. The controller listener (plaintext, on
     /// 127.0.0.1) carries the node's own requests as `ANONYMOUS`, which must
-    /// then be a super user too; so this cluster has no `SSL` listener,
+    /// then be a super user too; so that cluster has no `SSL` listener,
     /// where every client would be `ANONYMOUS`: clients log in on `SASL_SSL`.
-    fn authorizing_properties(&self, node: &Node, sasl_ssl: u16) -> String {
+    pub(super) fn properties(&self, node: &Node) -> String {
+        let (ssl, sasl_ssl) = node.tls_ports.expect("a TLS node has TLS ports");
+        let controller = node.controller_port;
+        let admin = &self.admin.name;
+        let (listeners, protocols, authorizer) = if self.authorize {
+            (
+                format!(
+                    "listeners=SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
+                     advertised.listeners=SASL_SSL://127.0.0.1:{sasl_ssl}\n"
+                ),
+                "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+                format!(
+                    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n\
+                     allow.everyone.if.no.acl.found=false\n\
+                     super.users=User:{admin};User:ANONYMOUS\n"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
+                     advertised.listeners=SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl_ssl}\n"
+                ),
+                "SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+                format!("super.users=User:{admin}\n"),
+            )
+        };
         format!(
-            "listeners=SASL_SSL://127.0.0.1:{sasl_ssl},CONTROLLER://127.0.0.1:{controller}\n\
-             advertised.listeners=SASL_SSL://127.0.0.1:{sasl_ssl}\n\
+            "{listeners}\
              controller.listener.names=CONTROLLER\n\
              inter.broker.listener.name=SASL_SSL\n\
-             listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT\n\
+             listener.security.protocol.map={protocols}\n\
              sasl.enabled.mechanisms=SCRAM-SHA-512\n\
              sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
              listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
              org.apache.kafka.common.security.scram.ScramLoginModule required \
              username=\"{admin}\" password=\"{password}\";\n\
-             authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n\
-             allow.everyone.if.no.acl.found=false\n\
-             super.users=User:{admin};User:ANONYMOUS\n\
+             {authorizer}\
              ssl.client.auth=none\n\
              ssl.keystore.type=PEM\n\
              ssl.keystore.location={keystore}\n\
              ssl.truststore.type=PEM\n\
              ssl.truststore.location={ca}\n",
-            controller = node.controller_port,
-            admin = self.admin.name,
             password = self.admin.password,
             keystore = self.keystore_file.display(),
             ca = self.ca_file.display(),
