@@ -4,13 +4,13 @@
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
 
 use super::{
     Auth, HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness, json_fallback,
-    json_method_not_allowed, ops_router,
+    json_method_not_allowed, openapi, ops_router,
 };
 
 /// A service's HTTP listener, bound at build time, with the ops state the
@@ -20,6 +20,8 @@ pub struct HttpServer {
     listener: TcpListener,
     pub ops: OpsState,
     auth: Auth,
+    service: String,
+    version: String,
 }
 
 impl HttpServer {
@@ -37,7 +39,10 @@ impl HttpServer {
                 readiness: Readiness::new(),
                 metrics: MetricsRegistry::new(service, version),
                 topics: Default::default(),
+                openapi: Default::default(),
             },
+            service: service.to_owned(),
+            version: version.to_owned(),
         })
     }
 
@@ -52,9 +57,16 @@ impl HttpServer {
     }
 
     /// Serves the service's own `api` routes plus the ops endpoints until
-    /// `shutdown`; unknown routes and unsupported methods answer with the
-    /// JSON error shape.
-    pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+    /// `shutdown`, and at `/openapi.json` the document of them all; unknown
+    /// routes and unsupported methods answer with the JSON error shape.
+    pub async fn serve(
+        mut self,
+        api: OpenApiRouter,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
+        let (api, doc) = api.split_for_parts();
+        let doc = openapi::document(&self.service, &self.version, doc);
+        self.ops.openapi = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
         let requests = HttpMetrics::register(&self.ops.metrics);
         let mut router = api
             .merge(ops_router(self.ops, &self.auth))

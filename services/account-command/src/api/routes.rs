@@ -1,29 +1,40 @@
 //! The command API's routes: commands need the `write` scope, reading a
-//! command's result `read`. `HttpServer` adds `/healthz`, `/readyz`,
-//! `/metrics` and the JSON 404 fallback for unknown paths.
+//! command's result `read`. Each route is registered with its OpenAPI
+//! description (`routes!`), and its scope documented by the call that
+//! guards it. `HttpServer` adds `/healthz`, `/readyz`, `/metrics`,
+//! `/openapi.json` and the JSON 404 fallback for unknown paths.
 
-use axum::Router;
 use axum::middleware::from_fn;
-use axum::routing::{get, post};
 use eventbank_runtime::http::{Auth, Scope, json_method_not_allowed};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, accounts, command_lookup, middleware, transfers};
 
-pub fn router(state: AppState, auth: &Auth) -> Router {
-    let commands = Router::new()
-        .route("/accounts", post(accounts::open))
-        .route("/accounts/{id}/deposits", post(accounts::deposit))
-        .route("/accounts/{id}/withdrawals", post(accounts::withdraw))
-        .route("/accounts/{id}/close", post(accounts::close))
-        .route("/transfers", post(transfers::create));
-    let results = Router::new().route("/commands/{command_id}", get(command_lookup::get));
-    auth.protect(Scope::Write, commands)
-        .merge(auth.protect(Scope::Read, results))
+/// The routes with their documentation, before the state is given.
+pub fn documented(auth: &Auth) -> OpenApiRouter<AppState> {
+    let commands = OpenApiRouter::new()
+        .routes(routes!(accounts::open))
+        .routes(routes!(accounts::deposit))
+        .routes(routes!(accounts::withdraw))
+        .routes(routes!(accounts::close))
+        .routes(routes!(transfers::create));
+    let results = OpenApiRouter::new().routes(routes!(command_lookup::get));
+    auth.protect_documented(Scope::Write, commands)
+        .merge(auth.protect_documented(Scope::Read, results))
+}
+
+pub fn router(state: AppState, auth: &Auth) -> OpenApiRouter {
+    let (router, doc) = documented(auth).split_for_parts();
+    let router = router
         // axum's own 405 has an empty body; every error here is JSON.
         .method_not_allowed_fallback(json_method_not_allowed)
         .route_layer(from_fn(middleware::observe))
-        .with_state(state)
+        .with_state(state);
+    OpenApiRouter::with_openapi(doc).merge(router.into())
 }
 
+#[cfg(test)]
+mod document_tests;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub account_id: String,
     pub holder: String,
@@ -21,7 +21,7 @@ pub struct AccountView {
 }
 
 /// A transfer as the view holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
     pub transfer_id: String,
     pub status: String,

@@ -1,0 +1,205 @@
+//! What the OpenAPI document says of the query API beyond the handlers'
+//! own attributes (in `api`): the bodies that are built as JSON values
+//! (history lines come from Redis as stored), the query parameters, and the
+//! error codes of each route.
+
+use eventbank_runtime::api_errors;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::store::AccountView;
+
+/// `GET /accounts/{id}`: the account, and whether the view was still behind
+/// `min_version` when the wait ended (then also `X-Read-Model-Behind: true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountRead {
+    #[serde(flatten)]
+    pub account: AccountView,
+    pub behind: bool,
+}
+
+/// One line of an account's history (see `apply::HistoryEntry`); served as
+/// stored, described here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryLine {
+    /// The event's sequence in the account's stream.
+    pub sequence: u64,
+    pub event_id: String,
+    /// The event's type, e.g. `MoneyDeposited`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: String,
+    pub holder: Option<String>,
+    pub currency: Option<String>,
+    /// Minor units.
+    pub amount: Option<i64>,
+    pub transfer_id: Option<String>,
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub reason: Option<String>,
+    /// Minor units.
+    pub balance_after: Option<i64>,
+}
+
+/// `GET /accounts/{id}/transactions`: newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Transactions {
+    pub account_id: String,
+    pub transactions: Vec<HistoryLine>,
+    /// Pass as `before` for the next page; absent on the last one.
+    pub next_before: Option<u64>,
+}
+
+/// `GET /accounts`: lowest balance first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accounts {
+    pub accounts: Vec<AccountView>,
+}
+
+/// `GET /admin/generation`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Generation {
+    /// The generation of the view being served.
+    pub current: u64,
+}
+
+/// 202 to `POST /admin/rebuild`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RebuildStarted {
+    /// `rebuilding`.
+    pub status: String,
+    /// The generation served until the rebuild switches.
+    pub from: u64,
+    /// The generation being built.
+    pub generation: u64,
+}
+
+// The parameter lists below describe the query strings the handlers parse
+// themselves (each bad value has its own code); nothing reads their fields.
+
+/// `GET /accounts/{id}`.
+#[expect(dead_code, reason = "a description for the OpenAPI document")]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountParams {
+    /// Wait (bounded) until the view has reached this version.
+    #[param(minimum = 0)]
+    pub min_version: Option<u64>,
+}
+
+/// `GET /accounts/{id}/transactions`.
+#[expect(dead_code, reason = "a description for the OpenAPI document")]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionsParams {
+    /// At most this many lines (default 50).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// Only lines with a sequence below this (`next_before` of the previous page).
+    #[param(minimum = 0)]
+    pub before: Option<u64>,
+}
+
+/// `GET /accounts`.
+#[expect(dead_code, reason = "a description for the OpenAPI document")]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueryParams {
+    /// Only accounts holding at least this much (minor units).
+    pub min_balance: Option<i64>,
+    /// `open` or `closed`; both if absent.
+    #[param(pattern = "^(open|closed)$")]
+    pub status: Option<String>,
+    /// At most this many accounts (default 50).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+api_errors!(
+    /// `GET /accounts/{id}`.
+    AccountErrors {
+        400 => ["invalid_account_id", "invalid_min_version"],
+        404 => ["account_not_found"],
+        503 => ["read_model_unavailable"],
+    }
+);
+
+api_errors!(
+    /// `GET /accounts/{id}/transactions`.
+    TransactionsErrors {
+        400 => ["invalid_account_id", "invalid_limit", "invalid_before"],
+        404 => ["account_not_found"],
+        503 => ["read_model_unavailable"],
+    }
+);
+
+api_errors!(
+    /// `GET /transfers/{id}`.
+    TransferErrors {
+        400 => ["invalid_transfer_id"],
+        404 => ["transfer_not_found"],
+        503 => ["read_model_unavailable"],
+    }
+);
+
+api_errors!(
+    /// `GET /accounts`.
+    QueryErrors {
+        400 => ["invalid_min_balance", "invalid_status", "invalid_limit"],
+        503 => ["read_model_unavailable"],
+    }
+);
+
+api_errors!(
+    /// `GET /admin/generation`.
+    GenerationErrors { 503 => ["read_model_unavailable"] }
+);
+
+api_errors!(
+    /// `POST /admin/rebuild`.
+    RebuildErrors {
+        409 => ["rebuild_in_progress"],
+        503 => ["rebuild_failed"],
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use eventbank_runtime::http::openapi::{operations, operations_mut};
+
+    /// The routes `api::documented` registers are the document's (utoipa-axum
+    /// registers each with its description); this holds them to the
+    /// contract (DESIGN.md) and each to the scope its guard checks.
+    #[test]
+    fn the_document_lists_the_contracts_operations_with_their_scopes() {
+        let mut doc = crate::api::openapi();
+        let expected = [
+            ("GET /accounts", Some("read")),
+            ("GET /accounts/{id}", Some("read")),
+            ("GET /accounts/{id}/transactions", Some("read")),
+            ("GET /transfers/{id}", Some("read")),
+            ("GET /admin/generation", Some("admin")),
+            ("POST /admin/rebuild", Some("admin")),
+            ("GET /healthz", None),
+            ("GET /readyz", None),
+            ("GET /metrics", None),
+            ("GET /topics", None),
+            ("GET /openapi.json", None),
+        ];
+        assert_eq!(
+            operations(&doc),
+            expected.iter().map(|(op, _)| (*op).to_owned()).collect()
+        );
+        for (method, path, operation) in operations_mut(&mut doc) {
+            let op = format!("{method} {path}");
+            let scope = expected.iter().find(|(name, _)| *name == op).unwrap().1;
+            let security = serde_json::to_value(&operation.security).unwrap();
+            assert_eq!(security[0]["bearer"][0].as_str(), scope, "{op}");
+            assert_eq!(
+                operation.responses.responses.contains_key("401"),
+                scope.is_some() || path == "/metrics",
+                "{op}"
+            );
+        }
+    }
+}
