@@ -43,7 +43,9 @@ pub struct StreamPage {
 }
 
 // The parameter lists describe query strings `api::Params` parses; nothing
-// reads their fields.
+// reads their fields. Optional ones are `required = false` rather than
+// `Option`s, which would be documented as nullable: a query value is never
+// null.
 
 /// `GET /audit/streams/{id}`.
 #[expect(dead_code, reason = "a description for the OpenAPI document")]
@@ -51,15 +53,15 @@ pub struct StreamPage {
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// Records from position `after + 1` (default 0: from the start).
-    #[param(minimum = 0)]
-    pub after: Option<i64>,
+    #[param(required = false, minimum = 0)]
+    pub after: i64,
     /// At most this many records: JSON 1 to 1000 (default 100), the
     /// exports 1 to 100000 (default 10000).
-    #[param(minimum = 1, maximum = 100000)]
-    pub limit: Option<i64>,
+    #[param(required = false, minimum = 1, maximum = 100000)]
+    pub limit: i64,
     /// `json` (default), `jsonl` (or `ndjson`: one record a line) or `csv`.
-    #[param(pattern = "^(json|jsonl|ndjson|csv)$")]
-    pub format: Option<String>,
+    #[param(required = false, pattern = "^(json|jsonl|ndjson|csv)$")]
+    pub format: String,
 }
 
 /// `GET /audit/verify`.
@@ -68,7 +70,8 @@ pub struct StreamParams {
 #[into_params(parameter_in = Query)]
 pub struct VerifyParams {
     /// Only this account's or transfer's chain.
-    pub stream: Option<uuid::Uuid>,
+    #[param(required = false)]
+    pub stream: uuid::Uuid,
 }
 
 /// `GET /audit/reconcile`.
@@ -77,8 +80,8 @@ pub struct VerifyParams {
 #[into_params(parameter_in = Query)]
 pub struct ReconcileParams {
     /// List at most this many mismatches (1 to 100000, default 1000).
-    #[param(minimum = 1, maximum = 100000)]
-    pub limit: Option<i64>,
+    #[param(required = false, minimum = 1, maximum = 100000)]
+    pub limit: i64,
 }
 
 api_errors!(

@@ -76,6 +76,8 @@ pub struct RebuildStarted {
 
 // The parameter lists below describe the query strings the handlers parse
 // themselves (each bad value has its own code); nothing reads their fields.
+// Optional ones are `required = false` rather than `Option`s, which would
+// be documented as nullable: a query value is never null.
 
 /// `GET /accounts/{id}`.
 #[expect(dead_code, reason = "a description for the OpenAPI document")]
@@ -83,8 +85,8 @@ pub struct RebuildStarted {
 #[into_params(parameter_in = Query)]
 pub struct AccountParams {
     /// Wait (bounded) until the view has reached this version.
-    #[param(minimum = 0)]
-    pub min_version: Option<u64>,
+    #[param(required = false, minimum = 0)]
+    pub min_version: u64,
 }
 
 /// `GET /accounts/{id}/transactions`.
@@ -93,11 +95,11 @@ pub struct AccountParams {
 #[into_params(parameter_in = Query)]
 pub struct TransactionsParams {
     /// At most this many lines (default 50).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    #[param(required = false, minimum = 1, maximum = 1000)]
+    pub limit: u32,
     /// Only lines with a sequence below this (`next_before` of the previous page).
-    #[param(minimum = 0)]
-    pub before: Option<u64>,
+    #[param(required = false, minimum = 0)]
+    pub before: u64,
 }
 
 /// `GET /accounts`.
@@ -106,13 +108,14 @@ pub struct TransactionsParams {
 #[into_params(parameter_in = Query)]
 pub struct QueryParams {
     /// Only accounts holding at least this much (minor units).
-    pub min_balance: Option<i64>,
+    #[param(required = false)]
+    pub min_balance: i64,
     /// `open` or `closed`; both if absent.
-    #[param(pattern = "^(open|closed)$")]
-    pub status: Option<String>,
+    #[param(required = false, pattern = "^(open|closed)$")]
+    pub status: String,
     /// At most this many accounts (default 50).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    #[param(required = false, minimum = 1, maximum = 1000)]
+    pub limit: u32,
 }
 
 api_errors!(

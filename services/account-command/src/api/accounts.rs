@@ -154,7 +154,8 @@ async fn change(
 /// Closes an empty account. No body, an empty one, or `{}`.
 #[utoipa::path(post, path = "/accounts/{id}/close", operation_id = "close_account",
     tag = "commands", params(AccountPath, IdempotencyHeaders),
-    request_body(content = Option<CloseRequest>, content_type = "application/json"),
+    request_body(content = CloseRequest, content_type = "application/json",
+        description = "Optional: no body, an empty one, or `{}`"),
     responses(
         (status = 200, description = "Closed", body = Changed),
         (status = 202, description = "No result in time", body = Pending),

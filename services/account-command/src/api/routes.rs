@@ -6,6 +6,7 @@
 
 use axum::middleware::from_fn;
 use eventbank_runtime::http::{Auth, Scope, json_method_not_allowed};
+use utoipa::openapi::{RefOr, Required};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,15 +14,31 @@ use super::{AppState, accounts, command_lookup, middleware, transfers};
 
 /// The routes with their documentation, before the state is given.
 pub fn documented(auth: &Auth) -> OpenApiRouter<AppState> {
-    let commands = OpenApiRouter::new()
+    let mut commands = OpenApiRouter::new()
         .routes(routes!(accounts::open))
         .routes(routes!(accounts::deposit))
         .routes(routes!(accounts::withdraw))
         .routes(routes!(accounts::close))
         .routes(routes!(transfers::create));
+    optional_close_body(commands.get_openapi_mut());
     let results = OpenApiRouter::new().routes(routes!(command_lookup::get));
     auth.protect_documented(Scope::Write, commands)
         .merge(auth.protect_documented(Scope::Read, results))
+}
+
+/// `close` takes no body, an empty one or `{}`. utoipa makes a body
+/// optional only as an `Option`, which it documents as nullable too (and
+/// `null` is refused): the body is `CloseRequest`, marked not required here.
+fn optional_close_body(doc: &mut utoipa::openapi::OpenApi) {
+    let body = doc
+        .paths
+        .paths
+        .get_mut("/accounts/{id}/close")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|operation| operation.request_body.as_mut());
+    if let Some(RefOr::T(body)) = body {
+        body.required = Some(Required::False);
+    }
 }
 
 pub fn router(state: AppState, auth: &Auth) -> OpenApiRouter {

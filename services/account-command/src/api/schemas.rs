@@ -8,7 +8,8 @@ use eventbank_events::{AccountId, CommandId, Currency, Holder, Money, TransferId
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The headers every command takes.
+/// The headers every command takes. Optional headers are `required =
+/// false` rather than `Option`s, which would be documented as nullable.
 #[expect(
     dead_code,
     reason = "a description for the OpenAPI document: requests are parsed field by field (`json`, `path`, `idempotency`)"
@@ -20,12 +21,18 @@ pub struct IdempotencyHeaders {
     /// the first outcome and changes nothing; the same key with a different
     /// request gets 422 `idempotency_key_reused`.
     #[serde(rename = "Idempotency-Key")]
-    #[param(min_length = 1, max_length = 200, pattern = "^[ -~]{1,200}$")]
-    pub idempotency_key: Option<String>,
+    #[param(
+        required = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[ -~]{1,200}$"
+    )]
+    pub idempotency_key: String,
     /// A UUID carried by the command and all it causes (echoed back);
     /// anything else is replaced by a fresh one.
     #[serde(rename = "X-Correlation-Id")]
-    pub correlation_id: Option<String>,
+    #[param(required = false)]
+    pub correlation_id: String,
 }
 
 /// `{id}` in `/accounts/{id}/...`.
