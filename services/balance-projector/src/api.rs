@@ -121,7 +121,10 @@ fn parse_limit(params: &HashMap<String, String>) -> Result<usize, ApiError> {
 
 /// An account, optionally once the view has reached a version.
 #[utoipa::path(get, path = "/accounts/{id}", tag = "views", params(("id" = uuid::Uuid, Path, description = "The account's id"), AccountParams),
-    responses((status = 200, description = "The account", body = AccountRead), AccountErrors))]
+    responses((status = 200, description = "The account", body = AccountRead,
+        headers(("X-Read-Model-Behind" = String,
+            description = "`true` when the view had not reached `min_version` in time"))),
+        AccountErrors))]
 async fn get_account(
     State(state): State<ApiState>,
     Path(id): Path<String>,

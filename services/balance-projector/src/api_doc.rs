@@ -67,6 +67,7 @@ pub struct Generation {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RebuildStarted {
     /// `rebuilding`.
+    #[schema(pattern = "^rebuilding$")]
     pub status: String,
     /// The generation served until the rebuild switches.
     pub from: u64,

@@ -73,7 +73,7 @@ pub fn ops_router(state: OpsState, auth: &Auth) -> Router {
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct Health {
     /// Always `ok`: the process answers.
-    #[schema(example = "ok")]
+    #[schema(pattern = "^ok$", example = "ok")]
     status: String,
 }
 

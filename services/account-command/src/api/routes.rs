@@ -5,7 +5,7 @@
 //! `/openapi.json` and the JSON 404 fallback for unknown paths.
 
 use axum::middleware::from_fn;
-use eventbank_runtime::http::{Auth, Scope, json_method_not_allowed};
+use eventbank_runtime::http::{Auth, Scope, json_method_not_allowed, openapi};
 use utoipa::openapi::{RefOr, Required};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,8 +22,44 @@ pub fn documented(auth: &Auth) -> OpenApiRouter<AppState> {
         .routes(routes!(transfers::create));
     optional_close_body(commands.get_openapi_mut());
     let results = OpenApiRouter::new().routes(routes!(command_lookup::get));
-    auth.protect_documented(Scope::Write, commands)
-        .merge(auth.protect_documented(Scope::Read, results))
+    let mut router = auth
+        .protect_documented(Scope::Write, commands)
+        .merge(auth.protect_documented(Scope::Read, results));
+    document_headers(router.get_openapi_mut());
+    router
+}
+
+const CORRELATION: &str = "X-Correlation-Id";
+const CORRELATION_ABOUT: &str = "The request's correlation id (the client's, if it sent a UUID)";
+
+/// The headers the answers carry: every one the correlation id
+/// (`middleware::observe`, which the guard's refusals pass too); one whose
+/// command got an id (a success, a rejection, a 503) its `Command-Id`
+/// (`send_command`, `command_lookup`); a 202 `Location` (the result URL,
+/// when no result came in time).
+fn document_headers(doc: &mut utoipa::openapi::OpenApi) {
+    for (_, _, operation) in openapi::operations_mut(doc) {
+        let statuses: Vec<u16> = operation
+            .responses
+            .responses
+            .keys()
+            .filter_map(|status| status.parse().ok())
+            .collect();
+        for status in statuses {
+            openapi::add_header(operation, status, CORRELATION, CORRELATION_ABOUT);
+            if status < 400 || [409, 422, 503].contains(&status) {
+                openapi::add_header(operation, status, "Command-Id", "The command's id");
+            }
+            if status == 202 {
+                openapi::add_header(
+                    operation,
+                    status,
+                    "Location",
+                    "`/commands/{command_id}`, when no result came in time",
+                );
+            }
+        }
+    }
 }
 
 /// `close` takes no body, an empty one or `{}`. utoipa makes a body

@@ -149,7 +149,7 @@ pub struct TransferStarted {
     #[schema(value_type = uuid::Uuid)]
     pub transfer_id: TransferId,
     /// The transfer's status: `pending`.
-    #[schema(example = "pending")]
+    #[schema(pattern = "^pending$", example = "pending")]
     pub status: &'static str,
     #[schema(value_type = uuid::Uuid)]
     pub command_id: CommandId,
@@ -167,7 +167,7 @@ pub struct Pending {
     #[schema(value_type = uuid::Uuid)]
     pub command_id: CommandId,
     /// `pending`.
-    #[schema(example = "pending")]
+    #[schema(pattern = "^pending$", example = "pending")]
     pub status: &'static str,
     /// `/commands/{command_id}`.
     pub result_url: String,
@@ -210,7 +210,7 @@ pub struct Looked {
     #[schema(value_type = Option<String>)]
     pub currency: Option<Currency>,
     /// `accepted`.
-    #[schema(example = "accepted")]
+    #[schema(pattern = "^accepted$", example = "accepted")]
     pub status: &'static str,
     pub version: u64,
     /// Minor units.

@@ -13,6 +13,7 @@ pub struct AccountView {
     pub account_id: String,
     pub holder: String,
     pub currency: String,
+    #[schema(pattern = "^(open|closed)$")]
     pub status: String,
     pub balance: i64,
     pub version: u64,
@@ -24,6 +25,7 @@ pub struct AccountView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
     pub transfer_id: String,
+    #[schema(pattern = "^(pending|completed|failed)$")]
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

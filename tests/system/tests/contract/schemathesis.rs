@@ -1,8 +1,8 @@
 //! schemathesis (PyPI; pinned and installed once by `scripts/tools`) run
 //! against one service: requests generated from its document (valid ones
 //! and ones the document forbids), every answer checked — no 5xx, a status
-//! the operation documents, its documented content type, a body matching
-//! the documented schema (so an error code it does not list fails).
+//! the operation documents, its documented content type and headers, a body
+//! matching the documented schema (so an error code it does not list fails).
 
 use std::process::Command;
 
@@ -15,7 +15,8 @@ use super::services::Seeded;
 const MAX_EXAMPLES: &str = "30";
 /// Fixed, so a failure reproduces.
 const SEED: &str = "20261205";
-const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+     response_schema_conformance,response_headers_conformance";
 
 /// Runs schemathesis against `base`'s document; the report on failure.
 pub fn run(service: &str, base: &str, seeded: &Seeded) -> Result<(), String> {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::Response;
 use utoipa::openapi::{Content, RefOr, Schema};
@@ -101,10 +102,25 @@ pub fn add_errors(operation: &mut Operation, status: u16, codes: &[&str]) {
     all.extend(codes.iter().map(|code| (*code).to_owned()));
     all.sort();
     all.dedup();
+    let mut response = response(status, &all);
+    if let Some(RefOr::T(existing)) = operation.responses.responses.get_mut(&key) {
+        response.headers = std::mem::take(&mut existing.headers);
+    }
     operation
         .responses
         .responses
-        .insert(key, RefOr::T(response(status, &all)));
+        .insert(key, RefOr::T(response));
+}
+
+/// Documents the (string) header `name` on the answer `status` of
+/// `operation`, which must be there already.
+pub fn add_header(operation: &mut Operation, status: u16, name: &str, description: &str) {
+    if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(&status.to_string()) {
+        let schema: Schema = serde_json::from_value(json!({"type": "string"})).unwrap_or_default();
+        let mut header = Header::new(schema);
+        header.description = Some(description.to_owned());
+        response.headers.insert(name.to_owned(), header.into());
+    }
 }
 
 /// A type listing an operation's error answers, for `responses(...)` of

@@ -16,7 +16,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 
-pub use errors::{add_errors, error_responses};
+pub use errors::{add_errors, add_header, error_responses};
 /// What [`HttpServer::serve`](crate::http::HttpServer::serve) takes: routes
 /// with their documentation.
 pub use utoipa_axum::router::OpenApiRouter;
@@ -73,6 +73,14 @@ pub(crate) fn require_scope(doc: &mut OpenApi, scope: Scope) {
         )]);
         add_errors(operation, 401, UNAUTHORIZED);
         add_errors(operation, 403, FORBIDDEN);
+        for status in [401, 403] {
+            add_header(
+                operation,
+                status,
+                "WWW-Authenticate",
+                "The RFC 6750 challenge: `Bearer realm=\"eventbank\"`, with `error` and `scope`",
+            );
+        }
     }
 }
 

@@ -92,6 +92,13 @@ async fn the_document_describes_scopes_errors_and_ops_and_all_of_it_is_served() 
         codes(&doc, "/things/{id}", "403"),
         json!(["insufficient_scope"])
     );
+    for status in ["401", "403"] {
+        let headers = &thing["responses"][status]["headers"];
+        assert!(
+            headers.get("WWW-Authenticate").is_some(),
+            "{status}: {thing}"
+        );
+    }
 
     // The served JSON, read as a client would (utoipa's model does not
     // read every schema it writes back).

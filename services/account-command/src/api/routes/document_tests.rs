@@ -101,6 +101,17 @@ async fn every_documented_operation_is_served_behind_its_documented_scope() {
             .into_iter()
             .find(|s| s.as_str() == scope)
             .unwrap();
+        let answers = serde_json::to_value(&operation.responses).unwrap();
+        let (_, success) = answers
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(status, _)| status.starts_with('2'))
+            .unwrap();
+        assert!(
+            success["headers"].get("Command-Id").is_some(),
+            "{method} {path}: {answers}"
+        );
         let uri = path.replace("{id}", &id).replace("{command_id}", &id);
         let (status, body) = ask(&app, &method, &uri, &scope_token(scope)).await;
         assert!(
