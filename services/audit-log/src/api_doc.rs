@@ -112,41 +112,4 @@ api_errors!(
 );
 
 #[cfg(test)]
-mod tests {
-    use eventbank_runtime::http::openapi::{operations, operations_mut};
-
-    /// The routes `api::documented` registers are the document's (utoipa-axum
-    /// registers each with its description); this holds them to the
-    /// contract (DESIGN.md), each behind `audit`.
-    #[test]
-    fn the_document_lists_the_contracts_operations_with_their_scopes() {
-        let mut doc = crate::api::openapi();
-        let api = [
-            "GET /audit/streams/{id}",
-            "GET /audit/verify",
-            "GET /audit/reconcile",
-        ];
-        let ops = [
-            "GET /healthz",
-            "GET /readyz",
-            "GET /metrics",
-            "GET /topics",
-            "GET /openapi.json",
-        ];
-        assert_eq!(
-            operations(&doc),
-            api.iter().chain(&ops).map(|op| (*op).to_owned()).collect()
-        );
-        for (method, path, operation) in operations_mut(&mut doc) {
-            let op = format!("{method} {path}");
-            let security = serde_json::to_value(&operation.security).unwrap();
-            let expected = api.contains(&op.as_str()).then_some("audit");
-            assert_eq!(security[0]["bearer"][0].as_str(), expected, "{op}");
-        }
-        let stream = serde_json::to_value(&doc.paths.paths["/audit/streams/{id}"]).unwrap();
-        let content = &stream["get"]["responses"]["200"]["content"];
-        for media in ["application/json", "application/x-ndjson", "text/csv"] {
-            assert!(content.get(media).is_some(), "{media}: {content}");
-        }
-    }
-}
+mod tests;
