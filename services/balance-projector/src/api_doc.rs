@@ -168,42 +168,4 @@ api_errors!(
 );
 
 #[cfg(test)]
-mod tests {
-    use eventbank_runtime::http::openapi::{operations, operations_mut};
-
-    /// The routes `api::documented` registers are the document's (utoipa-axum
-    /// registers each with its description); this holds them to the
-    /// contract (DESIGN.md) and each to the scope its guard checks.
-    #[test]
-    fn the_document_lists_the_contracts_operations_with_their_scopes() {
-        let mut doc = crate::api::openapi();
-        let expected = [
-            ("GET /accounts", Some("read")),
-            ("GET /accounts/{id}", Some("read")),
-            ("GET /accounts/{id}/transactions", Some("read")),
-            ("GET /transfers/{id}", Some("read")),
-            ("GET /admin/generation", Some("admin")),
-            ("POST /admin/rebuild", Some("admin")),
-            ("GET /healthz", None),
-            ("GET /readyz", None),
-            ("GET /metrics", None),
-            ("GET /topics", None),
-            ("GET /openapi.json", None),
-        ];
-        assert_eq!(
-            operations(&doc),
-            expected.iter().map(|(op, _)| (*op).to_owned()).collect()
-        );
-        for (method, path, operation) in operations_mut(&mut doc) {
-            let op = format!("{method} {path}");
-            let scope = expected.iter().find(|(name, _)| *name == op).unwrap().1;
-            let security = serde_json::to_value(&operation.security).unwrap();
-            assert_eq!(security[0]["bearer"][0].as_str(), scope, "{op}");
-            assert_eq!(
-                operation.responses.responses.contains_key("401"),
-                scope.is_some() || path == "/metrics",
-                "{op}"
-            );
-        }
-    }
-}
+mod tests;
