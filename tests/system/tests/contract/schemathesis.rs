@@ -24,15 +24,32 @@ pub fn run(service: &str, base: &str, seeded: &Seeded) -> Result<(), String> {
     // schemathesis keeps its example database in the working directory:
     // a scratch one, not the checkout. Its configuration there gives the
     // path ids of things that exist (else nearly every request with an id
-    // stops at "not found"); an audit stream's id is an account's too, and
-    // a transfer from it reaches the debit.
+    // stops at "not found"); an audit stream's id is an account's too.
+    // Transfers come from an account of their own, with money to move; a
+    // transfer's id is a transfer's.
     let scratch = tempfile::tempdir().expect("scratch directory");
-    let config = format!(
-        "[parameters]\n\"path.id\" = \"{account}\"\n\"path.command_id\" = \"{}\"\n\
-         \"body.from\" = \"{account}\"\n",
-        seeded.command,
+    // A body field cannot be fixed like a path id, only drawn from a
+    // dictionary now and then.
+    let mut config = format!(
+        "[parameters]\n\
+         \"path.id\" = \"{account}\"\n\
+         \"path.command_id\" = \"{command}\"\n\
+         \"body.from\" = {{ dictionary = \"accounts\", probability = 0.5 }}\n\
+         [dictionaries.accounts]\n\
+         values = [\"{payer}\"]\n",
         account = seeded.account,
+        command = seeded.command,
+        payer = seeded.payer,
     );
+    if service == "balance-projector" {
+        // (A filter that matches nothing is a warning: only where it matches.)
+        config.push_str(&format!(
+            "[[operations]]\n\
+             include-path = \"/transfers/{{id}}\"\n\
+             parameters = {{ \"path.id\" = \"{}\" }}\n",
+            seeded.transfer
+        ));
+    }
     std::fs::write(scratch.path().join("schemathesis.toml"), config).expect("schemathesis.toml");
     let output = Command::new(tools)
         .args(["schemathesis", "run", &format!("{base}/openapi.json")])

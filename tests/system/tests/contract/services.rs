@@ -22,6 +22,11 @@ pub struct Seeded {
     pub account: String,
     /// The deposit's command id.
     pub command: String,
+    /// An open account holding 1,000,000 that only transfers take from
+    /// (the operations on `account` may well close it).
+    pub payer: String,
+    /// A transfer from `payer` to `account`.
+    pub transfer: String,
 }
 
 pub struct Services {
@@ -100,33 +105,56 @@ impl Services {
         &self.bases[service]
     }
 
-    /// Opens an account, pays in and waits until the read model shows it:
-    /// the ids schemathesis is given, so its requests reach past "not found".
+    /// Opens two accounts, pays into both, moves money between them and
+    /// waits until the read model shows the accounts: the ids schemathesis
+    /// is given, so its requests reach past "not found".
     pub async fn seed(&self, http: &reqwest::Client) -> Seeded {
+        let (account, command) = self.open_with(http, "Ann", 500).await;
+        let (payer, _) = self.open_with(http, "Bob", 1_000_000).await;
         let api = self.base("account-command");
-        let opened: Value = http
-            .post(format!("{api}/accounts"))
-            .bearer_auth(TOKEN)
-            .json(&json!({"holder": "Ann", "currency": "EUR"}))
-            .send()
-            .await
-            .expect("open sent")
-            .json()
-            .await
-            .expect("opened");
+        let started = post(
+            http,
+            &format!("{api}/transfers"),
+            json!({"from": payer, "to": account, "amount": 100}),
+        )
+        .await;
+        let transfer = started["transfer_id"]
+            .as_str()
+            .expect("transfer id")
+            .to_owned();
+        Seeded {
+            account,
+            command,
+            payer,
+            transfer,
+        }
+    }
+
+    /// A new account holding `amount`, once the view shows it; its id and
+    /// the deposit's command id.
+    async fn open_with(
+        &self,
+        http: &reqwest::Client,
+        holder: &str,
+        amount: i64,
+    ) -> (String, String) {
+        let api = self.base("account-command");
+        let opened = post(
+            http,
+            &format!("{api}/accounts"),
+            json!({"holder": holder, "currency": "EUR"}),
+        )
+        .await;
         let id = opened["account_id"]
             .as_str()
             .expect("account id")
             .to_owned();
-        let deposit = http
-            .post(format!("{api}/accounts/{id}/deposits"))
-            .bearer_auth(TOKEN)
-            .json(&json!({"amount": 500}))
-            .send()
-            .await
-            .expect("deposit sent");
-        assert!(deposit.status().is_success(), "{}", deposit.status());
-        let deposited: Value = deposit.json().await.expect("deposited");
+        let deposited = post(
+            http,
+            &format!("{api}/accounts/{id}/deposits"),
+            json!({"amount": amount}),
+        )
+        .await;
         let command = deposited["command_id"]
             .as_str()
             .expect("command id")
@@ -151,10 +179,7 @@ impl Services {
             }
         })
         .await;
-        Seeded {
-            account: id,
-            command,
-        }
+        (id, command)
     }
 
     pub async fn stop(self) {
@@ -162,4 +187,19 @@ impl Services {
             process.stop(Duration::from_secs(30)).await;
         }
     }
+}
+
+/// `POST url` with `body` and the test token: a success's JSON body.
+async fn post(http: &reqwest::Client, url: &str, body: Value) -> Value {
+    let response = http
+        .post(url)
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .expect("command sent");
+    let status = response.status();
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert!(status.is_success(), "POST {url}: {status} {answer}");
+    answer
 }
