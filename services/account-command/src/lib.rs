@@ -18,7 +18,6 @@ mod settings;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::http::HttpServer;
 use eventbank_runtime::kafka::transactional::{LoopConfig, LoopMetrics, spawn_loop};
@@ -27,6 +26,7 @@ use eventbank_runtime::service::{self, CommonSettings, Service};
 use eventbank_runtime::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use settings::*;
 
@@ -138,7 +138,7 @@ impl Service for App {
         let router = self
             .api
             .as_ref()
-            .map_or_else(Router::new, |api| api.router(auth));
+            .map_or_else(OpenApiRouter::new, |api| api.router(auth));
         // A processor that dies takes the instance down so the orchestrator
         // restarts it; on a requested stop it finishes the batch in hand
         // (commit or abort) within the grace.

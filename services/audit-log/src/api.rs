@@ -8,22 +8,29 @@
 //!
 //! Every route needs a bearer token with the `audit` scope. Every error is
 //! the runtime's JSON error; a database that cannot be reached is a 503.
+//! Each route is registered with its OpenAPI description (`routes!`;
+//! records, parameters and error codes in `api_doc`).
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use eventbank_runtime::http::{ApiError, Auth, Scope};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+
+use crate::api_doc::{
+    ReconcileErrors, ReconcileParams, StreamErrors, StreamPage, StreamParams, VerifyErrors,
+    VerifyParams,
+};
 
 use crate::db::{Db, DbError};
 use crate::record::CSV_HEADER;
-use crate::store;
+use crate::store::{self, ReconcileReport, VerifyReport};
 use crate::watch::Instruments;
 
 /// Page sizes: JSON pages are for browsing, exports for downloading.
@@ -38,13 +45,27 @@ pub struct ApiState {
     pub instruments: Instruments,
 }
 
+/// The routes with their documentation, before the state is given.
+pub fn documented(auth: &Auth) -> OpenApiRouter<ApiState> {
+    let audit = OpenApiRouter::new()
+        .routes(routes!(stream))
+        .routes(routes!(verify))
+        .routes(routes!(reconcile));
+    auth.protect_documented(Scope::Audit, audit)
+}
+
 /// Every route needs the `audit` scope.
-pub fn router(state: ApiState, auth: &Auth) -> Router {
-    let audit = Router::new()
-        .route("/audit/streams/{id}", get(stream))
-        .route("/audit/verify", get(verify))
-        .route("/audit/reconcile", get(reconcile));
-    auth.protect(Scope::Audit, audit).with_state(state)
+pub fn router(state: ApiState, auth: &Auth) -> OpenApiRouter {
+    documented(auth).with_state(state)
+}
+
+/// The service's whole OpenAPI document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    eventbank_runtime::http::openapi::document(
+        "audit-log",
+        env!("CARGO_PKG_VERSION"),
+        documented(&Auth::disabled()).into_openapi(),
+    )
 }
 
 type QueryParams = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -56,6 +77,19 @@ enum Format {
     Csv,
 }
 
+/// A stream's records, a page at a time, as JSON, JSON Lines or CSV.
+#[utoipa::path(get, path = "/audit/streams/{id}", tag = "audit",
+    params(("id" = Uuid, Path, description = "An account's or a transfer's id"), StreamParams),
+    responses(
+        (status = 200, description = "A page (`X-Next-After` when there is more)",
+            headers(("X-Next-After" = i64, description = "`after` for the next page")),
+            content(
+                (StreamPage = "application/json"),
+                (String = "application/x-ndjson"),
+                (String = "text/csv"),
+            )),
+        StreamErrors,
+    ))]
 async fn stream(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -140,6 +174,9 @@ fn with_next_after(mut response: Response, next_after: Option<i64>) -> Response 
     response
 }
 
+/// Recomputes the chains (or one) and reports the first broken link.
+#[utoipa::path(get, path = "/audit/verify", tag = "audit", params(VerifyParams),
+    responses((status = 200, description = "The report", body = VerifyReport), VerifyErrors))]
 async fn verify(State(state): State<ApiState>, query: QueryParams) -> Result<Response, ApiError> {
     let params = Params::new(query, &["stream"])?;
     let stream = params.get("stream").map(parse_stream).transpose()?;
@@ -161,6 +198,10 @@ async fn verify(State(state): State<ApiState>, query: QueryParams) -> Result<Res
     Ok(axum::Json(report).into_response())
 }
 
+/// Balances recomputed from the events against their `balance_after`.
+#[utoipa::path(get, path = "/audit/reconcile", tag = "audit", params(ReconcileParams),
+    responses((status = 200, description = "The report", body = ReconcileReport),
+        ReconcileErrors))]
 async fn reconcile(
     State(state): State<ApiState>,
     query: QueryParams,

@@ -27,7 +27,7 @@ pub struct StreamHead {
 }
 
 /// Why a link is broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// A position is missing or out of order.
@@ -41,7 +41,7 @@ pub enum Problem {
 }
 
 /// The first broken link found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BrokenLink {
     pub stream_id: Uuid,
     /// The position at which the chain breaks.

@@ -14,6 +14,7 @@
 //! [`App::run`] serves until the shutdown token is cancelled.
 
 pub mod api;
+mod api_doc;
 pub mod canonical;
 pub mod chain;
 pub mod consumer;

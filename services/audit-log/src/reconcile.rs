@@ -14,7 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Why an event does not reconcile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MismatchKind {
     /// The recomputed balance differs from the recorded `balance_after`.
@@ -28,7 +28,7 @@ pub enum MismatchKind {
 }
 
 /// One event that does not add up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Mismatch {
     pub stream_id: Uuid,
     pub sequence: Option<i64>,

@@ -1,21 +1,29 @@
 //! The query API (DESIGN.md, balance-projector): the views need a bearer
-//! token with the `read` scope, `/admin/*` one with `admin`.
+//! token with the `read` scope, `/admin/*` one with `admin`. Each route is
+//! registered with its OpenAPI description (`routes!`; bodies, parameters
+//! and error codes in `api_doc`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use eventbank_events::{AccountId, TransferId};
 use eventbank_runtime::http::{ApiError, Auth, Scope};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api_doc::{
+    AccountErrors, AccountParams, AccountRead, Accounts, Generation, GenerationErrors, QueryErrors,
+    QueryParams, RebuildErrors, RebuildStarted, Transactions, TransactionsErrors,
+    TransactionsParams, TransferErrors,
+};
 use crate::rebuild::{Projectors, RebuildError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TransferView};
 
 /// Header set when a `min_version` read timed out before the view caught up.
 pub const BEHIND_HEADER: &str = "x-read-model-behind";
@@ -40,20 +48,33 @@ impl ApiState {
     }
 }
 
+/// The routes with their documentation, before the state is given.
+pub fn documented(auth: &Auth) -> OpenApiRouter<ApiState> {
+    let views = OpenApiRouter::new()
+        .routes(routes!(query_accounts))
+        .routes(routes!(get_account))
+        .routes(routes!(get_transactions))
+        .routes(routes!(get_transfer));
+    let admin = OpenApiRouter::new()
+        .routes(routes!(get_generation))
+        .routes(routes!(post_rebuild));
+    auth.protect_documented(Scope::Read, views)
+        .merge(auth.protect_documented(Scope::Admin, admin))
+}
+
 /// The views need the `read` scope; `/admin/*` (the served generation, a
 /// rebuild) needs `admin`.
-pub fn router(state: ApiState, auth: &Auth) -> Router {
-    let views = Router::new()
-        .route("/accounts", get(query_accounts))
-        .route("/accounts/{id}", get(get_account))
-        .route("/accounts/{id}/transactions", get(get_transactions))
-        .route("/transfers/{id}", get(get_transfer));
-    let admin = Router::new()
-        .route("/admin/generation", get(get_generation))
-        .route("/admin/rebuild", post(post_rebuild));
-    auth.protect(Scope::Read, views)
-        .merge(auth.protect(Scope::Admin, admin))
-        .with_state(state)
+pub fn router(state: ApiState, auth: &Auth) -> OpenApiRouter {
+    documented(auth).with_state(state)
+}
+
+/// The service's whole OpenAPI document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    eventbank_runtime::http::openapi::document(
+        "balance-projector",
+        env!("CARGO_PKG_VERSION"),
+        documented(&Auth::disabled()).into_openapi(),
+    )
 }
 
 fn internal(err: StoreError) -> ApiError {
@@ -98,6 +119,12 @@ fn parse_limit(params: &HashMap<String, String>) -> Result<usize, ApiError> {
     Ok(limit)
 }
 
+/// An account, optionally once the view has reached a version.
+#[utoipa::path(get, path = "/accounts/{id}", tag = "views", params(("id" = uuid::Uuid, Path, description = "The account's id"), AccountParams),
+    responses((status = 200, description = "The account", body = AccountRead,
+        headers(("X-Read-Model-Behind" = String,
+            description = "`true` when the view had not reached `min_version` in time"))),
+        AccountErrors))]
 async fn get_account(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -142,10 +169,7 @@ async fn get_account(
                 ));
             };
             let behind = !reached;
-            let mut body =
-                serde_json::to_value(&account).map_err(|e| ApiError::internal_because(&e))?;
-            body["behind"] = json!(behind);
-            let mut response = Json(body).into_response();
+            let mut response = Json(AccountRead { account, behind }).into_response();
             if behind {
                 response
                     .headers_mut()
@@ -161,6 +185,10 @@ async fn get_account(
     }
 }
 
+/// An account's history, newest first, a page at a time.
+#[utoipa::path(get, path = "/accounts/{id}/transactions", tag = "views",
+    params(("id" = uuid::Uuid, Path, description = "The account's id"), TransactionsParams),
+    responses((status = 200, description = "A page", body = Transactions), TransactionsErrors))]
 async fn get_transactions(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -187,10 +215,13 @@ async fn get_transactions(
     })))
 }
 
+/// A transfer's status: `pending`, `completed` or `failed` (with `reason`).
+#[utoipa::path(get, path = "/transfers/{id}", tag = "views", params(("id" = uuid::Uuid, Path, description = "The transfer's id")),
+    responses((status = 200, description = "The transfer", body = TransferView), TransferErrors))]
 async fn get_transfer(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TransferView>, ApiError> {
     let id = TransferId::parse(&id)
         .map(|id| id.to_string())
         .map_err(|_| ApiError::bad_request("invalid_transfer_id", "transfer id must be a UUID"))?;
@@ -201,9 +232,7 @@ async fn get_transfer(
         .await
         .map_err(internal)?
     {
-        Some(transfer) => Ok(Json(
-            serde_json::to_value(transfer).map_err(|e| ApiError::internal_because(&e))?,
-        )),
+        Some(transfer) => Ok(Json(transfer)),
         None => Err(ApiError::not_found(
             "transfer_not_found",
             format!("no transfer {id} in the read model"),
@@ -211,10 +240,13 @@ async fn get_transfer(
     }
 }
 
+/// Accounts by balance (lowest first) and status: the cross-account query.
+#[utoipa::path(get, path = "/accounts", tag = "views", params(QueryParams),
+    responses((status = 200, description = "The accounts", body = Accounts), QueryErrors))]
 async fn query_accounts(
     State(state): State<ApiState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Accounts>, ApiError> {
     let min_balance = parse_number::<i64>(&params, "min_balance")?.unwrap_or(i64::MIN);
     let limit = parse_limit(&params)?;
     let statuses: &[&str] = match params.get("status").map(String::as_str) {
@@ -234,19 +266,22 @@ async fn query_accounts(
         .query(min_balance, statuses, limit)
         .await
         .map_err(internal)?;
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(Accounts { accounts }))
 }
 
-async fn get_generation(
-    State(state): State<ApiState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// The generation of the view being served.
+#[utoipa::path(get, path = "/admin/generation", tag = "admin",
+    responses((status = 200, description = "The generation", body = Generation), GenerationErrors))]
+async fn get_generation(State(state): State<ApiState>) -> Result<Json<Generation>, ApiError> {
     let current = state.store.current_generation().await.map_err(internal)?;
-    Ok(Json(json!({ "current": current })))
+    Ok(Json(Generation { current }))
 }
 
 /// Rebuilds the view from offset zero into a fresh generation while the
 /// current one keeps serving; switches over once the rebuild has caught up.
 /// One at a time: 409 `rebuild_in_progress` while one runs.
+#[utoipa::path(post, path = "/admin/rebuild", tag = "admin", responses(
+    (status = 202, description = "Rebuilding", body = RebuildStarted), RebuildErrors))]
 async fn post_rebuild(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let (from, to) = state
         .projectors
@@ -266,7 +301,11 @@ async fn post_rebuild(State(state): State<ApiState>) -> Result<Response, ApiErro
         })?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "status": "rebuilding", "from": from, "generation": to })),
+        Json(RebuildStarted {
+            status: "rebuilding".to_owned(),
+            from,
+            generation: to,
+        }),
     )
         .into_response())
 }

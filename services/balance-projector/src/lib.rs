@@ -4,6 +4,7 @@
 //! serves until the shutdown token is cancelled.
 
 pub mod api;
+mod api_doc;
 mod apply;
 mod kafka_access;
 mod metrics;

@@ -26,9 +26,9 @@ mod settings;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use eventbank_events::TopicKind;
 use eventbank_runtime::http::HttpServer;
+use eventbank_runtime::http::openapi::OpenApiRouter;
 use eventbank_runtime::kafka::transactional::{
     LoopConfig, LoopError, LoopMetrics, Processor, spawn_loop,
 };
@@ -148,7 +148,10 @@ impl Service for App {
         );
         supervisor.watch(ROUTER, router);
         supervisor.watch(SAGA, saga);
-        let http = self.http.serve(Router::new(), supervisor.task_shutdown());
+        // Ops only: no API of its own, so its document lists the ops endpoints.
+        let http = self
+            .http
+            .serve(OpenApiRouter::new(), supervisor.task_shutdown());
         supervisor.spawn("http", http);
         supervisor.run(&shutdown).await
     }

@@ -1,12 +1,14 @@
 //! The HTTP side every service shares: the ops endpoints (`/healthz`, `/readyz`,
 //! `/metrics`, `/topics`), bearer-token auth for the APIs, the JSON error
-//! shape, and serving with graceful shutdown.
+//! shape, the OpenAPI document (`/openapi.json`), and serving with graceful
+//! shutdown.
 
 pub mod auth;
 mod error;
 mod limits;
 mod metric_set;
 mod metrics;
+pub mod openapi;
 mod ops;
 mod readiness;
 mod request_metrics;

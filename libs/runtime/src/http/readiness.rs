@@ -13,14 +13,14 @@ pub struct Readiness {
     checks: Arc<RwLock<BTreeMap<String, CheckState>>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CheckState {
     pub ready: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReadinessReport {
     pub ready: bool,
     pub checks: BTreeMap<String, CheckState>,

@@ -4,14 +4,14 @@
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
 
 use super::limits::{self, Limiter};
 use super::{
     Auth, HttpLimits, HttpMetrics, HttpSettings, MetricsRegistry, OpsState, Readiness,
-    json_fallback, json_method_not_allowed, ops_router,
+    json_fallback, json_method_not_allowed, openapi, ops_router,
 };
 
 /// A service's HTTP listener, bound at build time, with the ops state the
@@ -22,6 +22,8 @@ pub struct HttpServer {
     pub ops: OpsState,
     auth: Auth,
     limits: HttpLimits,
+    service: String,
+    version: String,
 }
 
 impl HttpServer {
@@ -40,7 +42,10 @@ impl HttpServer {
                 readiness: Readiness::new(),
                 metrics: MetricsRegistry::new(service, version),
                 topics: Default::default(),
+                openapi: Default::default(),
             },
+            service: service.to_owned(),
+            version: version.to_owned(),
         })
     }
 
@@ -55,9 +60,16 @@ impl HttpServer {
     }
 
     /// Serves the service's own `api` routes plus the ops endpoints until
-    /// `shutdown`; unknown routes and unsupported methods answer with the
-    /// JSON error shape.
-    pub async fn serve(self, api: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+    /// `shutdown`, and at `/openapi.json` the document of them all; unknown
+    /// routes and unsupported methods answer with the JSON error shape.
+    pub async fn serve(
+        mut self,
+        api: OpenApiRouter,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
+        let (api, doc) = api.split_for_parts();
+        let doc = openapi::document(&self.service, &self.version, doc);
+        self.ops.openapi = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
         let requests = HttpMetrics::register(&self.ops.metrics);
         // Limits on the API only: a probe must reach a busy service.
         let api = api.layer(axum::middleware::from_fn_with_state(

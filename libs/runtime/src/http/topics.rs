@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::kafka::KafkaSettings;
 
 /// What `GET /topics` answers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TopicsReport {
     /// Every topic and dead-letter topic, in the order topic setup creates them.
     pub topics: Vec<TopicEntry>,
@@ -19,7 +19,7 @@ pub struct TopicsReport {
     pub co_partitioned: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TopicEntry {
     pub name: String,
     pub partitions: i32,

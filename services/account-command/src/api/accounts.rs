@@ -6,11 +6,16 @@ use eventbank_events::{AccountCommand, AccountId, Amount, Currency, Holder};
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
+use super::documented_errors::{CloseErrors, DepositErrors, OpenErrors, WithdrawErrors};
 use super::idempotency::{Idempotency, IdempotencyKey, RequestIds};
 use super::json::{EmptyBody, Fields, JsonBody, StrictJson};
 use super::middleware::Correlation;
 use super::outcome_responses::CommandContext;
 use super::path::AccountIdParam;
+use super::schemas::{
+    AccountPath, AmountRequest, Changed, CloseRequest, IdempotencyHeaders, OpenAccountRequest,
+    Opened, Pending,
+};
 use super::send_command::execute;
 
 /// `{"holder":"Ann","currency":"EUR"}`
@@ -51,6 +56,14 @@ impl JsonBody for AmountBody {
 
 /// 201 with the new account; its id is derived from the `Idempotency-Key` if
 /// there is one, so a retry opens the same account (once).
+#[utoipa::path(post, path = "/accounts", operation_id = "open_account", tag = "commands",
+    params(IdempotencyHeaders),
+    request_body(content = OpenAccountRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Opened", body = Opened),
+        (status = 202, description = "No result in time", body = Pending),
+        OpenErrors,
+    ))]
 pub async fn open(
     State(state): State<AppState>,
     correlation: Correlation,
@@ -91,8 +104,30 @@ macro_rules! amount_handler {
     };
 }
 
-amount_handler!(deposit, "deposits", Deposit);
-amount_handler!(withdraw, "withdrawals", Withdraw);
+amount_handler!(
+    /// Puts money into the account.
+    #[utoipa::path(post, path = "/accounts/{id}/deposits", operation_id = "deposit",
+        tag = "commands", params(AccountPath, IdempotencyHeaders),
+        request_body(content = AmountRequest, content_type = "application/json"),
+        responses(
+            (status = 200, description = "Deposited", body = Changed),
+            (status = 202, description = "No result in time", body = Pending),
+            DepositErrors,
+        ))]
+    deposit, "deposits", Deposit
+);
+amount_handler!(
+    /// Takes money out of the account.
+    #[utoipa::path(post, path = "/accounts/{id}/withdrawals", operation_id = "withdraw",
+        tag = "commands", params(AccountPath, IdempotencyHeaders),
+        request_body(content = AmountRequest, content_type = "application/json"),
+        responses(
+            (status = 200, description = "Withdrawn", body = Changed),
+            (status = 202, description = "No result in time", body = Pending),
+            WithdrawErrors,
+        ))]
+    withdraw, "withdrawals", Withdraw
+);
 
 /// A command that changes an existing account, answered with its new version
 /// and balance. The idempotency key is scoped to `route`.
@@ -116,7 +151,16 @@ async fn change(
     .await
 }
 
-/// No body, an empty one, or `{}`.
+/// Closes an empty account. No body, an empty one, or `{}`.
+#[utoipa::path(post, path = "/accounts/{id}/close", operation_id = "close_account",
+    tag = "commands", params(AccountPath, IdempotencyHeaders),
+    request_body(content = CloseRequest, content_type = "application/json",
+        description = "Optional: no body, an empty one, or `{}`"),
+    responses(
+        (status = 200, description = "Closed", body = Changed),
+        (status = 202, description = "No result in time", body = Pending),
+        CloseErrors,
+    ))]
 pub async fn close(
     State(state): State<AppState>,
     correlation: Correlation,

@@ -20,10 +20,18 @@ use axum::response::Response;
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
+use super::documented_errors::LookupErrors;
 use super::outcome_responses::{self, Audience, CommandContext};
 use super::path::CommandIdParam;
+use super::schemas::{CommandPath, Looked};
 use super::send_command::COMMAND_ID;
 
+#[utoipa::path(get, path = "/commands/{command_id}", operation_id = "get_command",
+    tag = "commands", params(CommandPath),
+    responses(
+        (status = 200, description = "Accepted: the command's answer", body = Looked),
+        LookupErrors,
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     CommandIdParam(command_id): CommandIdParam,

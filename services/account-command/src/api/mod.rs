@@ -17,7 +17,9 @@
 //! "result_url","account_id"[,"transfer_id"]}` with `Location` (see
 //! `dispatch.rs`).
 //!
-//! Module map: `routes` (the router), `accounts`, `transfers`,
+//! Module map: `routes` (the router, and the OpenAPI document with it),
+//! `schemas` and `documented_errors` (what the document says of bodies and
+//! error codes), `accounts`, `transfers`,
 //! `command_lookup` (handlers), `send_command` (the path every command
 //! handler ends in), `json` (strict bodies), `body_parser` (the same bodies
 //! parsed without a server, for the fuzz targets), `path` (path ids),
@@ -31,6 +33,7 @@ pub mod body_parser;
 mod cache;
 mod command_lookup;
 mod dispatch;
+mod documented_errors;
 pub mod idempotency;
 mod json;
 mod listener;
@@ -40,6 +43,7 @@ mod outcome_responses;
 mod path;
 mod result_store;
 mod routes;
+mod schemas;
 mod send_command;
 #[cfg(test)]
 mod test_results;
@@ -142,9 +146,22 @@ impl Api {
         })
     }
 
-    /// The API's routes only, each behind its scope in `auth`; `HttpServer`
-    /// adds the ops endpoints and the JSON 404 fallback.
-    pub fn router(&self, auth: &eventbank_runtime::http::Auth) -> axum::Router {
+    /// The API's routes only, each behind its scope in `auth`, with their
+    /// OpenAPI description; `HttpServer` adds the ops endpoints, the
+    /// document and the JSON 404 fallback.
+    pub fn router(
+        &self,
+        auth: &eventbank_runtime::http::Auth,
+    ) -> utoipa_axum::router::OpenApiRouter {
         routes::router(self.state.clone(), auth)
     }
+}
+
+/// The service's whole OpenAPI document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    eventbank_runtime::http::openapi::document(
+        "account-command",
+        env!("CARGO_PKG_VERSION"),
+        routes::documented(&eventbank_runtime::http::Auth::disabled()).into_openapi(),
+    )
 }

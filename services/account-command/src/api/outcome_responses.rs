@@ -11,15 +11,14 @@
 //! result in time: 202 `{"command_id","status":"pending","result_url","account_id"[,"transfer_id"]}`
 //! with a `Location` header.
 
+use super::dispatch::Sent;
+use super::schemas::{Changed, Looked, Opened, Pending, TransferStarted};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use eventbank_events::{
     AccountId, CommandId, CommandOutcome, CommandResult, Currency, Holder, Rejection, TransferId,
 };
 use eventbank_runtime::http::ApiError;
-use serde_json::{Map, Value, json};
-
-use super::dispatch::Sent;
 
 /// Set on an answer that was served from the result cache: a repeated
 /// `Idempotency-Key` whose first outcome is known. Nothing was produced.
@@ -73,50 +72,65 @@ pub fn outcome(context: &CommandContext, result: &CommandResult, audience: Audie
         } => (*version, *balance),
         CommandOutcome::Rejected { rejection } => return rejected(rejection).into_response(),
     };
-    let command_id = result.command_id.to_string();
-    let (status, mut body) = match context {
-        CommandContext::OpenAccount { holder, currency } => (
-            StatusCode::CREATED,
-            json!({
-                "account_id": result.account_id,
-                "version": version,
-                "holder": holder,
-                "currency": currency,
-                "balance": balance,
-                "command_id": command_id,
-            }),
-        ),
-        CommandContext::AccountChange => (
-            StatusCode::OK,
-            json!({
-                "account_id": result.account_id,
-                "version": version,
-                "balance": balance,
-                "command_id": command_id,
-            }),
-        ),
-        CommandContext::Transfer { transfer_id } => (
-            StatusCode::ACCEPTED,
-            json!({
-                "transfer_id": transfer_id,
-                // The transfer's status: the debit is done, the saga does the rest.
-                "status": "pending",
-                "command_id": command_id,
-                "version": version,
-                "balance": balance,
-            }),
-        ),
-    };
-    match audience {
-        Audience::Request => (status, axum::Json(body)).into_response(),
-        Audience::Lookup => {
-            // For a transfer this replaces the transfer's "pending": here
-            // `status` is the command's; the transfer's own status is served
-            // by balance-projector's `GET /transfers/{id}`.
-            if let Value::Object(map) = &mut body {
-                map.insert("status".to_owned(), Value::from("accepted"));
+    let command_id = result.command_id;
+    let account_id = result.account_id;
+    if audience == Audience::Lookup {
+        // For a transfer, `status` is the command's here; the transfer's
+        // own status is served by balance-projector's `GET /transfers/{id}`.
+        let mut looked = Looked {
+            account_id: Some(account_id),
+            transfer_id: None,
+            holder: None,
+            currency: None,
+            status: "accepted",
+            version,
+            balance,
+            command_id,
+        };
+        match context {
+            CommandContext::OpenAccount { holder, currency } => {
+                looked.holder = Some(holder.clone());
+                looked.currency = Some(*currency);
             }
+            CommandContext::AccountChange => {}
+            CommandContext::Transfer { transfer_id } => {
+                looked.account_id = None;
+                looked.transfer_id = Some(*transfer_id);
+            }
+        }
+        return (StatusCode::OK, axum::Json(looked)).into_response();
+    }
+    match context {
+        CommandContext::OpenAccount { holder, currency } => {
+            let body = Opened {
+                account_id,
+                version,
+                holder: holder.clone(),
+                currency: *currency,
+                balance,
+                command_id,
+            };
+            (StatusCode::CREATED, axum::Json(body)).into_response()
+        }
+        CommandContext::AccountChange => {
+            let body = Changed {
+                account_id,
+                version,
+                balance,
+                command_id,
+            };
             (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        CommandContext::Transfer { transfer_id } => {
+            let body = TransferStarted {
+                transfer_id: *transfer_id,
+                // The transfer's status: the debit is done, the saga does the rest.
+                status: "pending",
+                command_id,
+                version,
+                balance,
+            };
+            (StatusCode::ACCEPTED, axum::Json(body)).into_response()
         }
     }
 }
@@ -137,15 +151,18 @@ pub fn result_url(command_id: CommandId) -> String {
 /// in time. The body carries every id the client could not know otherwise.
 pub fn pending(command_id: CommandId, account_id: AccountId, context: &CommandContext) -> Response {
     let url = result_url(command_id);
-    let mut body = Map::new();
-    body.insert("command_id".to_owned(), json!(command_id));
-    body.insert("status".to_owned(), json!("pending"));
-    body.insert("result_url".to_owned(), json!(url));
-    body.insert("account_id".to_owned(), json!(account_id));
-    if let CommandContext::Transfer { transfer_id } = context {
-        body.insert("transfer_id".to_owned(), json!(transfer_id));
-    }
-    let mut response = (StatusCode::ACCEPTED, axum::Json(Value::Object(body))).into_response();
+    let transfer_id = match context {
+        CommandContext::Transfer { transfer_id } => Some(*transfer_id),
+        CommandContext::OpenAccount { .. } | CommandContext::AccountChange => None,
+    };
+    let body = Pending {
+        command_id,
+        status: "pending",
+        result_url: url.clone(),
+        account_id,
+        transfer_id,
+    };
+    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&url) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -164,6 +181,7 @@ pub fn replayed(mut response: Response) -> Response {
 mod tests {
     use axum::body::to_bytes;
     use eventbank_events::RejectionCode;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::api::test_results;

@@ -7,10 +7,12 @@ use eventbank_events::{AccountCommand, AccountId, Amount, RejectionCode};
 use eventbank_runtime::http::ApiError;
 
 use super::AppState;
+use super::documented_errors::TransferErrors;
 use super::idempotency::{Idempotency, RequestIds};
 use super::json::{Fields, JsonBody, StrictJson};
 use super::middleware::Correlation;
 use super::outcome_responses::CommandContext;
+use super::schemas::{IdempotencyHeaders, TransferAccepted, TransferRequest};
 use super::send_command::execute;
 
 /// `{"from":"<account id>","to":"<account id>","amount":500}`
@@ -47,6 +49,14 @@ impl JsonBody for TransferBody {
 /// Puts `DebitForTransfer` on the source account. Accepted → 202 `pending`
 /// (the saga credits the target, or refunds the source if the target cannot
 /// take it; its existence is not checked here). Rejected → the rejection.
+#[utoipa::path(post, path = "/transfers", operation_id = "start_transfer", tag = "commands",
+    params(IdempotencyHeaders),
+    request_body(content = TransferRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "The debit is done (`transfer_id`, `version`, \
+            `balance`), or no result came in time (`result_url`)", body = TransferAccepted),
+        TransferErrors,
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     correlation: Correlation,

@@ -6,7 +6,7 @@ use tokio_postgres::{Client, GenericClient, Transaction};
 
 /// Offsets of a source partition deleted by retention before they were read
 /// (`[from_offset, to_offset)`; see `consumer::gaps`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RetentionGap {
     pub topic: String,
     pub partition: i32,

@@ -20,7 +20,7 @@ use crate::store::offsets::{RetentionGap, retention_gaps};
 const CHUNK: i32 = 1_000;
 
 /// The answer of `GET /audit/verify`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     pub ok: bool,
     pub streams_checked: u64,
@@ -34,7 +34,7 @@ pub struct VerifyReport {
 }
 
 /// The answer of `GET /audit/reconcile`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReconcileReport {
     pub ok: bool,
     pub accounts_checked: u64,

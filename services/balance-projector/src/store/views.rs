@@ -8,11 +8,12 @@ use serde::Serialize;
 
 use super::{Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub account_id: String,
     pub holder: String,
     pub currency: String,
+    #[schema(pattern = "^(open|closed)$")]
     pub status: String,
     pub balance: i64,
     pub version: u64,
@@ -21,9 +22,10 @@ pub struct AccountView {
 }
 
 /// A transfer as the view holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
     pub transfer_id: String,
+    #[schema(pattern = "^(pending|completed|failed)$")]
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 pub use guard::Caller;
 pub use settings::{AuthSettings, TokenSettings, TokensFile};
@@ -140,6 +141,19 @@ impl Auth {
             guard::Guard::api(self.clone(), scope),
             guard::check,
         ))
+    }
+
+    /// [`protect`](Self::protect) for documented routes: also marks each
+    /// of their operations as needing `scope` in the OpenAPI document, with
+    /// the guard's 401 and 403 answers. The document says so even with auth
+    /// off: it describes the contract, not a development setting.
+    pub fn protect_documented<S>(&self, scope: Scope, router: OpenApiRouter<S>) -> OpenApiRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let (router, mut doc) = router.split_for_parts();
+        crate::http::openapi::require_scope(&mut doc, scope);
+        OpenApiRouter::with_openapi(doc).merge(self.protect(scope, router).into())
     }
 
     /// The `/metrics` route: open unless `auth.metrics_token` is set, then

@@ -55,7 +55,7 @@ async fn serve(metrics_token: Option<&str>) -> (String, CancellationToken) {
         .protect(Scope::Read, reads)
         .merge(server.auth().protect(Scope::Write, writes));
     let shutdown = CancellationToken::new();
-    tokio::spawn(server.serve(api, shutdown.clone()));
+    tokio::spawn(server.serve(api.into(), shutdown.clone()));
     (base, shutdown)
 }
 

@@ -45,7 +45,7 @@ async fn serve(
         }),
     );
     let shutdown = CancellationToken::new();
-    tokio::spawn(server.serve(api, shutdown.clone()));
+    tokio::spawn(server.serve(api.into(), shutdown.clone()));
     (base, shutdown)
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
@@ -47,7 +48,7 @@ fn app() -> (Router, ResultStore) {
     };
     // Auth has its own tests (runtime, and this service's integration tests).
     (
-        router(state, &eventbank_runtime::http::Auth::disabled()),
+        router(state, &eventbank_runtime::http::Auth::disabled()).into(),
         results,
     )
 }
