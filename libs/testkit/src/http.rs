@@ -39,3 +39,25 @@ pub async fn until_success(what: &str, url: &str) {
     })
     .await;
 }
+
+/// Sends `request` to `app` in-process (no server) and returns the status
+/// and the JSON body (`Null` if the body is not JSON): for router tests.
+pub async fn oneshot(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, Value) {
+    use tower::ServiceExt;
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .expect("the body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}

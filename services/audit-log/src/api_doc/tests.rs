@@ -4,12 +4,11 @@
 use std::collections::BTreeSet;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use eventbank_runtime::http::{Auth, MetricsRegistry, Scope, StoreCalls};
 use eventbank_testkit::auth::scope_token;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use crate::api::{ApiState, router};
 use crate::db::Db;
@@ -78,13 +77,7 @@ async fn ask(app: &Router, path: &str, token: &str) -> (StatusCode, Value) {
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    eventbank_testkit::http::oneshot(app, request).await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use eventbank_runtime::http::{Auth, MetricsRegistry, Scope};
 use eventbank_runtime::kafka::KafkaSettings;
@@ -13,7 +13,6 @@ use eventbank_testkit::{Isolation, TestEnv};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::ServiceExt;
 
 use crate::api::{ApiState, router};
 use crate::metrics::ProjectorMetrics;
@@ -91,13 +90,7 @@ async fn ask(app: &Router, method: &Method, path: &str, token: &str) -> (StatusC
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    eventbank_testkit::http::oneshot(app, request).await
 }
 
 #[tokio::test]

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use eventbank_runtime::http::{Auth, Scope, openapi};
 use eventbank_testkit::auth::scope_token;
 use rdkafka::ClientConfig;
 use rdkafka::producer::FutureProducer;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use super::router;
 use crate::api::AppState;
@@ -55,13 +54,7 @@ async fn ask(app: &Router, method: &str, path: &str, token: &str) -> (StatusCode
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(if method == "POST" { "[]" } else { "" }))
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    eventbank_testkit::http::oneshot(app, request).await
 }
 
 #[tokio::test]
