@@ -38,12 +38,25 @@ pub fn settings() -> AuthSettings {
     }
 }
 
-/// The same as environment variables, for a service binary run as a child
-/// process.
+/// The same tokens as [`settings`] as an environment variable, for a
+/// service binary run as a child process.
 pub fn env() -> Vec<(String, String)> {
+    let tokens: Vec<String> = settings()
+        .tokens
+        .iter()
+        .map(|token| {
+            let scopes: Vec<String> = token.scopes.iter().map(|s| format!("\"{s}\"")).collect();
+            format!(
+                r#"{{name="{}",token="{}",scopes=[{}]}}"#,
+                token.name,
+                token.token.expose(),
+                scopes.join(",")
+            )
+        })
+        .collect();
     vec![(
         "EVENTBANK_AUTH__TOKENS".to_owned(),
-        format!(r#"[{{name="test",token="{TOKEN}",scopes=["write","read","audit","admin"]}}]"#),
+        format!("[{}]", tokens.join(",")),
     )]
 }
 

@@ -158,6 +158,35 @@ impl Drop for ServiceProcess {
     }
 }
 
+/// What `service` needs to run on the dev infrastructure under
+/// `isolation`, listening on `port`: its cluster, topic prefix and layout,
+/// the test tokens, an instance name, and the store of the two services
+/// that have one (a service refuses settings it does not have).
+pub fn dev_service_env(
+    service: &str,
+    env: &crate::TestEnv,
+    isolation: &crate::Isolation,
+    port: u16,
+) -> Vec<(String, String)> {
+    let mut vars = kafka_env(&env.kafka_settings(&isolation.topic_prefix()));
+    vars.extend(crate::auth::env());
+    let mut set = |key: &str, value: String| vars.push((key.to_owned(), value));
+    set("EVENTBANK_INSTANCE", format!("{service}-0"));
+    set("EVENTBANK_HTTP__BIND", format!("127.0.0.1:{port}"));
+    match service {
+        "balance-projector" => {
+            set("EVENTBANK_REDIS__URL", env.redis_url.clone());
+            set("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix());
+        }
+        "audit-log" => {
+            set("EVENTBANK_POSTGRES__URL", env.postgres_url.clone());
+            set("EVENTBANK_POSTGRES__SCHEMA", isolation.pg_schema());
+        }
+        _ => {}
+    }
+    vars
+}
+
 /// The `EVENTBANK_KAFKA__*` variables that point a service at `settings`'
 /// cluster, topic prefix and topic layout, and, for a TLS or SASL cluster,
 /// its security settings.

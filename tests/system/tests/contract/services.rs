@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use eventbank_runtime::http::Scope;
-use eventbank_testkit::auth::{TOKEN, scope_token};
+use eventbank_testkit::auth::TOKEN;
 use eventbank_testkit::http::until_success;
-use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
+use eventbank_testkit::process::{ServiceProcess, dev_service_env, free_port, service_binary};
 use eventbank_testkit::{Isolation, TestEnv};
 use serde_json::{Value, json};
 
@@ -34,57 +33,17 @@ pub struct Services {
     bases: HashMap<&'static str, String>,
 }
 
-/// `EVENTBANK_AUTH__TOKENS`: the test token and one token per scope.
-fn tokens() -> String {
-    let mut tokens = vec![format!(
-        r#"{{name="test",token="{TOKEN}",scopes=["write","read","audit","admin"]}}"#
-    )];
-    for scope in Scope::ALL {
-        tokens.push(format!(
-            r#"{{name="test-{scope}",token="{}",scopes=["{scope}"]}}"#,
-            scope_token(scope)
-        ));
-    }
-    format!("[{}]", tokens.join(","))
-}
-
 impl Services {
     pub async fn start(env: &TestEnv, isolation: &Isolation) -> Self {
-        let kafka = env.kafka_settings(&isolation.topic_prefix());
         let logs = std::env::temp_dir().join(format!("eventbank-contract-{}", isolation.run_id));
         std::fs::create_dir_all(&logs).expect("log directory");
         let mut processes = Vec::new();
         let mut bases = HashMap::new();
         for service in SERVICES {
             let port = free_port();
-            let mut vars = kafka_env(&kafka);
-            vars.push(("EVENTBANK_AUTH__TOKENS".to_owned(), tokens()));
-            vars.push(("EVENTBANK_INSTANCE".to_owned(), format!("{service}-0")));
-            vars.push((
-                "EVENTBANK_HTTP__BIND".to_owned(),
-                format!("127.0.0.1:{port}"),
-            ));
-            // Each service refuses settings it does not have.
-            match service {
-                "balance-projector" => vars.extend([
-                    ("EVENTBANK_REDIS__URL".to_owned(), env.redis_url.clone()),
-                    (
-                        "EVENTBANK_REDIS__KEY_PREFIX".to_owned(),
-                        isolation.redis_prefix(),
-                    ),
-                ]),
-                "audit-log" => vars.extend([
-                    (
-                        "EVENTBANK_POSTGRES__URL".to_owned(),
-                        env.postgres_url.clone(),
-                    ),
-                    (
-                        "EVENTBANK_POSTGRES__SCHEMA".to_owned(),
-                        isolation.pg_schema(),
-                    ),
-                ]),
-                _ => {}
-            }
+            // The test tokens include one per scope, so the document checks
+            // can try each scope.
+            let vars = dev_service_env(service, env, isolation, port);
             let log: PathBuf = logs.join(format!("{service}.log"));
             processes.push(ServiceProcess::spawn_logged(
                 &service_binary(service),

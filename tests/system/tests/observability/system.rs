@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use eventbank_testkit::http::{get_json, until_success};
-use eventbank_testkit::process::{ServiceProcess, free_port, kafka_env, service_binary};
+use eventbank_testkit::process::{ServiceProcess, dev_service_env, free_port, service_binary};
 use eventbank_testkit::{Isolation, TestEnv, eventually};
 use serde_json::Value;
 
@@ -23,19 +23,15 @@ pub struct System {
 impl System {
     /// The four services, exporting traces to `otlp` if given.
     pub async fn start(env: &TestEnv, isolation: &Isolation, otlp: Option<&str>) -> Self {
-        let kafka = env.kafka_settings(&isolation.topic_prefix());
         let logs = std::env::temp_dir().join(format!("eventbank-trace-{}", isolation.run_id));
         std::fs::create_dir_all(&logs).expect("log directory");
         let mut processes = Vec::new();
         let mut bases = HashMap::new();
         for service in SERVICES {
             let port = free_port();
-            let mut vars = kafka_env(&kafka);
-            vars.extend(eventbank_testkit::auth::env());
+            let mut vars = dev_service_env(service, env, isolation, port);
             vars.extend(
                 [
-                    ("EVENTBANK_INSTANCE", format!("{service}-0")),
-                    ("EVENTBANK_HTTP__BIND", format!("127.0.0.1:{port}")),
                     ("EVENTBANK_TELEMETRY__LOG_FORMAT", "json".to_owned()),
                     (
                         "EVENTBANK_TELEMETRY__LOG_FILTER",
@@ -45,29 +41,16 @@ impl System {
                         "OTEL_EXPORTER_OTLP_ENDPOINT",
                         otlp.unwrap_or_default().to_owned(),
                     ),
-                    ("EVENTBANK_REDIS__URL", env.redis_url.clone()),
-                    ("EVENTBANK_REDIS__KEY_PREFIX", isolation.redis_prefix()),
-                    ("EVENTBANK_POSTGRES__URL", env.postgres_url.clone()),
-                    ("EVENTBANK_POSTGRES__SCHEMA", isolation.pg_schema()),
-                    // The chains' extent measured often enough to be seen.
-                    (
-                        "EVENTBANK_AUDIT__CHAIN_EXTENT_INTERVAL_MS",
-                        "200".to_owned(),
-                    ),
                 ]
-                .into_iter()
-                // Each service refuses settings it does not have.
-                .filter(|(key, _)| match *key {
-                    "EVENTBANK_REDIS__URL" | "EVENTBANK_REDIS__KEY_PREFIX" => {
-                        service == "balance-projector"
-                    }
-                    "EVENTBANK_POSTGRES__URL"
-                    | "EVENTBANK_POSTGRES__SCHEMA"
-                    | "EVENTBANK_AUDIT__CHAIN_EXTENT_INTERVAL_MS" => service == "audit-log",
-                    _ => true,
-                })
                 .map(|(key, value)| (key.to_owned(), value)),
             );
+            if service == "audit-log" {
+                // The chains' extent measured often enough to be seen.
+                vars.push((
+                    "EVENTBANK_AUDIT__CHAIN_EXTENT_INTERVAL_MS".to_owned(),
+                    "200".to_owned(),
+                ));
+            }
             let log = logs.join(format!("{service}.log"));
             let process =
                 ServiceProcess::spawn_logged(&service_binary(service), service, vars, &log);
