@@ -9,8 +9,10 @@
 //! so the estimate is the lesser: an alert on it does not fire for a quiet
 //! partition or a busy one, and does fire for a stalled one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+use super::OwnedRecord;
 
 /// Per partition: the timestamp of the last record handled, and since when
 /// every measurement found the partition behind.
@@ -29,6 +31,23 @@ impl TimeLag {
                 self.last_handled_ms
                     .insert((topic.to_owned(), partition), timestamp_ms);
             }
+        }
+    }
+
+    /// Every record of a batch was handled: one update per partition, not
+    /// per record (the batch's records arrive in order per partition).
+    pub fn handled_all<'a>(&mut self, records: impl IntoIterator<Item = &'a OwnedRecord>) {
+        let mut latest: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for record in records {
+            if let Some(timestamp) = record.timestamp_ms {
+                let entry = latest
+                    .entry((record.topic.as_str(), record.partition))
+                    .or_insert(timestamp);
+                *entry = (*entry).max(timestamp);
+            }
+        }
+        for ((topic, partition), timestamp) in latest {
+            self.handled(topic, partition, timestamp);
         }
     }
 
@@ -70,6 +89,33 @@ mod tests {
     use super::*;
 
     const MINUTE: i64 = 60_000;
+
+    fn record(partition: i32, timestamp_ms: Option<i64>) -> OwnedRecord {
+        OwnedRecord {
+            topic: "t".to_owned(),
+            partition,
+            offset: 0,
+            key: None,
+            payload: None,
+            headers: Vec::new(),
+            timestamp_ms,
+        }
+    }
+
+    #[test]
+    fn a_batch_counts_as_its_latest_record_per_partition() {
+        let mut lag = TimeLag::default();
+        let batch = [
+            record(0, Some(5 * MINUTE)),
+            record(0, Some(4 * MINUTE)),
+            record(1, None),
+            record(1, Some(MINUTE)),
+        ];
+        lag.handled_all(&batch);
+        assert_eq!(lag.last_handled_ms[&("t".to_owned(), 0)], 5 * MINUTE);
+        assert_eq!(lag.last_handled_ms[&("t".to_owned(), 1)], MINUTE);
+        assert_eq!(lag.last_handled_ms.len(), 2);
+    }
 
     #[test]
     fn a_partition_at_its_end_has_waited_nothing() {

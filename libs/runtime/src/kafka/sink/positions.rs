@@ -47,14 +47,9 @@ impl Positions {
     /// Moves each partition past `batch` (positions only move forward).
     pub fn advance<T: Consumed>(&self, batch: &[T], next: &BTreeMap<(&str, i32), i64>) {
         let mut written = self.lock();
-        for item in batch {
-            let record = item.record();
-            if let Some(timestamp) = record.timestamp_ms {
-                written
-                    .clock
-                    .handled(&record.topic, record.partition, timestamp);
-            }
-        }
+        written
+            .clock
+            .handled_all(batch.iter().map(Consumed::record));
         let positions = &mut written.next;
         for ((topic, partition), offset) in next {
             let entry = positions

@@ -50,14 +50,12 @@ impl LoopContext {
         }
     }
 
-    /// `record` was polled: the lag in time starts from its timestamp.
-    pub(super) fn consumed(&self, record: &OwnedRecord) {
-        if let Some(timestamp) = record.timestamp_ms {
-            self.clock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .handled(&record.topic, record.partition, timestamp);
-        }
+    /// `batch` was polled: the lag in time starts from its timestamps.
+    pub(super) fn consumed(&self, batch: &[OwnedRecord]) {
+        self.clock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .handled_all(batch);
     }
 
     pub(super) fn take_changes(&self) -> Vec<AssignmentChange> {

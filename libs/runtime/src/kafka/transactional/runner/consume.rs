@@ -37,7 +37,6 @@ impl<P: Processor> TransactionalLoop<P> {
             self.apply_assignment_changes(&mut batch)?;
             match polled {
                 Some(Ok(record)) => {
-                    self.consumer.context().consumed(&record);
                     let partition = TopicPartition {
                         topic: record.topic.clone(),
                         partition: record.partition,
@@ -67,6 +66,7 @@ impl<P: Processor> TransactionalLoop<P> {
             let waited = drained && deadline.is_some_and(|at| Instant::now() >= at);
             let idle = batch.is_empty() && (shutdown.is_cancelled() || self.tick_due());
             if full || waited || idle {
+                self.consumer.context().consumed(&batch);
                 return Ok((batch, drained));
             }
         }
